@@ -1,0 +1,29 @@
+"""Assembles the API from its routers. The same routers serve Lambda (APIGatewayRestResolver) and the
+local server (Powertools' ASGI HttpResolver)."""
+
+from __future__ import annotations
+
+from typing import TypeVar
+
+from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
+
+from booking_api import openapi
+from booking_api.problems import register_problem_handlers
+from booking_api.routers import admin_catalogue, meta, public
+
+ResolverT = TypeVar("ResolverT", bound=ApiGatewayResolver)
+
+
+def mount(app: ResolverT) -> ResolverT:
+    """Includes every router, the problem+json handlers and the Swagger UI at /v1/docs."""
+    for module in (meta, public, admin_catalogue):
+        app.include_router(module.router)
+    register_problem_handlers(app)
+    app.enable_swagger(
+        path="/v1/docs",
+        title=openapi.TITLE,
+        version=openapi.VERSION,
+        description=openapi.DESCRIPTION,
+        security_schemes=openapi.SECURITY_SCHEMES,
+    )
+    return app

@@ -1,0 +1,25 @@
+"""Lambda entry point for the booking API (API Gateway REST, proxy integration)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aws_lambda_powertools import Logger
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
+from aws_lambda_powertools.logging import correlation_paths
+from aws_lambda_powertools.utilities.typing import LambdaContext
+
+from booking_api import deps
+from booking_api.app import mount
+from booking_api.container import build_container
+
+logger = Logger()
+
+# Built once per container: clients and configuration are reused across invocations.
+deps.install(build_container())
+app = mount(APIGatewayRestResolver(enable_validation=True))
+
+
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    return app.resolve(event, context)

@@ -1,0 +1,193 @@
+"""Admin API for the catalogue: business settings, categories, services and staff (Cognito-authenticated)."""
+
+from __future__ import annotations
+
+from typing import Annotated, TypeVar
+
+from aws_lambda_powertools.event_handler import Depends, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from booking.domain.access import Principal
+from booking.domain.catalogue import (
+    Business,
+    BusinessSettings,
+    Category,
+    CategoryDraft,
+    Service,
+    ServiceDraft,
+    StaffDraft,
+    StaffMember,
+)
+from booking.services.catalogue import CatalogueService
+
+from booking_api.deps import catalogue_service, principal
+from booking_api.openapi import ADMIN_SECURITY
+
+router = APIGatewayRouter()
+
+Caller = Annotated[Principal, Depends(principal)]
+Catalogue = Annotated[CatalogueService, Depends(catalogue_service)]
+EntityT = TypeVar("EntityT", Category, Service, StaffMember)
+EntityId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+
+
+def created(model: EntityT, location: str) -> Response[EntityT]:
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=model,
+        headers={"Location": location},
+    )
+
+
+def no_content() -> Response[None]:
+    return Response(status_code=204)
+
+
+# --- business -----------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/business", tags=["admin: business"], security=ADMIN_SECURITY)
+def get_business(caller: Caller, catalogue: Catalogue) -> Business:
+    return catalogue.business(caller)
+
+
+@router.put("/v1/admin/business", tags=["admin: business"], security=ADMIN_SECURITY)
+def put_business(settings: BusinessSettings, caller: Caller, catalogue: Catalogue) -> Business:
+    return catalogue.update_business(caller, settings)
+
+
+# --- categories ---------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/categories", tags=["admin: categories"], security=ADMIN_SECURITY)
+def list_categories(caller: Caller, catalogue: Catalogue) -> list[Category]:
+    return list(catalogue.catalogue(caller).categories)
+
+
+@router.post(
+    "/v1/admin/categories",
+    tags=["admin: categories"],
+    security=ADMIN_SECURITY,
+    responses={201: {"description": "Created"}},
+)
+def create_category(draft: CategoryDraft, caller: Caller, catalogue: Catalogue) -> Response[Category]:
+    category = catalogue.create_category(caller, draft)
+    return created(category, f"/v1/admin/categories/{category.id}")
+
+
+@router.get("/v1/admin/categories/<category_id>", tags=["admin: categories"], security=ADMIN_SECURITY)
+def get_category(category_id: EntityId, caller: Caller, catalogue: Catalogue) -> Category:
+    return catalogue.category(caller, category_id)
+
+
+@router.put("/v1/admin/categories/<category_id>", tags=["admin: categories"], security=ADMIN_SECURITY)
+def put_category(
+    category_id: EntityId, draft: CategoryDraft, caller: Caller, catalogue: Catalogue
+) -> Category:
+    return catalogue.update_category(caller, category_id, draft)
+
+
+@router.delete(
+    "/v1/admin/categories/<category_id>",
+    tags=["admin: categories"],
+    security=ADMIN_SECURITY,
+    responses={204: {"description": "Deleted"}},
+)
+def delete_category(category_id: EntityId, caller: Caller, catalogue: Catalogue) -> Response[None]:
+    catalogue.delete_category(caller, category_id)
+    return no_content()
+
+
+# --- services -----------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/services", tags=["admin: services"], security=ADMIN_SECURITY)
+def list_services(caller: Caller, catalogue: Catalogue) -> list[Service]:
+    return list(catalogue.catalogue(caller).services)
+
+
+@router.post(
+    "/v1/admin/services",
+    tags=["admin: services"],
+    security=ADMIN_SECURITY,
+    responses={201: {"description": "Created"}},
+)
+def create_service(draft: ServiceDraft, caller: Caller, catalogue: Catalogue) -> Response[Service]:
+    service = catalogue.create_service(caller, draft)
+    return created(service, f"/v1/admin/services/{service.id}")
+
+
+@router.get("/v1/admin/services/<service_id>", tags=["admin: services"], security=ADMIN_SECURITY)
+def get_service(service_id: EntityId, caller: Caller, catalogue: Catalogue) -> Service:
+    return catalogue.service(caller, service_id)
+
+
+@router.put("/v1/admin/services/<service_id>", tags=["admin: services"], security=ADMIN_SECURITY)
+def put_service(service_id: EntityId, draft: ServiceDraft, caller: Caller, catalogue: Catalogue) -> Service:
+    return catalogue.update_service(caller, service_id, draft)
+
+
+@router.delete(
+    "/v1/admin/services/<service_id>",
+    tags=["admin: services"],
+    security=ADMIN_SECURITY,
+    responses={204: {"description": "Deleted"}},
+)
+def delete_service(service_id: EntityId, caller: Caller, catalogue: Catalogue) -> Response[None]:
+    catalogue.delete_service(caller, service_id)
+    return no_content()
+
+
+# --- staff --------------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/staff", tags=["admin: staff"], security=ADMIN_SECURITY)
+def list_staff(caller: Caller, catalogue: Catalogue) -> list[StaffMember]:
+    return list(catalogue.catalogue(caller).staff)
+
+
+@router.post(
+    "/v1/admin/staff",
+    tags=["admin: staff"],
+    security=ADMIN_SECURITY,
+    responses={201: {"description": "Created"}},
+)
+def create_staff(draft: StaffDraft, caller: Caller, catalogue: Catalogue) -> Response[StaffMember]:
+    member = catalogue.create_staff(caller, draft)
+    return created(member, f"/v1/admin/staff/{member.id}")
+
+
+@router.get("/v1/admin/staff/<staff_id>", tags=["admin: staff"], security=ADMIN_SECURITY)
+def get_staff(staff_id: EntityId, caller: Caller, catalogue: Catalogue) -> StaffMember:
+    return catalogue.staff_member(caller, staff_id)
+
+
+@router.put("/v1/admin/staff/<staff_id>", tags=["admin: staff"], security=ADMIN_SECURITY)
+def put_staff(staff_id: EntityId, draft: StaffDraft, caller: Caller, catalogue: Catalogue) -> StaffMember:
+    return catalogue.update_staff(caller, staff_id, draft)
+
+
+@router.delete(
+    "/v1/admin/staff/<staff_id>",
+    tags=["admin: staff"],
+    security=ADMIN_SECURITY,
+    responses={204: {"description": "Deleted"}},
+)
+def delete_staff(staff_id: EntityId, caller: Caller, catalogue: Catalogue) -> Response[None]:
+    catalogue.delete_staff(caller, staff_id)
+    return no_content()
+
+
+# --- who am I -----------------------------------------------------------------------------------------
+
+
+@router.get("/v1/admin/me", tags=["admin: business"], security=ADMIN_SECURITY)
+def me(caller: Caller) -> dict[str, str | None]:
+    return {
+        "user_id": caller.user_id,
+        "tenant_id": caller.tenant_id,
+        "role": caller.role.value,
+        "email": caller.email,
+        "staff_id": caller.staff_id,
+    }

@@ -1,0 +1,130 @@
+"""Embedded AWS: moto in server mode, on 127.0.0.1, provisioned from infra/template.yaml.
+
+Used by the dev server and by the test suite, so both run against the same wire protocol as AWS.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+import boto3
+
+from local.template import load_template, table_definitions, user_pool_definition
+
+REGION = "eu-west-1"
+USER_POOL_NAME = "booking-local-users"
+USER_POOL_CLIENT_NAME = "booking-local-client"
+
+# Deterministic pool and client ids: a restart recreates the same pool, so issued tokens stay valid.
+os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
+os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_CLIENT_ID_STRATEGY", "HASH")
+
+
+@dataclass(frozen=True)
+class LocalResources:
+    endpoint: str
+    region: str
+    table_name: str
+    idempotency_table_name: str
+    table_names: tuple[str, ...]
+    user_pool_id: str
+    user_pool_client_id: str
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        return f"{self.endpoint}/{self.user_pool_id}/.well-known/jwks.json"
+
+    def environment(self) -> dict[str, str]:
+        """What the functions read on AWS, pointed at the embedded endpoint."""
+        return {
+            "AWS_ENDPOINT_URL": self.endpoint,
+            "AWS_DEFAULT_REGION": self.region,
+            "AWS_REGION": self.region,
+            "AWS_ACCESS_KEY_ID": "local",
+            "AWS_SECRET_ACCESS_KEY": "local",  # moto accepts any credentials
+            "TABLE_NAME": self.table_name,
+            "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
+            "USER_POOL_ID": self.user_pool_id,
+            "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+        }
+
+
+class EmbeddedAws:
+    def __init__(self, port: int = 0) -> None:
+        from moto.server import ThreadedMotoServer  # heavy import, only when a stack is started
+
+        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.endpoint = ""
+
+    def start(self) -> str:
+        logging.getLogger("werkzeug").setLevel(logging.WARNING)  # moto's per-request access log
+        self._server.start()
+        host, port = self._server.get_host_and_port()
+        self.endpoint = f"http://{host}:{port}"
+        return self.endpoint
+
+    def stop(self) -> None:
+        self._server.stop()
+
+    def client(self, service: str) -> Any:
+        return boto3.client(
+            service,  # type: ignore[call-overload]
+            endpoint_url=self.endpoint,
+            region_name=REGION,
+            aws_access_key_id="local",
+            aws_secret_access_key="local",
+        )
+
+    def provision(self) -> LocalResources:
+        """Creates (or finds) the tables, the user pool, its app client and groups, as the template defines."""
+        template = load_template()
+        dynamodb = self.client("dynamodb")
+        existing = set(dynamodb.list_tables()["TableNames"])
+        tables = table_definitions(template)
+        for table in tables:
+            if table.create_args["TableName"] in existing:
+                continue
+            dynamodb.create_table(**table.create_args)
+            if table.ttl_attribute:
+                dynamodb.update_time_to_live(
+                    TableName=table.create_args["TableName"],
+                    TimeToLiveSpecification={"Enabled": True, "AttributeName": table.ttl_attribute},
+                )
+        names = tuple(t.create_args["TableName"] for t in tables)
+
+        pool_def = user_pool_definition(template)
+        cognito = self.client("cognito-idp")
+        pools = cognito.list_user_pools(MaxResults=60)["UserPools"]
+        pool_id = next((p["Id"] for p in pools if p["Name"] == USER_POOL_NAME), None)
+        if pool_id is None:
+            pool_id = cognito.create_user_pool(
+                PoolName=USER_POOL_NAME,
+                UsernameAttributes=pool_def.username_attributes,
+                Schema=pool_def.custom_attributes,
+            )["UserPool"]["Id"]
+            for group in pool_def.groups:
+                cognito.create_group(UserPoolId=pool_id, **group)
+        clients = cognito.list_user_pool_clients(UserPoolId=pool_id, MaxResults=60)["UserPoolClients"]
+        client_id = next((c["ClientId"] for c in clients if c["ClientName"] == USER_POOL_CLIENT_NAME), None)
+        if client_id is None:
+            client_id = cognito.create_user_pool_client(
+                UserPoolId=pool_id,
+                ClientName=USER_POOL_CLIENT_NAME,
+                ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+            )["UserPoolClient"]["ClientId"]
+        return LocalResources(
+            endpoint=self.endpoint,
+            region=REGION,
+            table_name="BookingTable",
+            idempotency_table_name="IdempotencyTable",
+            table_names=names,
+            user_pool_id=pool_id,
+            user_pool_client_id=client_id,
+        )

@@ -1,0 +1,98 @@
+"""`make dev`: the whole product on 127.0.0.1 with no AWS account, no Docker and no network.
+
+Starts the embedded AWS, provisions it from infra/template.yaml, restores the data directory (or seeds
+the demo on first start), and serves the same routers as the Lambda handler through Powertools' ASGI
+HttpResolver under uvicorn.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from pathlib import Path
+
+import uvicorn
+from aws_lambda_powertools.event_handler import HttpResolver
+
+from local.auth import CognitoIdTokenVerifier
+from local.aws import EmbeddedAws
+from local.persistence import Snapshotter
+from local.seed import load_manifest, seed
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description="Run the booking backend locally.")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
+    parser.add_argument("--aws-port", type=int, default=0, help="embedded AWS port (default: any free port)")
+    parser.add_argument("--data-dir", type=Path, default=Path(".local-data"))
+    return parser.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> None:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    aws = EmbeddedAws(port=args.aws_port)
+    aws.start()
+    resources = aws.provision()
+    os.environ.update(resources.environment())
+
+    # Imported after the environment points at the embedded AWS: the container reads it.
+    from booking_api import deps
+    from booking_api.app import mount
+    from booking_api.container import build_container
+
+    from local import dev_routes
+
+    store = Snapshotter(args.data_dir, aws, resources.table_names, resources.user_pool_id)
+    restored = store.restore()
+    store.watch_default_session()
+
+    verifier = CognitoIdTokenVerifier(resources.jwks_url, resources.issuer, resources.user_pool_client_id)
+    container = build_container(claims=verifier.claims)
+    deps.install(container)
+
+    demo = load_manifest(args.data_dir) if restored else None
+    if demo is None:
+        demo = seed(container.catalogue, aws.client("cognito-idp"), resources.user_pool_id, args.data_dir)
+        store.save()
+
+    base_url = f"http://{args.host}:{args.port}"
+    dev_routes.install(
+        dev_routes.DevState(
+            base_url=base_url,
+            cognito=aws.client("cognito-idp"),
+            user_pool_id=resources.user_pool_id,
+            client_id=resources.user_pool_client_id,
+            demo=demo,
+        )
+    )
+    app = mount(HttpResolver(enable_validation=True))
+    app.include_router(dev_routes.router)
+
+    store.start()
+    print(
+        "\n".join(
+            [
+                "",
+                "Booking backend running locally",
+                f"  API             {base_url}/v1/health",
+                f"  API docs        {base_url}/v1/docs   (OpenAPI: {base_url}/v1/openapi.json)",
+                f"  Demo + tokens   {base_url}/dev/demo",
+                *[f"  {b.name:<15.15} {base_url}/v1/public/businesses/{b.slug}/services" for b in demo],
+                f"  Embedded AWS    {resources.endpoint}  (data: {args.data_dir.resolve()}"
+                f"{', restored' if restored else ', new'})",
+                "",
+            ]
+        ),
+        flush=True,
+    )
+    try:
+        uvicorn.run(app, host=args.host, port=args.port, log_level="info")
+    finally:
+        store.stop()
+        aws.stop()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,228 @@
+"""Demo data for the local stack: a day spa and an online consultancy, created through the same use cases
+the API uses, plus one Cognito user per role for each business."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass
+from datetime import date, time
+from pathlib import Path
+from typing import Any
+
+from booking.domain.access import Principal, Role
+from booking.domain.catalogue import (
+    BusinessSettings,
+    CategoryDraft,
+    Closure,
+    ServiceDraft,
+    Shift,
+    StaffDraft,
+    TimeWindow,
+    WeeklyHours,
+)
+from booking.services.catalogue import CatalogueService
+
+from local.persistence import LOCAL_PASSWORD
+
+MANIFEST = "demo.json"
+
+
+@dataclass
+class DemoBusiness:
+    id: str
+    slug: str
+    name: str
+    users: dict[str, str]  # role -> email
+
+
+def _t(hhmm: str) -> time:
+    return time.fromisoformat(hhmm)
+
+
+def _week(days: list[str], start: str, end: str, lunch: tuple[str, str] | None) -> list[Shift]:
+    breaks = [TimeWindow(start=_t(lunch[0]), end=_t(lunch[1]))] if lunch else []
+    return [Shift(weekday=d, start=_t(start), end=_t(end), breaks=breaks) for d in days]
+
+
+def _hours(days: list[str], start: str, end: str) -> list[WeeklyHours]:
+    return [WeeklyHours(weekday=d, start=_t(start), end=_t(end)) for d in days]
+
+
+def _create_users(cognito: Any, pool_id: str, business_id: str, domain: str, staff_id: str) -> dict[str, str]:
+    users = {}
+    for role in Role:
+        email = f"{role.value}@{domain}"
+        attributes = [
+            {"Name": "email", "Value": email},
+            {"Name": "email_verified", "Value": "true"},
+            {"Name": "custom:tenant_id", "Value": business_id},
+        ]
+        if role is Role.STAFF:
+            attributes.append({"Name": "custom:staff_id", "Value": staff_id})
+        cognito.admin_create_user(
+            UserPoolId=pool_id, Username=email, UserAttributes=attributes, MessageAction="SUPPRESS"
+        )
+        cognito.admin_set_user_password(
+            UserPoolId=pool_id, Username=email, Password=LOCAL_PASSWORD, Permanent=True
+        )
+        cognito.admin_add_user_to_group(UserPoolId=pool_id, Username=email, GroupName=role.value)
+        users[role.value] = email
+    return users
+
+
+def _seed_spa(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBusiness:
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    business = catalogue.create_business(
+        BusinessSettings(
+            name="Serenity Day Spa",
+            slug="serenity-spa",
+            time_zone="Europe/London",
+            currency="GBP",
+            address="12 Harbour Street, Brighton BN1 1AA",
+            contact_email="hello@serenity-spa.example",
+            contact_phone="+441273960123",
+            operating_hours=_hours([*weekdays, "sat"], "09:00", "19:00"),
+            closures=[
+                Closure(start_date=date(2026, 12, 25), end_date=date(2026, 12, 26), reason="Christmas")
+            ],
+            booking_window_days=90,
+            min_notice_minutes=120,
+            slot_interval_minutes=15,
+            default_buffer_after_minutes=10,
+            widget_origins=["http://localhost:8080", "http://127.0.0.1:8080"],
+        )
+    )
+    owner = Principal(user_id="seed", tenant_id=business.id, role=Role.OWNER)
+    massage = catalogue.create_category(owner, CategoryDraft(name="Massage", position=0))
+    facials = catalogue.create_category(owner, CategoryDraft(name="Facials", position=1))
+    nails = catalogue.create_category(owner, CategoryDraft(name="Hands & feet", position=2))
+    amelia = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Amelia Hart",
+            email="amelia@serenity-spa.example",
+            phone="+447911123456",
+            shifts=_week(["mon", "tue", "wed", "thu"], "09:00", "17:00", ("13:00", "13:30")),
+        ),
+    )
+    ben = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Ben Okafor",
+            email="ben@serenity-spa.example",
+            shifts=_week(["wed", "thu", "fri", "sat"], "11:00", "19:00", ("15:00", "15:30")),
+        ),
+    )
+    chloe = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Chloe Martin",
+            email="chloe@serenity-spa.example",
+            shifts=[
+                *_week(["mon", "tue"], "10:00", "18:00", ("14:00", "14:45")),
+                *_week(["fri", "sat"], "09:00", "15:00", None),
+            ],
+        ),
+    )
+    services = [
+        ("Swedish massage", "Full-body relaxing massage.", massage.id, 60, 6500, 15, [amelia, ben]),
+        ("Deep tissue massage", "Firm pressure for tight muscles.", massage.id, 90, 9500, 15, [ben]),
+        ("Hot stone massage", "Heated basalt stones and oil.", massage.id, 75, 8500, 20, [amelia]),
+        ("Express facial", "Cleanse, exfoliate, hydrate.", facials.id, 30, 3500, None, [amelia, chloe]),
+        ("Signature facial", "Our hour-long treatment.", facials.id, 60, 7000, None, [chloe]),
+        ("Manicure", "Shape, cuticle care and polish.", nails.id, 45, 3000, None, [chloe]),
+        ("Pedicure", "Soak, scrub and polish.", nails.id, 50, 3800, None, [chloe]),
+    ]
+    for name, description, category_id, minutes, price, after, staff in services:
+        catalogue.create_service(
+            owner,
+            ServiceDraft(
+                name=name,
+                description=description,
+                category_id=category_id,
+                duration_minutes=minutes,
+                price_minor=price,
+                buffer_after_minutes=after,
+                staff_ids=[m.id for m in staff],
+            ),
+        )
+    users = _create_users(cognito, pool_id, business.id, "serenity-spa.example", amelia.id)
+    return DemoBusiness(business.id, business.slug, business.name, users)
+
+
+def _seed_consultancy(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBusiness:
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    business = catalogue.create_business(
+        BusinessSettings(
+            name="Northwind Advisory",
+            slug="northwind-advisory",
+            time_zone="America/New_York",
+            currency="USD",
+            address="Online, and 400 Park Ave, New York, NY",
+            contact_email="team@northwind.example",
+            operating_hours=_hours(weekdays, "08:00", "18:00"),
+            booking_window_days=60,
+            min_notice_minutes=24 * 60,
+            slot_interval_minutes=30,
+            widget_origins=["http://localhost:8080"],
+        )
+    )
+    owner = Principal(user_id="seed", tenant_id=business.id, role=Role.OWNER)
+    advice = catalogue.create_category(owner, CategoryDraft(name="Consultations", position=0))
+    dana = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Dana Reyes",
+            email="dana@northwind.example",
+            phone="+12125550142",
+            shifts=_week(weekdays, "09:00", "17:00", ("12:00", "12:30")),
+        ),
+    )
+    eli = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Eli Brooks",
+            email="eli@northwind.example",
+            shifts=_week(["tue", "wed", "thu"], "10:00", "18:00", ("13:00", "14:00")),
+        ),
+    )
+    for name, description, minutes, price, mode, staff in [
+        ("Discovery call", "A free 30-minute video call to scope your needs.", 30, 0, "online", [dana, eli]),
+        (
+            "Strategy session",
+            "A working session on your plan, by video or in our office.",
+            60,
+            25000,
+            "both",
+            [dana, eli],
+        ),
+        ("Refinance review", "We review your current mortgage and the options.", 45, 15000, "online", [dana]),
+        ("Document signing", "Sign and witness documents in person.", 30, 5000, "in_person", [eli]),
+    ]:
+        catalogue.create_service(
+            owner,
+            ServiceDraft(
+                name=name,
+                description=description,
+                category_id=advice.id,
+                duration_minutes=minutes,
+                price_minor=price,
+                delivery_mode=mode,
+                staff_ids=[m.id for m in staff],
+            ),
+        )
+    users = _create_users(cognito, pool_id, business.id, "northwind.example", dana.id)
+    return DemoBusiness(business.id, business.slug, business.name, users)
+
+
+def seed(catalogue: CatalogueService, cognito: Any, pool_id: str, data_dir: Path) -> list[DemoBusiness]:
+    demo = [_seed_spa(catalogue, cognito, pool_id), _seed_consultancy(catalogue, cognito, pool_id)]
+    (data_dir / MANIFEST).write_text(json.dumps([asdict(b) for b in demo], indent=2), encoding="utf-8")
+    return demo
+
+
+def load_manifest(data_dir: Path) -> list[DemoBusiness] | None:
+    path = data_dir / MANIFEST
+    if not path.exists():
+        return None
+    return [DemoBusiness(**entry) for entry in json.loads(path.read_text(encoding="utf-8"))]

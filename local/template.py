@@ -1,0 +1,98 @@
+"""Reads resource definitions from infra/template.yaml so the local stack never repeats them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+TEMPLATE = Path(__file__).resolve().parent.parent / "infra" / "template.yaml"
+
+
+class _CfnLoader(yaml.SafeLoader):
+    """A YAML loader that keeps CloudFormation short-form intrinsics (!Ref, !Sub...) as {"Fn::X": value}."""
+
+
+def _intrinsic(loader: yaml.SafeLoader, suffix: str, node: yaml.Node) -> dict[str, Any]:
+    name = "Ref" if suffix == "Ref" else f"Fn::{suffix}"
+    if isinstance(node, yaml.ScalarNode):
+        value: Any = loader.construct_scalar(node)
+    elif isinstance(node, yaml.SequenceNode):
+        value = loader.construct_sequence(node, deep=True)
+    else:
+        value = loader.construct_mapping(node, deep=True)  # type: ignore[arg-type]
+    return {name: value}
+
+
+_CfnLoader.add_multi_constructor("!", _intrinsic)
+
+
+def load_template(path: Path = TEMPLATE) -> dict[str, Any]:
+    with path.open(encoding="utf-8") as handle:
+        document: dict[str, Any] = yaml.load(handle, Loader=_CfnLoader)  # noqa: S506 - SafeLoader subclass
+    return document
+
+
+@dataclass(frozen=True)
+class TableDefinition:
+    logical_id: str
+    create_args: dict[str, Any]
+    ttl_attribute: str | None
+
+
+@dataclass(frozen=True)
+class UserPoolDefinition:
+    logical_id: str
+    custom_attributes: list[dict[str, Any]]
+    groups: list[dict[str, Any]]
+    username_attributes: list[str]
+
+
+def _resources(template: dict[str, Any], kind: str) -> list[tuple[str, dict[str, Any]]]:
+    return [
+        (name, resource.get("Properties", {}))
+        for name, resource in template["Resources"].items()
+        if resource["Type"] == kind
+    ]
+
+
+def table_definitions(template: dict[str, Any] | None = None) -> list[TableDefinition]:
+    """Each AWS::DynamoDB::Table, as CreateTable arguments; the local table name is the logical id."""
+    template = template or load_template()
+    tables = []
+    for name, props in _resources(template, "AWS::DynamoDB::Table"):
+        args: dict[str, Any] = {
+            "TableName": name,
+            "AttributeDefinitions": props["AttributeDefinitions"],
+            "KeySchema": props["KeySchema"],
+            "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+        }
+        if "GlobalSecondaryIndexes" in props:
+            args["GlobalSecondaryIndexes"] = props["GlobalSecondaryIndexes"]
+        if "StreamSpecification" in props:
+            args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+        ttl = props.get("TimeToLiveSpecification", {})
+        tables.append(TableDefinition(name, args, ttl.get("AttributeName") if ttl.get("Enabled") else None))
+    return tables
+
+
+def user_pool_definition(template: dict[str, Any] | None = None) -> UserPoolDefinition:
+    """The one AWS::Cognito::UserPool: its custom attributes, and the groups (roles) defined on it."""
+    template = template or load_template()
+    [(name, props)] = _resources(template, "AWS::Cognito::UserPool")
+    groups = [
+        {
+            "GroupName": g["GroupName"],
+            "Description": g.get("Description", ""),
+            "Precedence": g.get("Precedence", 0),
+        }
+        for _, g in _resources(template, "AWS::Cognito::UserPoolGroup")
+    ]
+    return UserPoolDefinition(
+        logical_id=name,
+        custom_attributes=props.get("Schema", []),
+        groups=groups,
+        username_attributes=props.get("UsernameAttributes", []),
+    )

@@ -1,0 +1,1 @@
+"""DynamoDB adapters. `keys` is the one module that knows how keys are built."""

@@ -1,0 +1,317 @@
+"""The catalogue a business sells from: its settings, categories, services and staff.
+
+Drafts are what a client writes (request bodies); entities add the server-owned id and version. A
+service and a staff member are linked by assignments, stored once and shown on both sides.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Literal
+
+from pydantic import AwareDatetime, Field, field_validator, model_validator
+
+from booking.domain.types import (
+    Currency,
+    Description,
+    Email,
+    Id,
+    LocalTime,
+    MinorUnits,
+    Minutes,
+    Model,
+    Name,
+    Origin,
+    PhoneE164,
+    ShortText,
+    Slug,
+    TimeZoneName,
+)
+
+Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
+WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+DeliveryMode = Literal["in_person", "online", "both"]
+
+
+# --- time windows -------------------------------------------------------------------------------------
+
+
+class TimeWindow(Model):
+    """A local wall-clock window within one day, e.g. 09:00-17:30. End 00:00 is not allowed: use 23:59."""
+
+    start: LocalTime
+    end: LocalTime
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeWindow:
+        for t in (self.start, self.end):
+            if t.tzinfo is not None:
+                raise ValueError("times are local wall-clock times without an offset")
+            if t.second or t.microsecond:
+                raise ValueError("times are whole minutes")
+        if self.start >= self.end:
+            raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
+        return self
+
+    def overlaps(self, other: TimeWindow) -> bool:
+        return self.start < other.end and other.start < self.end
+
+    def contains(self, other: TimeWindow) -> bool:
+        return self.start <= other.start and other.end <= self.end
+
+
+class WeeklyHours(TimeWindow):
+    """A window on one weekday, repeated every week (operating hours)."""
+
+    weekday: Weekday
+
+
+class Shift(WeeklyHours):
+    """A staff member's weekly working window with its breaks."""
+
+    breaks: list[TimeWindow] = Field(default_factory=list, max_length=10)
+
+    @model_validator(mode="after")
+    def _breaks_inside(self) -> Shift:
+        for i, brk in enumerate(self.breaks):
+            if not self.contains(brk):
+                raise ValueError(
+                    f"break {i} ({brk.start:%H:%M}-{brk.end:%H:%M}) lies outside its shift "
+                    f"({self.start:%H:%M}-{self.end:%H:%M})"
+                )
+        _raise_on_overlap(self.breaks, "breaks")
+        return self
+
+
+def _raise_on_overlap(windows: Sequence[TimeWindow], what: str) -> None:
+    ordered = sorted(enumerate(windows), key=lambda pair: pair[1].start)
+    for (i, a), (j, b) in itertools.pairwise(ordered):
+        if a.overlaps(b):
+            raise ValueError(
+                f"{what} {i} ({a.start:%H:%M}-{a.end:%H:%M}) and {j} ({b.start:%H:%M}-{b.end:%H:%M}) overlap"
+            )
+
+
+def _raise_on_weekly_overlap(windows: Sequence[WeeklyHours], what: str) -> None:
+    for day in WEEKDAYS:
+        _raise_on_overlap([w for w in windows if w.weekday == day], f"{what} on {day}:")
+
+
+class Closure(Model):
+    """Whole local days the business is closed (holidays, refurbishment), inclusive."""
+
+    start_date: date
+    end_date: date
+    reason: ShortText = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> Closure:
+        if self.end_date < self.start_date:
+            raise ValueError("end_date must be on or after start_date")
+        return self
+
+
+class TimeOff(Model):
+    """A period a staff member is away, as absolute instants (holiday, appointment, sick leave)."""
+
+    start: AwareDatetime
+    end: AwareDatetime
+    reason: ShortText = ""
+
+    @model_validator(mode="after")
+    def _ordered(self) -> TimeOff:
+        if self.end <= self.start:
+            raise ValueError("end must be after start")
+        return self
+
+
+# --- business -----------------------------------------------------------------------------------------
+
+
+class BusinessSettings(Model):
+    """Everything an owner or admin configures about the business."""
+
+    name: Name
+    slug: Slug
+    time_zone: TimeZoneName
+    currency: Currency
+    address: ShortText = ""
+    contact_email: Email | None = None
+    contact_phone: PhoneE164 | None = None
+    operating_hours: list[WeeklyHours] = Field(default_factory=list, max_length=50)
+    closures: list[Closure] = Field(default_factory=list, max_length=200)
+    booking_window_days: int = Field(default=60, ge=1, le=730)
+    min_notice_minutes: int = Field(default=60, ge=0, le=60 * 24 * 30)
+    slot_interval_minutes: int = Field(default=15, ge=5, le=240)
+    default_buffer_before_minutes: Minutes = 0
+    default_buffer_after_minutes: Minutes = 0
+    widget_origins: list[Origin] = Field(default_factory=list, max_length=20)
+
+    @field_validator("operating_hours")
+    @classmethod
+    def _hours_do_not_overlap(cls, value: list[WeeklyHours]) -> list[WeeklyHours]:
+        _raise_on_weekly_overlap(value, "operating hours")
+        return value
+
+
+class Business(BusinessSettings):
+    id: Id
+    version: int = 1
+    created_at: datetime
+    updated_at: datetime
+
+
+# --- categories, services, staff ----------------------------------------------------------------------
+
+
+class CategoryDraft(Model):
+    name: Name
+    description: Description = ""
+    position: int = Field(default=0, ge=0, le=10_000)
+
+
+class Category(CategoryDraft):
+    id: Id
+    version: int = 1
+
+
+# At most 40 links per side keeps replacing all of them within one 100-action DynamoDB transaction.
+MAX_ASSIGNMENTS = 40
+
+
+class ServiceDraft(Model):
+    name: Name
+    description: Description = ""
+    category_id: Id | None = None
+    duration_minutes: int = Field(ge=5, le=24 * 60)
+    price_minor: MinorUnits
+    buffer_before_minutes: Minutes | None = Field(default=None, description="null: the business default")
+    buffer_after_minutes: Minutes | None = Field(default=None, description="null: the business default")
+    delivery_mode: DeliveryMode = "in_person"
+    staff_ids: list[Id] = Field(default_factory=list, max_length=MAX_ASSIGNMENTS)
+    active: bool = True
+
+    @field_validator("staff_ids")
+    @classmethod
+    def _unique_staff(cls, value: list[Id]) -> list[Id]:
+        return _unique(value, "staff_ids")
+
+
+class Service(ServiceDraft):
+    id: Id
+    version: int = 1
+
+    def buffers(self, business: BusinessSettings) -> tuple[int, int]:
+        """Minutes kept free before and after, falling back to the business defaults."""
+        before = self.buffer_before_minutes
+        after = self.buffer_after_minutes
+        return (
+            business.default_buffer_before_minutes if before is None else before,
+            business.default_buffer_after_minutes if after is None else after,
+        )
+
+
+class StaffDraft(Model):
+    name: Name
+    email: Email
+    phone: PhoneE164 | None = None
+    service_ids: list[Id] = Field(default_factory=list, max_length=MAX_ASSIGNMENTS)
+    shifts: list[Shift] = Field(default_factory=list, max_length=50)
+    time_off: list[TimeOff] = Field(default_factory=list, max_length=200)
+    bookable_online: bool = True
+
+    @field_validator("service_ids")
+    @classmethod
+    def _unique_services(cls, value: list[Id]) -> list[Id]:
+        return _unique(value, "service_ids")
+
+    @field_validator("shifts")
+    @classmethod
+    def _shifts_do_not_overlap(cls, value: list[Shift]) -> list[Shift]:
+        _raise_on_weekly_overlap(value, "shifts")
+        return value
+
+
+class StaffMember(StaffDraft):
+    id: Id
+    version: int = 1
+
+
+def _unique(values: list[Id], what: str) -> list[Id]:
+    if len(set(values)) != len(values):
+        raise ValueError(f"{what} lists an id twice")
+    return values
+
+
+# --- the whole catalogue ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Catalogue:
+    """One tenant's catalogue, read in one go. Assignments are already reflected on both sides."""
+
+    business: Business
+    categories: tuple[Category, ...]
+    services: tuple[Service, ...]
+    staff: tuple[StaffMember, ...]
+
+    def category(self, category_id: str) -> Category | None:
+        return next((c for c in self.categories if c.id == category_id), None)
+
+    def service(self, service_id: str) -> Service | None:
+        return next((s for s in self.services if s.id == service_id), None)
+
+    def staff_member(self, staff_id: str) -> StaffMember | None:
+        return next((s for s in self.staff if s.id == staff_id), None)
+
+    def unknown_staff(self, staff_ids: Iterable[str]) -> list[str]:
+        known = {s.id for s in self.staff}
+        return [i for i in staff_ids if i not in known]
+
+    def unknown_services(self, service_ids: Iterable[str]) -> list[str]:
+        known = {s.id for s in self.services}
+        return [i for i in service_ids if i not in known]
+
+    def publicly_bookable_staff(self, service: Service) -> list[StaffMember]:
+        """Staff a customer may pick for a service: assigned, bookable online, with at least one shift."""
+        return [
+            member
+            for member in self.staff
+            if member.id in service.staff_ids and member.bookable_online and member.shifts
+        ]
+
+
+def assemble_catalogue(
+    business: Business,
+    categories: Iterable[Category],
+    services: Iterable[Service],
+    staff: Iterable[StaffMember],
+    assignments: Iterable[tuple[str, str]],
+) -> Catalogue:
+    """Builds a catalogue from stored parts, projecting (service_id, staff_id) assignments onto both sides."""
+    services = list(services)
+    staff = list(staff)
+    known_services = {s.id for s in services}
+    known_staff = {m.id for m in staff}
+    # A pair whose side was deleted in a race is ignored rather than shown: ids are never reused.
+    pairs = sorted(p for p in set(assignments) if p[0] in known_services and p[1] in known_staff)
+    staff_by_service: dict[str, list[str]] = {}
+    services_by_staff: dict[str, list[str]] = {}
+    for service_id, staff_id in pairs:
+        staff_by_service.setdefault(service_id, []).append(staff_id)
+        services_by_staff.setdefault(staff_id, []).append(service_id)
+    return Catalogue(
+        business=business,
+        categories=tuple(sorted(categories, key=lambda c: (c.position, c.name.lower(), c.id))),
+        services=tuple(
+            s.model_copy(update={"staff_ids": staff_by_service.get(s.id, [])})
+            for s in sorted(services, key=lambda s: (s.name.lower(), s.id))
+        ),
+        staff=tuple(
+            m.model_copy(update={"service_ids": services_by_staff.get(m.id, [])})
+            for m in sorted(staff, key=lambda m: (m.name.lower(), m.id))
+        ),
+    )

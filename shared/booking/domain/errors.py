@@ -1,0 +1,55 @@
+"""Domain errors. Each has a stable kind; the HTTP edge maps kinds to problem+json types and statuses."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class FieldProblem:
+    """One invalid field: where it is (e.g. ("body", "shifts", 0, "end")) and what is wrong with it."""
+
+    loc: tuple[str | int, ...]
+    msg: str
+
+
+class DomainError(Exception):
+    """Base of every error a use case raises on purpose."""
+
+    kind: str = "domain-error"
+    title: str = "Request could not be completed"
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.detail = detail
+
+
+class NotFound(DomainError):
+    kind = "not-found"
+    title = "Resource not found"
+
+
+class Conflict(DomainError):
+    kind = "conflict"
+    title = "Conflict with the current state"
+
+
+class Forbidden(DomainError):
+    kind = "forbidden"
+    title = "Not allowed for your role"
+
+
+class Unauthorized(DomainError):
+    kind = "unauthorized"
+    title = "Authentication required"
+
+
+class InvalidInput(DomainError):
+    """Input that is well-formed but breaks a rule (an unknown referenced id, overlapping shifts...)."""
+
+    kind = "validation-error"
+    title = "Request validation failed"
+
+    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
+        super().__init__(detail)
+        self.problems = problems or []

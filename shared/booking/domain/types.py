@@ -1,0 +1,60 @@
+"""Reusable validated value types. Libraries do the validating: zoneinfo, email-validator, phonenumbers,
+pycountry (through pydantic-extra-types)."""
+
+from __future__ import annotations
+
+import functools
+from datetime import time
+from typing import Annotated
+from urllib.parse import urlsplit
+from zoneinfo import available_timezones
+
+from pydantic import AfterValidator, ConfigDict, EmailStr, Field, PlainSerializer, StringConstraints
+from pydantic import BaseModel as _PydanticModel
+from pydantic_extra_types.currency_code import ISO4217
+from pydantic_extra_types.phone_numbers import PhoneNumberValidator
+
+
+class Model(_PydanticModel):
+    """Base for domain models: unknown fields are rejected, strings are trimmed, instances are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, str_strip_whitespace=True)
+
+
+@functools.cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())
+
+
+def _check_time_zone(value: str) -> str:
+    if value not in _zones():
+        raise ValueError(f"unknown IANA time zone {value!r} (e.g. 'Europe/London')")
+    return value
+
+
+def _check_origin(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ValueError("an origin is scheme://host[:port], e.g. https://www.example.com")
+    if parts.path not in ("", "/") or parts.query or parts.fragment or parts.username:
+        raise ValueError("an origin has no path, query, fragment or credentials")
+    port = f":{parts.port}" if parts.port else ""
+    return f"{parts.scheme}://{parts.hostname}{port}"
+
+
+Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
+Description = Annotated[str, StringConstraints(max_length=2000)]
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+Slug = Annotated[
+    str, StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", to_lower=True)
+]
+TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_time_zone)]
+Currency = ISO4217
+Email = Annotated[EmailStr, StringConstraints(max_length=254)]
+PhoneE164 = Annotated[str, StringConstraints(max_length=20), PhoneNumberValidator(number_format="E164")]
+Origin = Annotated[str, StringConstraints(max_length=200), AfterValidator(_check_origin)]
+Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+MinorUnits = Annotated[int, Field(ge=0, le=100_000_000)]
+# A wall-clock time of day, written "HH:MM" on the wire.
+LocalTime = Annotated[time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]

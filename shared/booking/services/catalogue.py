@@ -1,0 +1,183 @@
+"""Catalogue use cases: business settings, categories, services and staff; the public menu."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from booking.domain.access import ANY_ROLE, CATALOGUE_EDITORS, SETTINGS_EDITORS, Principal
+from booking.domain.catalogue import (
+    Business,
+    BusinessSettings,
+    Catalogue,
+    Category,
+    CategoryDraft,
+    Service,
+    ServiceDraft,
+    StaffDraft,
+    StaffMember,
+)
+from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
+from booking.domain.menu import Menu, public_menu
+from booking.ports import CatalogueRepository, Clock, IdGenerator
+
+
+class CatalogueService:
+    def __init__(self, repository: CatalogueRepository, clock: Clock, ids: IdGenerator) -> None:
+        self._repo = repository
+        self._clock = clock
+        self._ids = ids
+
+    # --- business -------------------------------------------------------------------------------------
+
+    def create_business(self, settings: BusinessSettings) -> Business:
+        """Registers a new tenant. Called by the operator's CLI and the local seed, not by the admin API."""
+        now = self._clock.now()
+        business = Business(**settings.model_dump(), id=self._ids.new_id(), created_at=now, updated_at=now)
+        self._repo.create_business(business)
+        return business
+
+    def catalogue(self, principal: Principal) -> Catalogue:
+        principal.require(ANY_ROLE)
+        catalogue = self._repo.load_catalogue(principal.tenant_id)
+        if catalogue is None:
+            raise NotFound("business not found")
+        return catalogue
+
+    def business(self, principal: Principal) -> Business:
+        return self.catalogue(principal).business
+
+    def update_business(self, principal: Principal, settings: BusinessSettings) -> Business:
+        principal.require(SETTINGS_EDITORS)
+        previous = self.business(principal)
+        business = Business(
+            **settings.model_dump(),
+            id=previous.id,
+            version=previous.version + 1,
+            created_at=previous.created_at,
+            updated_at=self._clock.now(),
+        )
+        self._repo.update_business(business, previous)
+        return business
+
+    # --- categories -----------------------------------------------------------------------------------
+
+    def category(self, principal: Principal, category_id: str) -> Category:
+        found = self.catalogue(principal).category(category_id)
+        if found is None:
+            raise NotFound(f"category {category_id} not found")
+        return found
+
+    def create_category(self, principal: Principal, draft: CategoryDraft) -> Category:
+        principal.require(CATALOGUE_EDITORS)
+        self.catalogue(principal)  # the tenant must exist
+        category = Category(**draft.model_dump(), id=self._ids.new_id())
+        self._repo.put_category(principal.tenant_id, category, None)
+        return category
+
+    def update_category(self, principal: Principal, category_id: str, draft: CategoryDraft) -> Category:
+        principal.require(CATALOGUE_EDITORS)
+        previous = self.category(principal, category_id)
+        category = Category(**draft.model_dump(), id=category_id, version=previous.version + 1)
+        self._repo.put_category(principal.tenant_id, category, previous)
+        return category
+
+    def delete_category(self, principal: Principal, category_id: str) -> None:
+        principal.require(CATALOGUE_EDITORS)
+        catalogue = self.catalogue(principal)
+        category = catalogue.category(category_id)
+        if category is None:
+            raise NotFound(f"category {category_id} not found")
+        in_use = [s.name for s in catalogue.services if s.category_id == category_id]
+        if in_use:
+            raise Conflict(f"category still holds services: {', '.join(in_use)}; move or delete them first")
+        self._repo.delete_category(principal.tenant_id, category)
+
+    # --- services -------------------------------------------------------------------------------------
+
+    def service(self, principal: Principal, service_id: str) -> Service:
+        found = self.catalogue(principal).service(service_id)
+        if found is None:
+            raise NotFound(f"service {service_id} not found")
+        return found
+
+    def create_service(self, principal: Principal, draft: ServiceDraft) -> Service:
+        principal.require(CATALOGUE_EDITORS)
+        _check_service_references(self.catalogue(principal), draft)
+        service = Service(**draft.model_dump(), id=self._ids.new_id())
+        self._repo.put_service(principal.tenant_id, service, None)
+        return service
+
+    def update_service(self, principal: Principal, service_id: str, draft: ServiceDraft) -> Service:
+        principal.require(CATALOGUE_EDITORS)
+        catalogue = self.catalogue(principal)
+        previous = catalogue.service(service_id)
+        if previous is None:
+            raise NotFound(f"service {service_id} not found")
+        _check_service_references(catalogue, draft)
+        service = Service(**draft.model_dump(), id=service_id, version=previous.version + 1)
+        self._repo.put_service(principal.tenant_id, service, previous)
+        return service
+
+    def delete_service(self, principal: Principal, service_id: str) -> None:
+        principal.require(CATALOGUE_EDITORS)
+        self._repo.delete_service(principal.tenant_id, self.service(principal, service_id))
+
+    # --- staff ----------------------------------------------------------------------------------------
+
+    def staff_member(self, principal: Principal, staff_id: str) -> StaffMember:
+        found = self.catalogue(principal).staff_member(staff_id)
+        if found is None:
+            raise NotFound(f"staff member {staff_id} not found")
+        return found
+
+    def create_staff(self, principal: Principal, draft: StaffDraft) -> StaffMember:
+        principal.require(CATALOGUE_EDITORS)
+        _check_known(self.catalogue(principal).unknown_services(draft.service_ids), "service_ids", "service")
+        member = StaffMember(**draft.model_dump(), id=self._ids.new_id())
+        self._repo.put_staff(principal.tenant_id, member, None)
+        return member
+
+    def update_staff(self, principal: Principal, staff_id: str, draft: StaffDraft) -> StaffMember:
+        principal.require(CATALOGUE_EDITORS)
+        catalogue = self.catalogue(principal)
+        previous = catalogue.staff_member(staff_id)
+        if previous is None:
+            raise NotFound(f"staff member {staff_id} not found")
+        _check_known(catalogue.unknown_services(draft.service_ids), "service_ids", "service")
+        member = StaffMember(**draft.model_dump(), id=staff_id, version=previous.version + 1)
+        self._repo.put_staff(principal.tenant_id, member, previous)
+        return member
+
+    def delete_staff(self, principal: Principal, staff_id: str) -> None:
+        principal.require(CATALOGUE_EDITORS)
+        self._repo.delete_staff(principal.tenant_id, self.staff_member(principal, staff_id))
+
+    # --- public ---------------------------------------------------------------------------------------
+
+    def public_catalogue(self, slug: str) -> Catalogue:
+        tenant_id = self._repo.tenant_for_slug(slug)
+        catalogue = self._repo.load_catalogue(tenant_id) if tenant_id else None
+        if catalogue is None:
+            raise NotFound(f"no business is published at {slug!r}")
+        return catalogue
+
+    def public_menu(self, slug: str) -> Menu:
+        return public_menu(self.public_catalogue(slug))
+
+
+def _check_service_references(catalogue: Catalogue, draft: ServiceDraft) -> None:
+    if draft.category_id is not None and catalogue.category(draft.category_id) is None:
+        raise InvalidInput(
+            "unknown category",
+            [FieldProblem(("body", "category_id"), f"no category {draft.category_id}")],
+        )
+    _check_known(catalogue.unknown_staff(draft.staff_ids), "staff_ids", "staff member")
+
+
+def _check_known(unknown: Iterable[str], field: str, what: str) -> None:
+    missing = list(unknown)
+    if missing:
+        raise InvalidInput(
+            f"unknown {what} referenced",
+            [FieldProblem(("body", field), f"no {what} {', '.join(missing)}")],
+        )

@@ -1,0 +1,111 @@
+"""Calls the real Lambda handler with API Gateway REST proxy events, as API Gateway would.
+
+API Gateway's Cognito authorizer verifies the bearer token before invoking the function and passes its
+claims in requestContext.authorizer.claims. We cannot run API Gateway here, so this client does the same
+verification with the same verifier the local stack uses (signature, issuer, audience, expiry) against
+the embedded Cognito's JWKS; an invalid token reaches the function with no claims, which must answer 401.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import parse_qsl, urlsplit
+
+from local.auth import CognitoIdTokenVerifier
+
+
+@dataclass
+class LambdaContext:
+    function_name: str = "BookingApiFunction"
+    memory_limit_in_mb: int = 512
+    invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:BookingApiFunction"
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+
+    def get_remaining_time_in_millis(self) -> int:
+        return 10_000
+
+
+@dataclass
+class ApiResponse:
+    status: int
+    headers: dict[str, str]
+    text: str
+
+    def json(self) -> Any:
+        return json.loads(self.text)
+
+    def header(self, name: str) -> str | None:
+        return next((v for k, v in self.headers.items() if k.lower() == name.lower()), None)
+
+
+class LambdaApi:
+    def __init__(self, handler: Any, verifier: CognitoIdTokenVerifier) -> None:
+        self._handler = handler
+        self._verifier = verifier
+
+    def request(
+        self,
+        method: str,
+        url: str,
+        *,
+        token: str | None = None,
+        json_body: Any = None,
+        raw_body: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> ApiResponse:
+        parts = urlsplit(url)
+        query = dict(parse_qsl(parts.query, keep_blank_values=True))
+        all_headers = {"Host": "api.example.com", **(headers or {})}
+        body = raw_body
+        if json_body is not None:
+            body = json.dumps(json_body)
+            all_headers.setdefault("Content-Type", "application/json")
+        if token is not None:
+            all_headers["Authorization"] = f"Bearer {token}"
+        claims = self._verifier.verify(token) if token and parts.path.startswith("/v1/admin/") else None
+        event = {
+            "resource": "/{proxy+}",
+            "path": parts.path,
+            "httpMethod": method,
+            "headers": all_headers,
+            "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+            "queryStringParameters": query or None,
+            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
+            "pathParameters": {"proxy": parts.path.lstrip("/")},
+            "stageVariables": None,
+            "requestContext": {
+                "resourcePath": "/{proxy+}",
+                "httpMethod": method,
+                "path": f"/dev{parts.path}",
+                "stage": "dev",
+                "requestId": str(uuid.uuid4()),
+                "identity": {"sourceIp": "203.0.113.10"},
+                "authorizer": {"claims": claims} if claims else None,
+            },
+            "body": body,
+            "isBase64Encoded": False,
+        }
+        result = self._handler(event, LambdaContext())
+        text = result.get("body") or ""
+        if result.get("isBase64Encoded"):
+            text = base64.b64decode(text).decode()
+        headers_out = dict(result.get("headers") or {})
+        for name, values in (result.get("multiValueHeaders") or {}).items():
+            headers_out.setdefault(name, ", ".join(values))
+        return ApiResponse(status=result["statusCode"], headers=headers_out, text=text)
+
+    def get(self, url: str, **kwargs: Any) -> ApiResponse:
+        return self.request("GET", url, **kwargs)
+
+    def post(self, url: str, **kwargs: Any) -> ApiResponse:
+        return self.request("POST", url, **kwargs)
+
+    def put(self, url: str, **kwargs: Any) -> ApiResponse:
+        return self.request("PUT", url, **kwargs)
+
+    def delete(self, url: str, **kwargs: Any) -> ApiResponse:
+        return self.request("DELETE", url, **kwargs)
