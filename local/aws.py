@@ -32,6 +32,8 @@ class LocalResources:
     table_names: tuple[str, ...]
     user_pool_id: str
     user_pool_client_id: str
+    sender_email: str
+    public_base_url: str = "http://localhost:8080"
 
     @property
     def issuer(self) -> str:
@@ -53,6 +55,8 @@ class LocalResources:
             "IDEMPOTENCY_TABLE_NAME": self.idempotency_table_name,
             "USER_POOL_ID": self.user_pool_id,
             "USER_POOL_CLIENT_ID": self.user_pool_client_id,
+            "SENDER_EMAIL": self.sender_email,
+            "PUBLIC_BASE_URL": self.public_base_url,
         }
 
 
@@ -119,6 +123,12 @@ class EmbeddedAws:
                 ClientName=USER_POOL_CLIENT_NAME,
                 ExplicitAuthFlows=["ALLOW_ADMIN_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
             )["UserPoolClient"]["ClientId"]
+        # The sender identity the template's SES permissions name, verified as SES requires.
+        sender_domain = template["Parameters"]["SenderEmailIdentity"]["Default"]
+        sesv2 = self.client("sesv2")
+        identities = {i["IdentityName"] for i in sesv2.list_email_identities().get("EmailIdentities", [])}
+        if sender_domain not in identities:
+            sesv2.create_email_identity(EmailIdentity=sender_domain)
         return LocalResources(
             endpoint=self.endpoint,
             region=REGION,
@@ -127,4 +137,5 @@ class EmbeddedAws:
             table_names=names,
             user_pool_id=pool_id,
             user_pool_client_id=client_id,
+            sender_email=f"no-reply@{sender_domain}",
         )

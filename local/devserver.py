@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import secrets
 import sys
 from pathlib import Path
 
@@ -19,6 +20,16 @@ from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.persistence import Snapshotter
 from local.seed import load_manifest, seed
+
+
+def local_secret(data_dir: Path) -> str:
+    """The local stack's application secret, kept in the data dir so manage links survive a restart."""
+    path = data_dir / "app-secret"
+    if not path.exists():
+        data_dir.mkdir(parents=True, exist_ok=True)
+        path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
+        path.chmod(0o600)
+    return path.read_text(encoding="utf-8").strip()
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -36,12 +47,12 @@ def main(argv: list[str] | None = None) -> None:
     aws.start()
     resources = aws.provision()
     os.environ.update(resources.environment())
+    os.environ.setdefault("APP_SECRET", local_secret(args.data_dir))
 
     # Imported after the environment points at the embedded AWS: the container reads it.
     from booking_api import deps
     from booking_api.app import mount
     from booking_api.container import build_container
-
     from local import dev_routes
 
     store = Snapshotter(args.data_dir, aws, resources.table_names, resources.user_pool_id)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import threading
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import boto3
 SNAPSHOT_VERSION = 1
 # Locally every restored user gets this password: moto cannot export password hashes. Local only.
 LOCAL_PASSWORD = "Local-dev-Passw0rd!"
-_READ_ONLY = ("Get", "Query", "Scan", "Describe", "List", "BatchGet", "TransactGet")
+_READ_ONLY = ("Get", "Query", "Scan", "Describe", "List", "BatchGet", "TransactGet", "InitiateAuth")
 
 
 class Snapshotter:
@@ -43,7 +44,9 @@ class Snapshotter:
         session.events.register("after-call.cognito-identity-provider", self._on_call)
 
     def _on_call(self, model: Any = None, **_: Any) -> None:
-        if model is not None and not model.name.startswith(_READ_ONLY):
+        # Cognito's admin reads (AdminGetUser, AdminListGroupsForUser...) are reads too; without this, the
+        # snapshot's own AdminListGroupsForUser calls marked it dirty again and it was rewritten forever.
+        if model is not None and not model.name.removeprefix("Admin").startswith(_READ_ONLY):
             self._dirty.set()
 
     def mark_dirty(self) -> None:
@@ -130,9 +133,17 @@ class Snapshotter:
 
         self._thread = threading.Thread(target=loop, name="snapshotter", daemon=True)
         self._thread.start()
+        if threading.current_thread() is threading.main_thread():
+            # uvicorn shuts down gracefully on SIGTERM and then re-raises it; with the default handler the
+            # process would die there, before the caller's `finally: stop()`, losing the last writes.
+            signal.signal(signal.SIGTERM, _exit_on_sigterm)
 
     def stop(self) -> None:
         self._stop.set()
         if self._thread:
             self._thread.join()
         self.save()
+
+
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)

@@ -21,7 +21,6 @@ from booking.domain.catalogue import (
     WeeklyHours,
 )
 from booking.services.catalogue import CatalogueService
-
 from local.persistence import LOCAL_PASSWORD
 
 MANIFEST = "demo.json"

@@ -26,6 +26,7 @@ def embedded_aws() -> Iterator[tuple[EmbeddedAws, LocalResources]]:
     aws.start()
     resources = aws.provision()
     os.environ.update(resources.environment())
+    os.environ["APP_SECRET"] = secrets.token_urlsafe(48)
     yield aws, resources
     aws.stop()
 
@@ -66,9 +67,7 @@ class Tenant:
 
 
 @pytest.fixture(scope="session")
-def make_tenant(
-    embedded_aws: tuple[EmbeddedAws, LocalResources], container: Any
-) -> Callable[..., Tenant]:
+def make_tenant(embedded_aws: tuple[EmbeddedAws, LocalResources], container: Any) -> Callable[..., Tenant]:
     """Creates a business with one Cognito user per role and returns their real ID tokens."""
     aws, resources = embedded_aws
     cognito = aws.client("cognito-idp")
@@ -77,8 +76,13 @@ def make_tenant(
         from booking.domain.catalogue import BusinessSettings
 
         suffix = secrets.token_hex(4)
-        fields = {"name": f"Test business {suffix}", "slug": f"test-{suffix}", "time_zone": "Europe/London",
-                  "currency": "GBP", **settings}
+        fields = {
+            "name": f"Test business {suffix}",
+            "slug": f"test-{suffix}",
+            "time_zone": "Europe/London",
+            "currency": "GBP",
+            **settings,
+        }
         business = container.catalogue.create_business(BusinessSettings(**fields))
         tokens, emails = {}, {}
         for role in ("owner", "admin", "staff", "dispatcher"):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
-from typing import Protocol
+from typing import Any, Protocol
 
+from booking.domain.booking import Booking, HistoryEntry, Note
 from booking.domain.catalogue import Business, Catalogue, Category, Service, StaffMember
+from booking.domain.customers import CustomerProfile, LoginCode
+from booking.domain.diary import DiaryEntry
 
 
 class Clock(Protocol):
@@ -52,3 +56,95 @@ class CatalogueRepository(Protocol):
         ...
 
     def delete_staff(self, tenant_id: str, member: StaffMember) -> None: ...
+
+
+class CatalogueReader(Protocol):
+    """Read side of the catalogue for hot paths (availability, booking); may be cached briefly."""
+
+    def tenant_for_slug(self, slug: str) -> str | None: ...
+
+    def load_catalogue(self, tenant_id: str) -> Catalogue | None: ...
+
+
+class BookingRepository(Protocol):
+    def diary(self, tenant_id: str, start: datetime, end: datetime) -> list[DiaryEntry]:
+        """Entries whose occupied time overlaps [start, end), oldest first, strongly consistent."""
+        ...
+
+    def get(self, tenant_id: str, booking_id: str) -> tuple[Booking, list[HistoryEntry]] | None:
+        """The booking with its history (oldest first)."""
+        ...
+
+    def save(
+        self,
+        booking: Booking,
+        previous: Booking | None,
+        entry: HistoryEntry,
+        *,
+        enforce_unblocked: bool = False,
+    ) -> None:
+        """Writes the booking, its diary entry, its history entry and its time claims in one transaction.
+
+        Claims the time `booking` holds and releases what `previous` held but `booking` does not.
+        Raises SlotTaken when another booking holds any of that time, Conflict when `previous` is no
+        longer the stored version, and (with enforce_unblocked) CustomerBlocked for a blocked customer.
+        Creating a booking also creates or refreshes the customer's profile.
+        """
+        ...
+
+    def customer_bookings(self, tenant_id: str, email: str) -> list[Booking]: ...
+
+
+class CustomerRepository(Protocol):
+    def profile(self, tenant_id: str, email: str) -> CustomerProfile | None: ...
+
+    def set_blocked(
+        self, tenant_id: str, email: str, blocked: bool, reason: str | None
+    ) -> CustomerProfile: ...
+
+    def add_note(self, tenant_id: str, customer_email: str, note: Note) -> None: ...
+
+    def notes(self, tenant_id: str, customer_email: str, booking_id: str | None = None) -> list[Note]: ...
+
+    def record_audit(self, tenant_id: str, email: str, entry: HistoryEntry) -> None: ...
+
+    def audit(self, tenant_id: str, email: str) -> list[HistoryEntry]: ...
+
+    def login_code(self, tenant_id: str, email: str) -> LoginCode | None: ...
+
+    def put_login_code(self, tenant_id: str, email: str, code: LoginCode) -> None: ...
+
+    def reserve_attempt(self, tenant_id: str, email: str, code: LoginCode, max_attempts: int) -> bool:
+        """Uses up one attempt of exactly this code before it is compared, atomically, so parallel
+        guesses cannot exceed the limit. False when no attempt is left (or the code is gone)."""
+        ...
+
+    def delete_login_code(self, tenant_id: str, email: str, code: LoginCode) -> bool:
+        """Consumes this code; False if it was already consumed or replaced (so it works once)."""
+        ...
+
+
+class Notifier(Protocol):
+    def send_login_code(self, business: Business, email: str, code: str, expires_minutes: int) -> None: ...
+
+
+class CustomerSessions(Protocol):
+    """Signed customer session tokens (after a one-time code, or 'login as client')."""
+
+    def issue(
+        self, tenant_id: str, email: str, acting_user: str | None, now: datetime
+    ) -> tuple[str, datetime]: ...
+
+    def verify(self, token: str, now: datetime) -> tuple[str, str, str | None] | None:
+        """(tenant id, email, acting user) for a genuine unexpired token, else None."""
+        ...
+
+
+class Idempotency(Protocol):
+    def run(
+        self, scope: str, key: str, payload: dict[str, Any], action: Callable[[], dict[str, Any]]
+    ) -> dict[str, Any]:
+        """Runs `action` at most once per (scope, key) and returns its (stored) result. Raises
+        IdempotencyKeyReused for the same key with a different payload, RequestInProgress while the first
+        run is still going."""
+        ...

@@ -9,14 +9,21 @@ from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from booking_api import openapi
 from booking_api.problems import register_problem_handlers
-from booking_api.routers import admin_catalogue, meta, public
+from booking_api.routers import (
+    admin_bookings,
+    admin_catalogue,
+    meta,
+    public,
+    public_bookings,
+    public_customers,
+)
 
 ResolverT = TypeVar("ResolverT", bound=ApiGatewayResolver)
 
 
 def mount(app: ResolverT) -> ResolverT:
     """Includes every router, the problem+json handlers and the Swagger UI at /v1/docs."""
-    for module in (meta, public, admin_catalogue):
+    for module in (meta, public, public_bookings, public_customers, admin_catalogue, admin_bookings):
         app.include_router(module.router)
     register_problem_handlers(app)
     app.enable_swagger(

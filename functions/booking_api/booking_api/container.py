@@ -9,10 +9,21 @@ from typing import Any
 
 import boto3
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
+
+from booking.adapters.cache import CachedCatalogue
+from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
+from booking.adapters.dynamodb.customers import DynamoCustomerRepository
+from booking.adapters.idempotency import PowertoolsIdempotency
+from booking.adapters.secrets import app_secret
+from booking.adapters.ses import SesNotifier
+from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.system import SystemClock, UlidGenerator
-from booking.ports import Clock, IdGenerator
+from booking.domain.tokens import ManageTokens
+from booking.ports import CatalogueReader, Clock, Idempotency, IdGenerator
+from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
+from booking.services.customers import CustomerService
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
 ClaimsSource = Callable[[BaseProxyEvent], Mapping[str, Any] | None]
@@ -21,12 +32,16 @@ ClaimsSource = Callable[[BaseProxyEvent], Mapping[str, Any] | None]
 @dataclass(frozen=True)
 class Container:
     catalogue: CatalogueService
+    catalogue_reader: CatalogueReader
+    bookings: BookingService
+    customers: CustomerService
+    idempotency: Idempotency
     claims: ClaimsSource
     clock: Clock
 
 
 def api_gateway_claims(event: BaseProxyEvent) -> Mapping[str, Any] | None:
-    """On AWS the Cognito authorizer has already verified the token; its claims ride on the request context."""
+    """On AWS the Cognito authorizer has already verified the token; its claims ride on the request."""
     context = event.get("requestContext") or {}
     claims = (context.get("authorizer") or {}).get("claims")
     return claims if isinstance(claims, Mapping) and claims else None
@@ -37,12 +52,33 @@ def build_container(
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
 ) -> Container:
-    """Reads configuration from the environment: TABLE_NAME, and AWS_ENDPOINT_URL when not on AWS."""
+    """Configuration from the environment: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL,
+    APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and AWS_ENDPOINT_URL when not on AWS."""
     dynamodb = boto3.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
-    repository = DynamoCatalogueRepository(dynamodb, os.environ["TABLE_NAME"])
+    ids = ids or UlidGenerator()
+    secret = app_secret()
+    catalogue_repository = DynamoCatalogueRepository(dynamodb, table)
+    cached = CachedCatalogue(catalogue_repository)
+    bookings = DynamoBookingRepository(dynamodb, table)
+    customers = DynamoCustomerRepository(dynamodb, table)
     return Container(
-        catalogue=CatalogueService(repository, clock, ids or UlidGenerator()),
+        catalogue=CatalogueService(catalogue_repository, clock, ids, on_change=cached.invalidate),
+        catalogue_reader=cached,
+        bookings=BookingService(
+            cached, bookings, customers, clock, ids, ManageTokens(secret), os.environ["PUBLIC_BASE_URL"]
+        ),
+        customers=CustomerService(
+            cached,
+            bookings,
+            customers,
+            JwtCustomerSessions(secret),
+            SesNotifier(boto3.client("sesv2"), os.environ["SENDER_EMAIL"]),
+            clock,
+            secret,
+        ),
+        idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims,
         clock=clock,
     )

@@ -4,6 +4,7 @@ on one of those origins may call that business's public routes, and no other ori
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Response
+
 from booking.domain.catalogue import BusinessSettings
 
 ALLOWED_HEADERS = "Content-Type, Idempotency-Key, Authorization"
@@ -26,4 +27,15 @@ def preflight(business: BusinessSettings, origin: str | None) -> Response[None]:
             "Access-Control-Allow-Headers": ALLOWED_HEADERS,
             "Access-Control-Max-Age": MAX_AGE_SECONDS,
         }
-    return Response(status_code=204, headers=headers)
+    # An empty string, not None: the local ASGI server cannot send a None body.
+    return Response(status_code=204, body="", headers=headers)
+
+
+def respond(body: object, business: BusinessSettings, origin: str | None, status: int = 200) -> Response:
+    """A JSON response carrying the CORS headers this business grants `origin`."""
+    return Response(
+        status_code=status,
+        content_type="application/json",
+        body=body,
+        headers=cors_headers(business, origin),
+    )

@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 from aws_lambda_powertools.event_handler import Request
-from booking.domain.access import Principal, principal_from_claims
-from booking.domain.errors import Unauthorized
-from booking.services.catalogue import CatalogueService
 
+from booking.domain.access import Principal, principal_from_claims
+from booking.domain.catalogue import Catalogue
+from booking.domain.errors import NotFound, Unauthorized
+from booking.ports import Idempotency
+from booking.services.bookings import BookingService
+from booking.services.catalogue import CatalogueService
+from booking.services.customers import CustomerService
 from booking_api.container import Container
 
 _container: Container | None = None
@@ -28,8 +32,34 @@ def catalogue_service() -> CatalogueService:
     return container().catalogue
 
 
+def booking_service() -> BookingService:
+    return container().bookings
+
+
+def customer_service() -> CustomerService:
+    return container().customers
+
+
+def idempotency() -> Idempotency:
+    return container().idempotency
+
+
+def tenant_catalogue(tenant_id: str) -> Catalogue:
+    """The (briefly cached) catalogue, for presenting staff names and the business time zone."""
+    catalogue = container().catalogue_reader.load_catalogue(tenant_id)
+    if catalogue is None:
+        raise NotFound("business not found")
+    return catalogue
+
+
 def principal(request: Request) -> Principal:
     claims = container().claims(request.resolved_event)
     if claims is None:
         raise Unauthorized("a valid bearer token is required")
     return principal_from_claims(claims)
+
+
+def bearer_token(request: Request) -> str | None:
+    header = request.headers.get("authorization") or request.headers.get("Authorization") or ""
+    scheme, _, token = header.strip().partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None

@@ -13,11 +13,13 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
 from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+
 from booking.domain.errors import (
     Conflict,
     DomainError,
     FieldProblem,
     Forbidden,
+    IdempotencyKeyReused,
     InvalidInput,
     NotFound,
     Unauthorized,
@@ -34,6 +36,7 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     Unauthorized: HTTPStatus.UNAUTHORIZED,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
 
@@ -86,7 +89,7 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
 
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:
-        status = _STATUS.get(type(error), HTTPStatus.BAD_REQUEST)
+        status = next((_STATUS[k] for k in type(error).__mro__ if k in _STATUS), HTTPStatus.BAD_REQUEST)
         errors = _field_errors(error.problems) if isinstance(error, InvalidInput) else None
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
         return problem(status, error.kind, error.title, error.detail, path(), errors, headers)

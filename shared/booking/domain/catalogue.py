@@ -10,9 +10,9 @@ import itertools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AwareDatetime, Field, field_validator, model_validator
+from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
 from booking.domain.types import (
     Currency,
@@ -29,8 +29,10 @@ from booking.domain.types import (
     ShortText,
     Slug,
     TimeZoneName,
+    whole_units,
 )
 
+BufferMinutes = Annotated[Minutes, Field(le=60)]
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DeliveryMode = Literal["in_person", "online", "both"]
@@ -47,11 +49,6 @@ class TimeWindow(Model):
 
     @model_validator(mode="after")
     def _ordered(self) -> TimeWindow:
-        for t in (self.start, self.end):
-            if t.tzinfo is not None:
-                raise ValueError("times are local wall-clock times without an offset")
-            if t.second or t.microsecond:
-                raise ValueError("times are whole minutes")
         if self.start >= self.end:
             raise ValueError(f"start {self.start:%H:%M} must be before end {self.end:%H:%M}")
         return self
@@ -145,9 +142,15 @@ class BusinessSettings(Model):
     closures: list[Closure] = Field(default_factory=list, max_length=200)
     booking_window_days: int = Field(default=60, ge=1, le=730)
     min_notice_minutes: int = Field(default=60, ge=0, le=60 * 24 * 30)
-    slot_interval_minutes: int = Field(default=15, ge=5, le=240)
-    default_buffer_before_minutes: Minutes = 0
-    default_buffer_after_minutes: Minutes = 0
+    slot_interval_minutes: Annotated[int, Field(ge=5, le=240), AfterValidator(whole_units)] = 15
+    default_buffer_before_minutes: BufferMinutes = 0
+    default_buffer_after_minutes: BufferMinutes = 0
+    cancellation_cutoff_hours: int = Field(
+        default=24,
+        ge=0,
+        le=24 * 30,
+        description="customers may cancel or reschedule online until this long before",
+    )
     widget_origins: list[Origin] = Field(default_factory=list, max_length=20)
 
     @field_validator("operating_hours")
@@ -186,10 +189,12 @@ class ServiceDraft(Model):
     name: Name
     description: Description = ""
     category_id: Id | None = None
-    duration_minutes: int = Field(ge=5, le=24 * 60)
+    duration_minutes: Annotated[int, Field(ge=5, le=240), AfterValidator(whole_units)]
     price_minor: MinorUnits
-    buffer_before_minutes: Minutes | None = Field(default=None, description="null: the business default")
-    buffer_after_minutes: Minutes | None = Field(default=None, description="null: the business default")
+    buffer_before_minutes: BufferMinutes | None = Field(
+        default=None, description="null: the business default"
+    )
+    buffer_after_minutes: BufferMinutes | None = Field(default=None, description="null: the business default")
     delivery_mode: DeliveryMode = "in_person"
     staff_ids: list[Id] = Field(default_factory=list, max_length=MAX_ASSIGNMENTS)
     active: bool = True

@@ -53,3 +53,30 @@ class InvalidInput(DomainError):
     def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
         super().__init__(detail)
         self.problems = problems or []
+
+
+class SlotTaken(Conflict):
+    """The time was free when checked, and someone else claimed it first."""
+
+    kind = "slot-taken"
+    title = "That time was just taken"
+
+
+class CustomerBlocked(Forbidden):
+    kind = "customer-blocked"
+    title = "Online booking is not available for this customer"
+
+
+class TooLate(Conflict):
+    kind = "too-late"
+    title = "Too late to change this booking online"
+
+
+class IdempotencyKeyReused(DomainError):
+    kind = "idempotency-key-reused"
+    title = "Idempotency-Key already used for a different request"
+
+
+class RequestInProgress(Conflict):
+    kind = "request-in-progress"
+    title = "A request with this Idempotency-Key is still being processed"

@@ -14,6 +14,24 @@ from pydantic import BaseModel as _PydanticModel
 from pydantic_extra_types.currency_code import ISO4217
 from pydantic_extra_types.phone_numbers import PhoneNumberValidator
 
+# Every duration, buffer, interval and wall-clock boundary is a multiple of this, so an appointment
+# always covers whole units: the lock items that make double booking impossible are one per staff and unit.
+UNIT_MINUTES = 5
+
+
+def whole_units(value: int) -> int:
+    if value % UNIT_MINUTES:
+        raise ValueError(f"must be a multiple of {UNIT_MINUTES} minutes")
+    return value
+
+
+def _on_unit(value: time) -> time:
+    if value.tzinfo is not None:
+        raise ValueError("a local wall-clock time has no offset")
+    if value.second or value.microsecond or value.minute % UNIT_MINUTES:
+        raise ValueError(f"times are whole minutes on a {UNIT_MINUTES}-minute grid, e.g. 09:05")
+    return value
+
 
 class Model(_PydanticModel):
     """Base for domain models: unknown fields are rejected, strings are trimmed, instances are immutable."""
@@ -54,7 +72,9 @@ Currency = ISO4217
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 PhoneE164 = Annotated[str, StringConstraints(max_length=20), PhoneNumberValidator(number_format="E164")]
 Origin = Annotated[str, StringConstraints(max_length=200), AfterValidator(_check_origin)]
-Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
+Minutes = Annotated[int, Field(ge=0, le=24 * 60), AfterValidator(whole_units)]
 MinorUnits = Annotated[int, Field(ge=0, le=100_000_000)]
 # A wall-clock time of day, written "HH:MM" on the wire.
-LocalTime = Annotated[time, PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)]
+LocalTime = Annotated[
+    time, AfterValidator(_on_unit), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)
+]

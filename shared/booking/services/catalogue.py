@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from booking.domain.access import ANY_ROLE, CATALOGUE_EDITORS, SETTINGS_EDITORS, Principal
 from booking.domain.catalogue import (
@@ -22,8 +22,15 @@ from booking.ports import CatalogueRepository, Clock, IdGenerator
 
 
 class CatalogueService:
-    def __init__(self, repository: CatalogueRepository, clock: Clock, ids: IdGenerator) -> None:
+    def __init__(
+        self,
+        repository: CatalogueRepository,
+        clock: Clock,
+        ids: IdGenerator,
+        on_change: Callable[[], None] = lambda: None,
+    ) -> None:
         self._repo = repository
+        self._changed = on_change  # e.g. drops a read cache of the catalogue
         self._clock = clock
         self._ids = ids
 
@@ -34,6 +41,7 @@ class CatalogueService:
         now = self._clock.now()
         business = Business(**settings.model_dump(), id=self._ids.new_id(), created_at=now, updated_at=now)
         self._repo.create_business(business)
+        self._changed()
         return business
 
     def catalogue(self, principal: Principal) -> Catalogue:
@@ -57,6 +65,7 @@ class CatalogueService:
             updated_at=self._clock.now(),
         )
         self._repo.update_business(business, previous)
+        self._changed()
         return business
 
     # --- categories -----------------------------------------------------------------------------------
@@ -72,6 +81,7 @@ class CatalogueService:
         self.catalogue(principal)  # the tenant must exist
         category = Category(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_category(principal.tenant_id, category, None)
+        self._changed()
         return category
 
     def update_category(self, principal: Principal, category_id: str, draft: CategoryDraft) -> Category:
@@ -79,6 +89,7 @@ class CatalogueService:
         previous = self.category(principal, category_id)
         category = Category(**draft.model_dump(), id=category_id, version=previous.version + 1)
         self._repo.put_category(principal.tenant_id, category, previous)
+        self._changed()
         return category
 
     def delete_category(self, principal: Principal, category_id: str) -> None:
@@ -91,6 +102,7 @@ class CatalogueService:
         if in_use:
             raise Conflict(f"category still holds services: {', '.join(in_use)}; move or delete them first")
         self._repo.delete_category(principal.tenant_id, category)
+        self._changed()
 
     # --- services -------------------------------------------------------------------------------------
 
@@ -105,6 +117,7 @@ class CatalogueService:
         _check_service_references(self.catalogue(principal), draft)
         service = Service(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_service(principal.tenant_id, service, None)
+        self._changed()
         return service
 
     def update_service(self, principal: Principal, service_id: str, draft: ServiceDraft) -> Service:
@@ -116,11 +129,13 @@ class CatalogueService:
         _check_service_references(catalogue, draft)
         service = Service(**draft.model_dump(), id=service_id, version=previous.version + 1)
         self._repo.put_service(principal.tenant_id, service, previous)
+        self._changed()
         return service
 
     def delete_service(self, principal: Principal, service_id: str) -> None:
         principal.require(CATALOGUE_EDITORS)
         self._repo.delete_service(principal.tenant_id, self.service(principal, service_id))
+        self._changed()
 
     # --- staff ----------------------------------------------------------------------------------------
 
@@ -135,6 +150,7 @@ class CatalogueService:
         _check_known(self.catalogue(principal).unknown_services(draft.service_ids), "service_ids", "service")
         member = StaffMember(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_staff(principal.tenant_id, member, None)
+        self._changed()
         return member
 
     def update_staff(self, principal: Principal, staff_id: str, draft: StaffDraft) -> StaffMember:
@@ -146,11 +162,13 @@ class CatalogueService:
         _check_known(catalogue.unknown_services(draft.service_ids), "service_ids", "service")
         member = StaffMember(**draft.model_dump(), id=staff_id, version=previous.version + 1)
         self._repo.put_staff(principal.tenant_id, member, previous)
+        self._changed()
         return member
 
     def delete_staff(self, principal: Principal, staff_id: str) -> None:
         principal.require(CATALOGUE_EDITORS)
         self._repo.delete_staff(principal.tenant_id, self.staff_member(principal, staff_id))
+        self._changed()
 
     # --- public ---------------------------------------------------------------------------------------
 

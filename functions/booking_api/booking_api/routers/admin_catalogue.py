@@ -7,6 +7,7 @@ from typing import Annotated, TypeVar
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from booking.domain.access import Principal
 from booking.domain.catalogue import (
     Business,
@@ -19,7 +20,6 @@ from booking.domain.catalogue import (
     StaffMember,
 )
 from booking.services.catalogue import CatalogueService
-
 from booking_api.deps import catalogue_service, principal
 from booking_api.openapi import ADMIN_SECURITY
 
@@ -41,7 +41,8 @@ def created(model: EntityT, location: str) -> Response[EntityT]:
 
 
 def no_content() -> Response[None]:
-    return Response(status_code=204)
+    # An empty string, not None: the local ASGI server cannot send a None body.
+    return Response(status_code=204, body="")
 
 
 # --- business -----------------------------------------------------------------------------------------

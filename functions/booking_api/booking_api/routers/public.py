@@ -7,9 +7,9 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
 from booking.domain.menu import Menu, public_menu
 from booking.services.catalogue import CatalogueService
-
 from booking_api.cors import cors_headers, preflight
 from booking_api.deps import catalogue_service
 

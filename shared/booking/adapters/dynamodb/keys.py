@@ -9,6 +9,7 @@ nothing but the slug and the tenant id it points to.
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Final
 
 PK: Final = "pk"
@@ -49,3 +50,91 @@ def assignment_key(tenant_id: str, service_id: str, staff_id: str) -> dict[str, 
 
 def slug_key(slug: str) -> dict[str, str]:
     return {PK: f"SLUG#{slug}", SK: SLUG_SK}
+
+
+# --- bookings -----------------------------------------------------------------------------------------
+#
+#   T#<tenant>#BOOKING#<id>      BOOKING                  the booking (source of truth)
+#                                HISTORY#<at>#<seq>       its history, one item per change
+#   T#<tenant>#DIARY#<yyyy-mm>   <start>#<booking id>     compact diary entry, partitioned by UTC month of
+#                                                         start: a month of a whole business is one query
+#   T#<tenant>#LOCK#<staff>      <unit start>             one per 5-minute unit a booking occupies; written
+#                                                         with attribute_not_exists, so two bookings can
+#                                                         never hold the same staff member's unit
+#   T#<tenant>#CUSTOMER#<email>  PROFILE                  name, phone, blocked flag
+#                                NOTE#<booking>#<at>      session/internal notes and follow-ups
+#                                AUDIT#<at>               e.g. "login as client" sessions
+#                                CODE                     the pending one-time login code (hashed)
+#   gsi1: T#<tenant>#CUSTOMER#<email> / <start>#<booking id> on booking items: a customer's bookings
+
+BOOKING_SK: Final = "BOOKING"
+HISTORY_PREFIX: Final = "HISTORY#"
+PROFILE_SK: Final = "PROFILE"
+NOTE_PREFIX: Final = "NOTE#"
+AUDIT_PREFIX: Final = "AUDIT#"
+CODE_SK: Final = "CODE"
+GSI1: Final = "gsi1"
+GSI1_PK: Final = "gsi1pk"
+GSI1_SK: Final = "gsi1sk"
+
+
+def iso(instant: datetime) -> str:
+    """Sortable UTC timestamp used inside keys."""
+    return instant.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def booking_pk(tenant_id: str, booking_id: str) -> str:
+    return f"T#{tenant_id}#BOOKING#{booking_id}"
+
+
+def booking_key(tenant_id: str, booking_id: str) -> dict[str, str]:
+    return {PK: booking_pk(tenant_id, booking_id), SK: BOOKING_SK}
+
+
+def history_key(tenant_id: str, booking_id: str, at: datetime, seq: str) -> dict[str, str]:
+    return {PK: booking_pk(tenant_id, booking_id), SK: f"{HISTORY_PREFIX}{iso(at)}#{seq}"}
+
+
+def diary_pk(tenant_id: str, month: str) -> str:
+    return f"T#{tenant_id}#DIARY#{month}"
+
+
+def diary_month(instant: datetime) -> str:
+    return instant.astimezone(UTC).strftime("%Y-%m")
+
+
+def diary_key(tenant_id: str, start: datetime, booking_id: str) -> dict[str, str]:
+    return {PK: diary_pk(tenant_id, diary_month(start)), SK: f"{iso(start)}#{booking_id}"}
+
+
+def diary_sk_bound(instant: datetime) -> str:
+    return iso(instant)
+
+
+def lock_key(tenant_id: str, staff_id: str, unit_start: datetime) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#LOCK#{staff_id}", SK: iso(unit_start)}
+
+
+def customer_pk(tenant_id: str, email: str) -> str:
+    return f"T#{tenant_id}#CUSTOMER#{email.lower()}"
+
+
+def customer_key(tenant_id: str, email: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: PROFILE_SK}
+
+
+def note_key(tenant_id: str, email: str, booking_id: str, at: datetime, note_id: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: f"{NOTE_PREFIX}{booking_id}#{iso(at)}#{note_id}"}
+
+
+def audit_key(tenant_id: str, email: str, at: datetime, seq: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: f"{AUDIT_PREFIX}{iso(at)}#{seq}"}
+
+
+def login_code_key(tenant_id: str, email: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: CODE_SK}
+
+
+def customer_bookings_index(tenant_id: str, email: str, start: datetime, booking_id: str) -> dict[str, str]:
+    """The gsi1 attributes a booking item carries so a customer's bookings can be listed."""
+    return {GSI1_PK: customer_pk(tenant_id, email), GSI1_SK: f"{iso(start)}#{booking_id}"}

@@ -1,0 +1,164 @@
+"""Admin and staff API for the diary: calendar, booking on behalf of clients, booking detail, moving,
+reassigning, cancelling, the lifecycle, notes; and customers (history, block, login as client)."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel
+
+from booking.domain.access import Principal
+from booking.domain.booking import (
+    AdminBookingRequest,
+    BookingStatus,
+    CancelRequest,
+    NoteRequest,
+    ReassignRequest,
+    RescheduleRequest,
+    StatusChange,
+)
+from booking.domain.customers import CustomerProfile
+from booking.domain.types import Model, ShortText
+from booking.services.bookings import BookingService, BookingView
+from booking.services.customers import CustomerService
+from booking_api.deps import booking_service, customer_service, principal, tenant_catalogue
+from booking_api.openapi import ADMIN_SECURITY
+from booking_api.schemas import AdminBookingOut, ClientHistoryOut, DiaryEntryOut, NoteOut
+
+router = APIGatewayRouter()
+
+Caller = Annotated[Principal, Depends(principal)]
+Bookings = Annotated[BookingService, Depends(booking_service)]
+Customers = Annotated[CustomerService, Depends(customer_service)]
+BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+CustomerEmail = Annotated[str, Path(max_length=254)]
+TAGS = ["admin: diary"]
+CUSTOMER_TAGS = ["admin: customers"]
+
+
+def _detail(bookings: BookingService, caller: Principal, view: BookingView) -> AdminBookingOut:
+    _, notes = bookings.detail(caller, view.booking.id)
+    return AdminBookingOut.detail(view, tenant_catalogue(caller.tenant_id), notes)
+
+
+@router.get("/v1/admin/calendar", tags=TAGS, security=ADMIN_SECURITY)
+def calendar(
+    caller: Caller,
+    bookings: Bookings,
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    staff: Annotated[str | None, Query(max_length=64)] = None,
+) -> list[DiaryEntryOut]:
+    """Bookings by date range (business-local dates), optionally one staff member's. Staff get their own."""
+    catalogue = tenant_catalogue(caller.tenant_id)
+    return [DiaryEntryOut.of(e, catalogue) for e in bookings.calendar(caller, from_, to, staff)]
+
+
+@router.post(
+    "/v1/admin/bookings", tags=TAGS, security=ADMIN_SECURITY, responses={201: {"description": "Booked"}}
+)
+def book_for_client(
+    body: AdminBookingRequest, caller: Caller, bookings: Bookings
+) -> Response[AdminBookingOut]:
+    """Books on behalf of a client. `allow_outside_shift` lets it lie outside shifts, never over a booking."""
+    view = bookings.book_for_client(caller, body)
+    return Response(
+        status_code=201,
+        content_type="application/json",
+        body=_detail(bookings, caller, view),
+        headers={"Location": f"/v1/admin/bookings/{view.booking.id}"},
+    )
+
+
+@router.get("/v1/admin/bookings/<booking_id>", tags=TAGS, security=ADMIN_SECURITY)
+def booking_detail(booking_id: BookingId, caller: Caller, bookings: Bookings) -> AdminBookingOut:
+    """Customer, services, price, staff, payment status, customer and staff notes, and history."""
+    view, notes = bookings.detail(caller, booking_id)
+    return AdminBookingOut.detail(view, tenant_catalogue(caller.tenant_id), notes)
+
+
+@router.post("/v1/admin/bookings/<booking_id>/reschedule", tags=TAGS, security=ADMIN_SECURITY)
+def reschedule(
+    booking_id: BookingId, body: RescheduleRequest, caller: Caller, bookings: Bookings
+) -> AdminBookingOut:
+    view = bookings.reschedule(caller, booking_id, body.start, body.staff, body.allow_outside_shift)
+    return _detail(bookings, caller, view)
+
+
+@router.post("/v1/admin/bookings/<booking_id>/reassign", tags=TAGS, security=ADMIN_SECURITY)
+def reassign(
+    booking_id: BookingId, body: ReassignRequest, caller: Caller, bookings: Bookings
+) -> AdminBookingOut:
+    """Moves the booking to another qualified staff member who is free at the same time."""
+    return _detail(bookings, caller, bookings.reassign(caller, booking_id, body.staff_id))
+
+
+@router.post("/v1/admin/bookings/<booking_id>/cancel", tags=TAGS, security=ADMIN_SECURITY)
+def cancel(booking_id: BookingId, body: CancelRequest, caller: Caller, bookings: Bookings) -> AdminBookingOut:
+    return _detail(bookings, caller, bookings.cancel(caller, booking_id, body.reason))
+
+
+@router.post("/v1/admin/bookings/<booking_id>/status", tags=TAGS, security=ADMIN_SECURITY)
+def change_status(
+    booking_id: BookingId, body: StatusChange, caller: Caller, bookings: Bookings
+) -> AdminBookingOut:
+    """Confirm, start, complete, or mark a no-show. Illegal transitions are 409."""
+    return _detail(bookings, caller, bookings.change_status(caller, booking_id, BookingStatus(body.status)))
+
+
+@router.post(
+    "/v1/admin/bookings/<booking_id>/notes",
+    tags=TAGS,
+    security=ADMIN_SECURITY,
+    responses={201: {"description": "Added"}},
+)
+def add_note(
+    booking_id: BookingId, body: NoteRequest, caller: Caller, bookings: Bookings
+) -> Response[NoteOut]:
+    """Internal notes, session notes, or a follow-up to record."""
+    note = bookings.add_note(caller, booking_id, body.kind, body.text)
+    return Response(status_code=201, content_type="application/json", body=NoteOut.of(note))
+
+
+# --- customers ----------------------------------------------------------------------------------------
+
+
+class BlockRequest(Model):
+    reason: ShortText = ""
+
+
+class ImpersonationOut(BaseModel):
+    token: str
+    customer_email: str
+    note: str
+
+
+@router.get("/v1/admin/customers/<email>", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)
+def client_history(email: CustomerEmail, caller: Caller, customers: Customers) -> ClientHistoryOut:
+    """Profile, every booking, notes and follow-ups, and audit entries (blocks, logins as client)."""
+    return ClientHistoryOut.of(customers.history(caller, email), tenant_catalogue(caller.tenant_id))
+
+
+@router.post("/v1/admin/customers/<email>/block", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)
+def block(email: CustomerEmail, body: BlockRequest, caller: Caller, customers: Customers) -> CustomerProfile:
+    """Blocks the customer from booking online (e.g. after no-shows)."""
+    return customers.set_blocked(caller, email, True, body.reason or None)
+
+
+@router.post("/v1/admin/customers/<email>/unblock", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)
+def unblock(email: CustomerEmail, caller: Caller, customers: Customers) -> CustomerProfile:
+    return customers.set_blocked(caller, email, False, None)
+
+
+@router.post("/v1/admin/customers/<email>/impersonate", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)
+def login_as_client(email: CustomerEmail, caller: Caller, customers: Customers) -> ImpersonationOut:
+    """'Login as client': a one-hour customer session to see what the client sees; recorded on the client."""
+    return ImpersonationOut(
+        token=customers.impersonate(caller, email),
+        customer_email=email.lower(),
+        note="use as 'Authorization: Bearer <token>' on /v1/public/businesses/{slug}/customers/me",
+    )

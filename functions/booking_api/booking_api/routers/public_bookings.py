@@ -1,0 +1,167 @@
+"""Public booking API: availability, booking, and the customer's manage link."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Request, Response
+from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+
+from booking.domain.booking import Actor, BookingRequest, CancelRequest, RescheduleRequest
+from booking.domain.errors import InvalidInput
+from booking.ports import Idempotency
+from booking.services.bookings import BookingService, BookingView
+from booking.services.customers import CustomerService
+from booking_api.cors import preflight, respond
+from booking_api.deps import bearer_token, booking_service, customer_service, idempotency, tenant_catalogue
+from booking_api.schemas import AvailabilityOut, BookingOut
+
+router = APIGatewayRouter()
+
+Bookings = Annotated[BookingService, Depends(booking_service)]
+Customers = Annotated[CustomerService, Depends(customer_service)]
+Once = Annotated[Idempotency, Depends(idempotency)]
+SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
+BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+ManageToken = Annotated[str | None, Query(max_length=200, description="the token from the manage link")]
+
+AVAILABILITY = "/v1/public/businesses/<slug>/availability"
+BOOKINGS = "/v1/public/businesses/<slug>/bookings"
+BOOKING = "/v1/public/bookings/<booking_id>"
+CANCEL = "/v1/public/bookings/<booking_id>/cancel"
+RESCHEDULE = "/v1/public/bookings/<booking_id>/reschedule"
+
+
+def _origin(request: Request) -> str | None:
+    return request.headers.get("origin") or request.headers.get("Origin")
+
+
+def _booking_response(view: BookingView, request: Request, status: int = 200) -> Response[BookingOut]:
+    catalogue = tenant_catalogue(view.booking.tenant_id)
+    return respond(BookingOut.of(view.booking, catalogue, view), catalogue.business, _origin(request), status)
+
+
+@router.get(AVAILABILITY, tags=["public"])
+def availability(
+    slug: SlugParam,
+    bookings: Bookings,
+    request: Request,
+    services: Annotated[str, Query(min_length=1, max_length=200, description="service ids, comma-separated")],
+    from_: Annotated[date, Query(alias="from")],
+    to: Annotated[date, Query()],
+    tz: Annotated[str, Query(max_length=64, description="IANA zone the times are shown in")] = "UTC",
+    staff: Annotated[str, Query(max_length=64, description="a staff id or 'any'")] = "any",
+) -> Response[AvailabilityOut]:
+    """Bookable start times by date, each with the staff free for the whole appointment (31 days max)."""
+    service_ids = [s for s in services.split(",") if s]
+    result = bookings.availability(slug, service_ids, staff, from_, to, tz)
+    business = bookings.public_business(slug)
+    return respond(AvailabilityOut.of(result), business, _origin(request))
+
+
+@router.post(BOOKINGS, tags=["public"], responses={201: {"description": "Booked"}})
+def create_booking(
+    slug: SlugParam,
+    booking: BookingRequest,
+    bookings: Bookings,
+    once: Once,
+    request: Request,
+    idempotency_key: Annotated[
+        str,
+        Header(alias="Idempotency-Key", min_length=8, max_length=255, description="one per booking attempt"),
+    ],
+) -> Response[BookingOut]:
+    """Books a free slot. Retrying with the same Idempotency-Key returns the original booking."""
+    result = once.run(
+        scope=f"public-booking:{slug}",
+        key=idempotency_key,
+        payload=booking.model_dump(mode="json"),
+        action=lambda: {"booking_id": bookings.book(slug, booking).booking.id, "slug": slug},
+    )
+    view = bookings.booking_for_business(slug, result["booking_id"])
+    return _booking_response(view, request, status=201)
+
+
+@router.get(BOOKING, tags=["public: manage"])
+def view_booking(
+    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+) -> Response[BookingOut]:
+    """The booking behind a manage link."""
+    return _booking_response(bookings.manage_view(booking_id, token), request)
+
+
+@router.post(CANCEL, tags=["public: manage"])
+def cancel_booking(
+    booking_id: BookingId,
+    body: CancelRequest,
+    bookings: Bookings,
+    customers: Customers,
+    request: Request,
+    token: ManageToken = None,
+) -> Response[BookingOut]:
+    """Cancels, until the business's cutoff before the start."""
+    actor = _session_actor(customers, request)
+    return _booking_response(bookings.manage_cancel(booking_id, token, body.reason, actor), request)
+
+
+@router.post(RESCHEDULE, tags=["public: manage"])
+def reschedule_booking(
+    booking_id: BookingId,
+    body: RescheduleRequest,
+    bookings: Bookings,
+    customers: Customers,
+    request: Request,
+    token: ManageToken = None,
+) -> Response[BookingOut]:
+    """Moves the booking to another free slot (same booking id; the history records the move)."""
+    if body.allow_outside_shift:
+        raise InvalidInput("customers book within opening times", [])
+    actor = _session_actor(customers, request)
+    return _booking_response(
+        bookings.manage_reschedule(booking_id, token, body.start, body.staff, actor), request
+    )
+
+
+def _session_actor(customers: CustomerService, request: Request) -> Actor | None:
+    """When the portal calls with a customer session (possibly 'login as client'), record who acted."""
+    token = bearer_token(request)
+    return customers.session(token).actor if token else None
+
+
+@router.route(AVAILABILITY, method="OPTIONS", include_in_schema=False)
+def availability_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
+    return preflight(bookings.public_business(slug), _origin(request))
+
+
+@router.route(BOOKINGS, method="OPTIONS", include_in_schema=False)
+def bookings_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
+    return preflight(bookings.public_business(slug), _origin(request))
+
+
+def _manage_preflight(
+    booking_id: str, bookings: BookingService, token: str | None, request: Request
+) -> Response[None]:
+    return preflight(bookings.business_for_manage_token(booking_id, token), _origin(request))
+
+
+@router.route(BOOKING, method="OPTIONS", include_in_schema=False)
+def booking_preflight(
+    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+) -> Response[None]:
+    return _manage_preflight(booking_id, bookings, token, request)
+
+
+@router.route(CANCEL, method="OPTIONS", include_in_schema=False)
+def cancel_preflight(
+    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+) -> Response[None]:
+    return _manage_preflight(booking_id, bookings, token, request)
+
+
+@router.route(RESCHEDULE, method="OPTIONS", include_in_schema=False)
+def reschedule_preflight(
+    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+) -> Response[None]:
+    return _manage_preflight(booking_id, bookings, token, request)

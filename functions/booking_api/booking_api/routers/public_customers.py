@@ -1,0 +1,94 @@
+"""Returning customers: passwordless sign-in with a one-time code, then their details and bookings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from aws_lambda_powertools.event_handler import Depends, Request, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import Field
+
+from booking.domain.types import Email, Model
+from booking.services.bookings import BookingService
+from booking.services.customers import CustomerService
+from booking_api.cors import preflight, respond
+from booking_api.deps import bearer_token, booking_service, customer_service, tenant_catalogue
+from booking_api.schemas import CustomerSessionOut
+
+router = APIGatewayRouter()
+
+Bookings = Annotated[BookingService, Depends(booking_service)]
+Customers = Annotated[CustomerService, Depends(customer_service)]
+SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
+
+LOGIN_CODE = "/v1/public/businesses/<slug>/customers/login-code"
+SESSION = "/v1/public/businesses/<slug>/customers/session"
+ME = "/v1/public/businesses/<slug>/customers/me"
+
+
+class CodeRequest(Model):
+    email: Email
+
+
+class CodeExchange(Model):
+    email: Email
+    code: str = Field(pattern=r"^\d{6}$")
+
+
+def _origin(request: Request) -> str | None:
+    return request.headers.get("origin") or request.headers.get("Origin")
+
+
+def _session_out(token: str, customers: CustomerService, bookings: BookingService) -> CustomerSessionOut:
+    session = customers.session(token)
+    overview = customers.overview(session)
+    views = {b.id: bookings.view_for_customer(b) for b in [*overview.upcoming, *overview.past]}
+    return CustomerSessionOut.of(token, overview, tenant_catalogue(session.tenant_id), views)
+
+
+@router.post(LOGIN_CODE, tags=["public: customers"], responses={202: {"description": "Code sent if known"}})
+def request_login_code(
+    slug: SlugParam, body: CodeRequest, customers: Customers, bookings: Bookings, request: Request
+) -> Response[dict[str, str]]:
+    """Emails a 6-digit code to a returning customer. Same answer whether or not the email is known."""
+    customers.request_code(slug, body.email)
+    message = {"detail": "if this email has booked with us, a sign-in code is on its way"}
+    return respond(message, bookings.public_business(slug), _origin(request), status=202)
+
+
+@router.post(SESSION, tags=["public: customers"])
+def exchange_login_code(
+    slug: SlugParam, body: CodeExchange, customers: Customers, bookings: Bookings, request: Request
+) -> Response[CustomerSessionOut]:
+    """Trades a valid code for a customer session token, with the details to prefill and the bookings."""
+    token, _ = customers.exchange_code(slug, body.email, body.code)
+    return respond(_session_out(token, customers, bookings), bookings.public_business(slug), _origin(request))
+
+
+@router.get(ME, tags=["public: customers"])
+def me(
+    slug: SlugParam, customers: Customers, bookings: Bookings, request: Request
+) -> Response[CustomerSessionOut]:
+    """The signed-in customer (Authorization: Bearer <customer token>): details and bookings."""
+    token = bearer_token(request) or ""
+    session = customers.session(token)
+    business = bookings.public_business(slug)
+    if session.tenant_id != business.id:
+        customers.session("")  # a session for another business is no session here
+    return respond(_session_out(token, customers, bookings), business, _origin(request))
+
+
+@router.route(LOGIN_CODE, method="OPTIONS", include_in_schema=False)
+def login_code_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
+    return preflight(bookings.public_business(slug), _origin(request))
+
+
+@router.route(SESSION, method="OPTIONS", include_in_schema=False)
+def session_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
+    return preflight(bookings.public_business(slug), _origin(request))
+
+
+@router.route(ME, method="OPTIONS", include_in_schema=False)
+def me_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
+    return preflight(bookings.public_business(slug), _origin(request))

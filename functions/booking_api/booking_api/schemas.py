@@ -1,0 +1,244 @@
+"""Response shapes of the booking API. Times go out as ISO 8601 with the offset of the zone that matters
+to the reader: the business's for bookings, the requested one for availability."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel
+
+from booking.domain.booking import Actor, Booking, HistoryEntry, Note
+from booking.domain.catalogue import Catalogue
+from booking.domain.customers import CustomerProfile
+from booking.domain.diary import DiaryEntry
+from booking.domain.menu import Price
+from booking.services.bookings import Availability, BookingView
+from booking.services.customers import ClientHistory, CustomerOverview
+
+
+class SlotOut(BaseModel):
+    start: datetime
+    end: datetime
+    staff_ids: list[str]
+
+
+class DayOut(BaseModel):
+    date: str
+    slots: list[SlotOut]
+
+
+class AvailabilityOut(BaseModel):
+    time_zone: str
+    days: list[DayOut]
+
+    @classmethod
+    def of(cls, availability: Availability) -> AvailabilityOut:
+        zone = availability.time_zone
+        return cls(
+            time_zone=zone.key,
+            days=[
+                DayOut(
+                    date=day.date.isoformat(),
+                    slots=[
+                        SlotOut(
+                            start=s.start.astimezone(zone),
+                            end=s.end.astimezone(zone),
+                            staff_ids=list(s.staff_ids),
+                        )
+                        for s in day.slots
+                    ],
+                )
+                for day in availability.days
+            ],
+        )
+
+
+class StaffRef(BaseModel):
+    id: str
+    name: str | None
+
+
+class ServiceLine(BaseModel):
+    id: str
+    name: str
+    duration_minutes: int
+    price: Price
+
+
+class CustomerOut(BaseModel):
+    name: str
+    email: str
+    phone: str | None
+
+
+class HistoryOut(BaseModel):
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: str | None
+    to_status: str | None
+    details: dict[str, str]
+
+
+class BookingOut(BaseModel):
+    """A booking as its customer sees it."""
+
+    id: str
+    status: str
+    start: datetime
+    end: datetime
+    time_zone: str
+    staff: StaffRef
+    services: list[ServiceLine]
+    total: Price
+    customer: CustomerOut
+    notes: str
+    delivery: str
+    cancellation_reason: str | None
+    manage_token: str | None = None
+    manage_url: str | None = None
+    history: list[HistoryOut] = []
+
+    @classmethod
+    def of(cls, booking: Booking, catalogue: Catalogue, view: BookingView | None = None) -> BookingOut:
+        zone = ZoneInfo(catalogue.business.time_zone)
+        member = catalogue.staff_member(booking.staff_id)
+        history = view.history if view else []
+        return cls(
+            id=booking.id,
+            status=booking.status.value,
+            start=booking.start.astimezone(zone),
+            end=booking.end.astimezone(zone),
+            time_zone=zone.key,
+            staff=StaffRef(id=booking.staff_id, name=member.name if member else None),
+            services=[
+                ServiceLine(
+                    id=s.id,
+                    name=s.name,
+                    duration_minutes=s.duration_minutes,
+                    price=Price(amount_minor=s.price_minor, currency=booking.currency),
+                )
+                for s in booking.services
+            ],
+            total=Price(amount_minor=booking.total_minor, currency=booking.currency),
+            customer=CustomerOut(
+                name=booking.customer.name, email=booking.customer.email, phone=booking.customer.phone
+            ),
+            notes=booking.customer_notes,
+            delivery=booking.delivery,
+            cancellation_reason=booking.cancellation_reason,
+            manage_token=view.manage_token if view else None,
+            manage_url=view.manage_url if view else None,
+            history=[_history(h, zone) for h in sorted(history, key=lambda h: h.at)],
+        )
+
+
+def _history(entry: HistoryEntry, zone: ZoneInfo) -> HistoryOut:
+    return HistoryOut(
+        at=entry.at.astimezone(zone),
+        actor=entry.actor,
+        action=entry.action,
+        from_status=entry.from_status.value if entry.from_status else None,
+        to_status=entry.to_status.value if entry.to_status else None,
+        details=entry.details,
+    )
+
+
+class NoteOut(BaseModel):
+    id: str
+    booking_id: str
+    kind: str
+    text: str
+    at: datetime
+    author: Actor
+
+    @classmethod
+    def of(cls, note: Note) -> NoteOut:
+        return cls(**note.model_dump())
+
+
+class AdminBookingOut(BookingOut):
+    """The admin booking detail: everything the customer sees, plus what only the business sees."""
+
+    source: str
+    outside_shift: bool
+    payment_status: str
+    created_at: datetime
+    updated_at: datetime
+    staff_notes: list[NoteOut] = []
+
+    @classmethod
+    def detail(cls, view: BookingView, catalogue: Catalogue, notes: list[Note]) -> AdminBookingOut:
+        base = BookingOut.of(view.booking, catalogue, view)
+        booking = view.booking
+        return cls(
+            **base.model_dump(),
+            source=booking.source,
+            outside_shift=booking.outside_shift,
+            payment_status=booking.payment_status,
+            created_at=booking.created_at,
+            updated_at=booking.updated_at,
+            staff_notes=[NoteOut.of(n) for n in sorted(notes, key=lambda n: n.at)],
+        )
+
+
+class DiaryEntryOut(BaseModel):
+    booking_id: str
+    staff: StaffRef
+    start: datetime
+    end: datetime
+    status: str
+    customer_name: str
+    customer_email: str
+    services: list[str]
+
+    @classmethod
+    def of(cls, entry: DiaryEntry, catalogue: Catalogue) -> DiaryEntryOut:
+        zone = ZoneInfo(catalogue.business.time_zone)
+        member = catalogue.staff_member(entry.staff_id)
+        return cls(
+            booking_id=entry.booking_id,
+            staff=StaffRef(id=entry.staff_id, name=member.name if member else None),
+            start=entry.start.astimezone(zone),
+            end=entry.end.astimezone(zone),
+            status=entry.status.value,
+            customer_name=entry.customer_name,
+            customer_email=entry.customer_email,
+            services=entry.service_names,
+        )
+
+
+class CustomerSessionOut(BaseModel):
+    token: str
+    profile: CustomerProfile
+    upcoming: list[BookingOut]
+    past: list[BookingOut]
+
+    @classmethod
+    def of(
+        cls, token: str, overview: CustomerOverview, catalogue: Catalogue, views: dict[str, BookingView]
+    ) -> CustomerSessionOut:
+        return cls(
+            token=token,
+            profile=overview.profile,
+            upcoming=[BookingOut.of(b, catalogue, views.get(b.id)) for b in overview.upcoming],
+            past=[BookingOut.of(b, catalogue, views.get(b.id)) for b in overview.past],
+        )
+
+
+class ClientHistoryOut(BaseModel):
+    profile: CustomerProfile
+    bookings: list[BookingOut]
+    notes: list[NoteOut]
+    audit: list[HistoryOut]
+
+    @classmethod
+    def of(cls, history: ClientHistory, catalogue: Catalogue) -> ClientHistoryOut:
+        zone = ZoneInfo(catalogue.business.time_zone)
+        return cls(
+            profile=history.profile,
+            bookings=[BookingOut.of(b, catalogue) for b in history.bookings],
+            notes=[NoteOut.of(n) for n in history.notes],
+            audit=[_history(a, zone) for a in history.audit],
+        )

@@ -1,0 +1,268 @@
+"""Bookings on DynamoDB. Every change to a booking is one TransactWriteItems: the booking, its diary entry,
+its history entry and the lock items for the time it occupies. Lock items are written with
+attribute_not_exists, so the database itself refuses a second booking of the same staff member's time.
+"""
+
+from __future__ import annotations
+
+import secrets
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
+from botocore.exceptions import ClientError
+
+from booking.adapters.dynamodb import keys
+from booking.domain.availability import MAX_OCCUPANCY_MINUTES, lock_units
+from booking.domain.booking import Booking, HistoryEntry
+from booking.domain.diary import DiaryEntry
+from booking.domain.errors import Conflict, CustomerBlocked, SlotTaken
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
+    from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
+
+_serializer = TypeSerializer()
+_deserializer = TypeDeserializer()
+# Locks outlive their time by a week (TTL), then DynamoDB removes them: nobody can book the past.
+LOCK_RETENTION = timedelta(days=7)
+
+
+def _item(attributes: dict[str, Any]) -> dict[str, Any]:
+    return {name: _serializer.serialize(value) for name, value in attributes.items() if value is not None}
+
+
+def _plain(item: dict[str, Any]) -> dict[str, Any]:
+    return {name: _deserializer.deserialize(value) for name, value in item.items()}
+
+
+def _key(key: dict[str, str]) -> dict[str, Any]:
+    return {name: {"S": value} for name, value in key.items()}
+
+
+def _months(start: datetime, end: datetime) -> list[str]:
+    months = []
+    cursor = start.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
+    while cursor < end:
+        months.append(cursor.strftime("%Y-%m"))
+        cursor = (cursor + timedelta(days=32)).replace(day=1)
+    return months
+
+
+class DynamoBookingRepository:
+    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+        self._client = client
+        self._table = table_name
+
+    # --- reads ----------------------------------------------------------------------------------------
+
+    def diary(self, tenant_id: str, start: datetime, end: datetime) -> list[DiaryEntry]:
+        # An entry starting up to MAX_OCCUPANCY before `start` can still occupy time inside the range.
+        lookback = start - timedelta(minutes=MAX_OCCUPANCY_MINUTES)
+        entries: list[DiaryEntry] = []
+        for month in _months(lookback, end):
+            paginator = self._client.get_paginator("query")
+            for page in paginator.paginate(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
+                ExpressionAttributeValues={
+                    ":pk": {"S": keys.diary_pk(tenant_id, month)},
+                    ":from": {"S": keys.diary_sk_bound(lookback)},
+                    ":to": {"S": keys.diary_sk_bound(end)},
+                },
+                ConsistentRead=True,
+            ):
+                for raw in page.get("Items", []):
+                    entry = DiaryEntry.model_validate_json(_plain(raw)["doc"])
+                    if entry.occupied_start < end and start < entry.occupied_end:
+                        entries.append(entry)
+        entries.sort(key=lambda e: (e.start, e.booking_id))
+        return entries
+
+    def get(self, tenant_id: str, booking_id: str) -> tuple[Booking, list[HistoryEntry]] | None:
+        booking: Booking | None = None
+        history: list[HistoryEntry] = []
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            KeyConditionExpression="pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.booking_pk(tenant_id, booking_id)}},
+            ConsistentRead=True,
+        ):
+            for raw in page.get("Items", []):
+                item = _plain(raw)
+                if item["sk"] == keys.BOOKING_SK:
+                    booking = Booking.model_validate_json(item["doc"]).model_copy(
+                        update={"version": int(item["version"])}
+                    )
+                else:
+                    history.append(HistoryEntry.model_validate_json(item["doc"]))
+        return (booking, history) if booking else None
+
+    def customer_bookings(self, tenant_id: str, email: str) -> list[Booking]:
+        bookings: list[Booking] = []
+        paginator = self._client.get_paginator("query")
+        for page in paginator.paginate(
+            TableName=self._table,
+            IndexName=keys.GSI1,
+            KeyConditionExpression="gsi1pk = :pk",
+            ExpressionAttributeValues={":pk": {"S": keys.customer_pk(tenant_id, email)}},
+        ):
+            for raw in page.get("Items", []):
+                item = _plain(raw)
+                bookings.append(
+                    Booking.model_validate_json(item["doc"]).model_copy(
+                        update={"version": int(item["version"])}
+                    )
+                )
+        return bookings
+
+    # --- the one write --------------------------------------------------------------------------------
+
+    def save(
+        self,
+        booking: Booking,
+        previous: Booking | None,
+        entry: HistoryEntry,
+        *,
+        enforce_unblocked: bool = False,
+    ) -> None:
+        tenant = booking.tenant_id
+        ops: list[TransactWriteItemTypeDef] = []
+        # Index 0 is always the booking itself; lock puts are tagged so a cancellation can be explained.
+        lock_put_indexes: set[int] = set()
+        customer_index: int | None = None
+
+        booking_item = _item(
+            {
+                **keys.booking_key(tenant, booking.id),
+                **keys.customer_bookings_index(tenant, booking.customer.email, booking.start, booking.id),
+                "kind": "booking",
+                "version": booking.version,
+                "doc": booking.model_dump_json(exclude={"version"}),
+            }
+        )
+        put: dict[str, Any] = {"TableName": self._table, "Item": booking_item}
+        if previous is None:
+            put["ConditionExpression"] = "attribute_not_exists(pk)"
+        else:
+            put["ConditionExpression"] = "version = :expected"
+            put["ExpressionAttributeValues"] = {":expected": {"N": str(previous.version)}}
+        ops.append({"Put": put})  # type: ignore[typeddict-item]
+
+        # Diary entry: replace when its key moved, otherwise overwrite in place.
+        new_diary = keys.diary_key(tenant, booking.start, booking.id)
+        if previous is not None:
+            old_diary = keys.diary_key(tenant, previous.start, previous.id)
+            if old_diary != new_diary:
+                ops.append({"Delete": {"TableName": self._table, "Key": _key(old_diary)}})
+        ops.append(
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _item(
+                        {**new_diary, "kind": "diary", "doc": DiaryEntry.of(booking).model_dump_json()}
+                    ),
+                }
+            }
+        )
+
+        # Time claims: release what is no longer held, claim what is newly held.
+        wanted = self._locks(booking) if booking.holds_time else {}
+        held = self._locks(previous) if previous is not None and previous.holds_time else {}
+        for key_id, key in held.items():
+            if key_id not in wanted:
+                ops.append(
+                    {
+                        "Delete": {
+                            "TableName": self._table,
+                            "Key": _key(key),
+                            "ConditionExpression": "booking_id = :id",
+                            "ExpressionAttributeValues": {":id": {"S": booking.id}},
+                        }
+                    }
+                )
+        for key_id, key in wanted.items():
+            if key_id in held:
+                continue
+            unit = datetime.fromisoformat(key[keys.SK].replace("Z", "+00:00"))
+            lock_put_indexes.add(len(ops))
+            ops.append(
+                {
+                    "Put": {
+                        "TableName": self._table,
+                        "Item": _item(
+                            {
+                                **key,
+                                "kind": "lock",
+                                "booking_id": booking.id,
+                                "expires_at": int((unit + LOCK_RETENTION).timestamp()),
+                            }
+                        ),
+                        "ConditionExpression": "attribute_not_exists(pk)",
+                    }
+                }
+            )
+
+        ops.append(
+            {
+                "Put": {
+                    "TableName": self._table,
+                    "Item": _item(
+                        {
+                            **keys.history_key(tenant, booking.id, entry.at, secrets.token_hex(4)),
+                            "kind": "history",
+                            "doc": entry.model_dump_json(),
+                        }
+                    ),
+                }
+            }
+        )
+
+        if previous is None:
+            customer_index = len(ops)
+            update: dict[str, Any] = {
+                "TableName": self._table,
+                "Key": _key(keys.customer_key(tenant, booking.customer.email)),
+                "UpdateExpression": (
+                    "SET #name = :name, email = :email, kind = :kind, created_at = if_not_exists(created_at, :now)"
+                    + (", phone = :phone" if booking.customer.phone else "")
+                ),
+                "ExpressionAttributeNames": {"#name": "name"},
+                "ExpressionAttributeValues": _item(
+                    {
+                        ":name": booking.customer.name,
+                        ":email": booking.customer.email.lower(),
+                        ":kind": "customer",
+                        ":now": keys.iso(booking.created_at),
+                        ":phone": booking.customer.phone,
+                    }
+                ),
+            }
+            if enforce_unblocked:
+                update["ConditionExpression"] = "attribute_not_exists(blocked) OR blocked = :false"
+                update["ExpressionAttributeValues"][":false"] = {"BOOL": False}
+            ops.append({"Update": update})  # type: ignore[typeddict-item]
+
+        try:
+            self._client.transact_write_items(TransactItems=ops)
+        except ClientError as error:
+            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                raise
+            reasons = error.response.get("CancellationReasons", [])
+            failed = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+            if customer_index is not None and customer_index in failed:
+                raise CustomerBlocked(
+                    "this customer cannot book online; please contact the business"
+                ) from error
+            if failed & lock_put_indexes or (not failed and not reasons):
+                raise SlotTaken("that time was just taken by another booking; please pick another") from error
+            if 0 in failed:
+                raise Conflict("the booking changed meanwhile; reload and retry") from error
+            raise SlotTaken("that time was just taken by another booking; please pick another") from error
+
+    def _locks(self, booking: Booking) -> dict[str, dict[str, str]]:
+        return {
+            f"{booking.staff_id}|{keys.iso(unit)}": keys.lock_key(booking.tenant_id, booking.staff_id, unit)
+            for unit in lock_units(booking.occupied_start, booking.occupied_end)
+        }

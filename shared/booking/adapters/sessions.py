@@ -1,0 +1,50 @@
+"""Customer session tokens: short-lived JWTs (HS256) signed with the application secret."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import jwt
+
+ISSUER = "booking"
+AUDIENCE = "customer"
+SESSION_TTL = timedelta(hours=12)
+IMPERSONATION_TTL = timedelta(hours=1)
+
+
+class JwtCustomerSessions:
+    def __init__(self, secret: bytes) -> None:
+        self._secret = secret
+
+    def issue(
+        self, tenant_id: str, email: str, acting_user: str | None, now: datetime
+    ) -> tuple[str, datetime]:
+        expires = now + (IMPERSONATION_TTL if acting_user else SESSION_TTL)
+        claims = {
+            "iss": ISSUER,
+            "aud": AUDIENCE,
+            "sub": email,
+            "tenant": tenant_id,
+            "iat": int(now.timestamp()),
+            "exp": int(expires.timestamp()),
+        }
+        if acting_user:
+            claims["act"] = {"sub": acting_user}  # RFC 8693 actor claim: who is acting as the customer
+        return jwt.encode(claims, self._secret, algorithm="HS256"), expires
+
+    def verify(self, token: str, now: datetime) -> tuple[str, str, str | None] | None:
+        try:
+            claims = jwt.decode(
+                token,
+                self._secret,
+                algorithms=["HS256"],
+                audience=AUDIENCE,
+                issuer=ISSUER,
+                options={"require": ["exp", "sub", "aud", "iss"], "verify_exp": False},
+            )
+        except jwt.PyJWTError:
+            return None
+        if int(claims["exp"]) <= now.timestamp():  # against the injected clock, not the machine's
+            return None
+        act = claims.get("act") or {}
+        return str(claims["tenant"]), str(claims["sub"]), act.get("sub")

@@ -1,0 +1,173 @@
+"""Bookings: what was booked, by whom, with whom, and the lifecycle every booking follows.
+
+    pending ──> confirmed ──> started ──> completed
+       │            │
+       └────────────┴──> cancelled        confirmed ──> no_show
+
+Every change is recorded as a history entry (actor, time, from -> to, details).
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Literal
+
+from pydantic import AwareDatetime, BaseModel, Field
+
+from booking.domain.errors import Conflict
+from booking.domain.types import Description, Email, Id, Model, Name, PhoneE164, ShortText
+
+
+class BookingStatus(StrEnum):
+    PENDING = "pending"
+    CONFIRMED = "confirmed"
+    STARTED = "started"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+    NO_SHOW = "no_show"
+
+
+TRANSITIONS: dict[BookingStatus, frozenset[BookingStatus]] = {
+    BookingStatus.PENDING: frozenset({BookingStatus.CONFIRMED, BookingStatus.CANCELLED}),
+    BookingStatus.CONFIRMED: frozenset(
+        {BookingStatus.STARTED, BookingStatus.CANCELLED, BookingStatus.NO_SHOW}
+    ),
+    BookingStatus.STARTED: frozenset({BookingStatus.COMPLETED}),
+    BookingStatus.COMPLETED: frozenset(),
+    BookingStatus.CANCELLED: frozenset(),
+    BookingStatus.NO_SHOW: frozenset(),
+}
+# States in which a booking still holds its time and may be moved.
+MOVABLE: frozenset[BookingStatus] = frozenset({BookingStatus.PENDING, BookingStatus.CONFIRMED})
+# States whose time stays claimed (a cancelled booking frees its time; a no-show or completed one was used).
+HOLDS_TIME: frozenset[BookingStatus] = frozenset(set(BookingStatus) - {BookingStatus.CANCELLED})
+
+Delivery = Literal["online", "in_person"]
+ActorKind = Literal["customer", "owner", "admin", "staff", "dispatcher", "system"]
+
+
+def check_transition(current: BookingStatus, target: BookingStatus) -> None:
+    if target not in TRANSITIONS[current]:
+        allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none (final state)"
+        raise Conflict(f"a {current.value} booking cannot become {target.value}; allowed: {allowed}")
+
+
+class Actor(BaseModel):
+    """Who did something: a customer (by email), a Cognito user (by id and role), or the system.
+    `on_behalf_of` names the admin when an owner or admin acts through a 'login as client' session."""
+
+    kind: ActorKind
+    id: str | None = None
+    on_behalf_of: str | None = None
+
+
+class CustomerDetails(Model):
+    name: Name
+    email: Email
+    phone: PhoneE164 | None = None
+
+
+class BookedService(BaseModel):
+    id: str
+    name: str
+    duration_minutes: int
+    price_minor: int
+
+
+class HistoryEntry(BaseModel):
+    at: datetime
+    actor: Actor
+    action: str
+    from_status: BookingStatus | None = None
+    to_status: BookingStatus | None = None
+    details: dict[str, str] = Field(default_factory=dict)
+
+
+NoteKind = Literal["internal", "session", "follow_up"]
+
+
+class Note(BaseModel):
+    id: str
+    booking_id: str
+    kind: NoteKind
+    text: str
+    at: datetime
+    author: Actor
+
+
+class Booking(BaseModel):
+    id: str
+    tenant_id: str
+    status: BookingStatus
+    start: datetime
+    end: datetime
+    occupied_start: datetime  # start minus the buffer before
+    occupied_end: datetime  # end plus the buffer after
+    staff_id: str
+    services: list[BookedService]
+    total_minor: int
+    currency: str
+    customer: CustomerDetails
+    customer_notes: str = ""
+    delivery: Delivery = "in_person"
+    source: Literal["public", "admin"] = "public"
+    outside_shift: bool = False
+    payment_status: Literal["not_required", "pending", "paid", "refunded"] = "not_required"
+    cancellation_reason: str | None = None
+    created_at: datetime
+    updated_at: datetime
+    version: int = 1
+
+    @property
+    def holds_time(self) -> bool:
+        return self.status in HOLDS_TIME
+
+
+# --- requests -----------------------------------------------------------------------------------------
+
+
+class StaffChoice(StrEnum):
+    ANY = "any"
+
+
+class BookingRequest(Model):
+    """A public booking: services (booked back to back), who with, when, and the customer."""
+
+    services: list[Id] = Field(min_length=1, max_length=5)
+    staff: Id = Field(default="any", description="a staff id, or 'any' for the first fair choice")
+    start: AwareDatetime
+    customer: CustomerDetails
+    notes: Description = ""
+    delivery: Delivery | None = Field(
+        default=None, description="required when a service is offered both ways"
+    )
+
+
+class AdminBookingRequest(BookingRequest):
+    """Booking on behalf of a client. Only here may a booking lie outside shifts, and only when asked."""
+
+    allow_outside_shift: bool = False
+
+
+class RescheduleRequest(Model):
+    start: AwareDatetime
+    staff: Id | None = Field(default=None, description="keep the current staff member when omitted")
+    allow_outside_shift: bool = Field(default=False, description="admin only")
+
+
+class ReassignRequest(Model):
+    staff_id: Id
+
+
+class CancelRequest(Model):
+    reason: ShortText = ""
+
+
+class StatusChange(Model):
+    status: Literal["confirmed", "started", "completed", "no_show"]
+
+
+class NoteRequest(Model):
+    kind: NoteKind = "internal"
+    text: Description = Field(min_length=1)

@@ -1,0 +1,33 @@
+"""Customers, per tenant, identified by email. Created on first booking; may be blocked from booking
+online (e.g. after no-shows)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from pydantic import BaseModel
+
+from booking.domain.booking import HistoryEntry
+
+
+class CustomerProfile(BaseModel):
+    email: str
+    name: str
+    phone: str | None = None
+    blocked: bool = False
+    blocked_reason: str | None = None
+    created_at: datetime | None = None
+
+
+class LoginCode(BaseModel):
+    """A pending one-time login code, stored only as a hash."""
+
+    code_hash: str
+    expires_at: datetime
+    attempts: int = 0
+    issued_in_window: int = 1  # codes issued in the current rate-limit window
+    window_started_at: datetime
+
+
+class CustomerAudit(BaseModel):
+    entry: HistoryEntry

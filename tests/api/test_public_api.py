@@ -1,0 +1,420 @@
+"""The public catalogue a booking widget shows, CORS for the business's widget origins, and the API docs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from openapi_spec_validator import validate
+
+from tests.conftest import Tenant
+from tests.support.lambda_api import ApiResponse, LambdaApi
+
+WIDGET = "https://book.serenity.example"
+OTHER_WIDGET = "https://widget.elsewhere.example"
+
+MakeTenant = Callable[..., Tenant]
+
+
+def public_url(slug: str) -> str:
+    return f"/v1/public/businesses/{slug}/services"
+
+
+def create(api: LambdaApi, tenant: Tenant, path: str, body: dict[str, Any]) -> Any:
+    response = api.post(path, token=tenant.token(), json_body=body)
+    assert response.status == 201, response.text
+    return response.json()
+
+
+def shift(weekday: str = "mon") -> dict[str, Any]:
+    return {
+        "weekday": weekday,
+        "start": "09:00",
+        "end": "17:00",
+        "breaks": [{"start": "13:00", "end": "13:30"}],
+    }
+
+
+def assert_problem(response: ApiResponse, status: int) -> dict[str, Any]:
+    assert response.status == status, response.text
+    assert (response.header("Content-Type") or "").startswith("application/problem+json")
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    assert body["type"].startswith("urn:booking:problem:")
+    assert body["title"]
+    assert body["detail"]
+    return body
+
+
+@pytest.fixture
+def spa(api: LambdaApi, make_tenant: MakeTenant) -> dict[str, Any]:
+    """A spa with a catalogue that exercises every rule of what the public may see."""
+    tenant = make_tenant(name="Serenity Day Spa", currency="GBP", widget_origins=[WIDGET])
+    massage = create(api, tenant, "/v1/admin/categories", {"name": "Massage", "description": "Hands on"})
+    facials = create(api, tenant, "/v1/admin/categories", {"name": "Facials", "position": 1})
+    create(api, tenant, "/v1/admin/categories", {"name": "Empty shelf", "position": 2})
+
+    def staff(name: str, **extra: Any) -> str:
+        body = {"name": name, "email": f"{name.lower()}@serenity.example", "shifts": [shift()], **extra}
+        return str(create(api, tenant, "/v1/admin/staff", body)["id"])
+
+    amelia = staff("Amelia", shifts=[shift("mon"), shift("tue")])
+    ben = staff("Ben")
+    offline = staff("Offline", bookable_online=False)
+    shiftless = staff("Shiftless", shifts=[])
+
+    def service(name: str, staff_ids: list[str], **extra: Any) -> str:
+        body = {"name": name, "duration_minutes": 60, "price_minor": 5000, "staff_ids": staff_ids, **extra}
+        return str(create(api, tenant, "/v1/admin/services", body)["id"])
+
+    ids = {
+        "amelia": amelia,
+        "ben": ben,
+        "massage": massage["id"],
+        "facials": facials["id"],
+        "swedish": service(
+            "Swedish massage",
+            [amelia, offline, shiftless],
+            category_id=massage["id"],
+            description="Full-body relaxing massage.",
+            price_minor=6500,
+        ),
+        "deep": service(
+            "Deep tissue", [ben], category_id=massage["id"], duration_minutes=90, delivery_mode="both"
+        ),
+        "facial": service(
+            "Express facial",
+            [amelia, ben],
+            category_id=facials["id"],
+            duration_minutes=30,
+            delivery_mode="online",
+        ),
+        "retired": service("Retired facial", [amelia], category_id=facials["id"], active=False),
+        "offline_only": service("Offline-only facial", [offline], category_id=facials["id"]),
+        "shiftless_only": service("Shiftless-only facial", [shiftless], category_id=facials["id"]),
+        "nobody": service("Unstaffed facial", [], category_id=facials["id"]),
+        "voucher": service("Gift voucher chat", [ben], price_minor=0, delivery_mode="online"),
+    }
+    return {"tenant": tenant, **ids}
+
+
+def test_public_services_are_grouped_by_category(api: LambdaApi, spa: dict[str, Any]) -> None:
+    tenant: Tenant = spa["tenant"]
+    response = api.get(public_url(tenant.slug))
+    assert response.status == 200, response.text
+    assert (response.header("Content-Type") or "").startswith("application/json")
+    menu = response.json()
+
+    assert menu["business"] == {
+        "name": "Serenity Day Spa",
+        "slug": tenant.slug,
+        "time_zone": "Europe/London",
+        "currency": "GBP",
+        "address": "",
+    }
+    sections = menu["categories"]
+    assert [(s["id"], s["name"]) for s in sections] == [
+        (spa["massage"], "Massage"),
+        (spa["facials"], "Facials"),
+        (None, "Other services"),
+    ]
+    assert sections[0]["description"] == "Hands on"
+    assert [s["id"] for s in sections[0]["services"]] == [spa["deep"], spa["swedish"]]
+    assert [s["id"] for s in sections[1]["services"]] == [spa["facial"]]
+    assert [s["id"] for s in sections[2]["services"]] == [spa["voucher"]]
+
+    swedish = sections[0]["services"][1]
+    assert swedish == {
+        "id": spa["swedish"],
+        "name": "Swedish massage",
+        "description": "Full-body relaxing massage.",
+        "duration_minutes": 60,
+        "price": {"amount_minor": 6500, "currency": "GBP"},
+        "delivery_mode": "in_person",
+        # only staff who are bookable online and have shifts
+        "staff": [{"id": spa["amelia"], "name": "Amelia"}],
+    }
+    deep, facial = sections[0]["services"][0], sections[1]["services"][0]
+    assert (deep["duration_minutes"], deep["delivery_mode"]) == (90, "both")
+    assert (facial["duration_minutes"], facial["delivery_mode"]) == (30, "online")
+    assert facial["staff"] == [{"id": spa["amelia"], "name": "Amelia"}, {"id": spa["ben"], "name": "Ben"}]
+    assert sections[2]["services"][0]["price"] == {"amount_minor": 0, "currency": "GBP"}
+
+
+def test_the_public_menu_reveals_nothing_private(api: LambdaApi, spa: dict[str, Any]) -> None:
+    text = api.get(public_url(spa["tenant"].slug)).text
+    for hidden in ("Retired facial", "Offline-only", "Shiftless-only", "Unstaffed", "Empty shelf", "Offline"):
+        assert hidden not in text
+    for private in ("@serenity.example", "shifts", "bookable_online", "version", spa["tenant"].id):
+        assert private not in text
+
+
+def test_deactivating_a_service_hides_it_and_reactivating_shows_it(
+    api: LambdaApi, spa: dict[str, Any]
+) -> None:
+    tenant: Tenant = spa["tenant"]
+    url = f"/v1/admin/services/{spa['facial']}"
+    body = {
+        "name": "Express facial",
+        "category_id": spa["facials"],
+        "duration_minutes": 30,
+        "price_minor": 3500,
+        "staff_ids": [spa["amelia"]],
+        "active": False,
+    }
+    assert api.put(url, token=tenant.token(), json_body=body).status == 200
+
+    sections = api.get(public_url(tenant.slug)).json()["categories"]
+    assert [s["name"] for s in sections] == ["Massage", "Other services"]  # Facials is now empty
+
+    assert api.put(url, token=tenant.token(), json_body={**body, "active": True}).status == 200
+    sections = api.get(public_url(tenant.slug)).json()["categories"]
+    assert [s["name"] for s in sections] == ["Massage", "Facials", "Other services"]
+    assert sections[1]["services"][0]["price"] == {"amount_minor": 3500, "currency": "GBP"}
+
+
+def test_a_staff_member_who_stops_taking_online_bookings_disappears(
+    api: LambdaApi, spa: dict[str, Any]
+) -> None:
+    tenant: Tenant = spa["tenant"]
+    body = {"name": "Ben", "email": "ben@serenity.example", "shifts": [shift()], "bookable_online": False}
+    body["service_ids"] = [spa["deep"], spa["facial"], spa["voucher"]]
+    assert api.put(f"/v1/admin/staff/{spa['ben']}", token=tenant.token(), json_body=body).status == 200
+
+    sections = api.get(public_url(tenant.slug)).json()["categories"]
+    # deep tissue and the voucher chat had only Ben; the facial keeps Amelia
+    assert [(s["name"], [x["name"] for x in s["services"]]) for s in sections] == [
+        ("Massage", ["Swedish massage"]),
+        ("Facials", ["Express facial"]),
+    ]
+    assert sections[1]["services"][0]["staff"] == [{"id": spa["amelia"], "name": "Amelia"}]
+
+
+def test_the_menu_uses_the_business_currency(api: LambdaApi, make_tenant: MakeTenant) -> None:
+    tenant = make_tenant(currency="USD", time_zone="America/New_York")
+    staff = create(
+        api, tenant, "/v1/admin/staff", {"name": "Dana", "email": "dana@nw.example", "shifts": [shift()]}
+    )
+    create(
+        api,
+        tenant,
+        "/v1/admin/services",
+        {"name": "Strategy", "duration_minutes": 60, "price_minor": 25000, "staff_ids": [staff["id"]]},
+    )
+    menu = api.get(public_url(tenant.slug)).json()
+    assert menu["business"]["currency"] == "USD"
+    assert menu["categories"][0]["services"][0]["price"] == {"amount_minor": 25000, "currency": "USD"}
+
+
+def test_a_business_with_no_bookable_services_has_an_empty_menu(api: LambdaApi, tenant: Tenant) -> None:
+    response = api.get(public_url(tenant.slug))
+    assert response.status == 200
+    assert response.json()["categories"] == []
+
+
+@pytest.mark.parametrize("slug", ["no-such-business", "x" * 50])
+def test_unknown_slug_is_a_404_problem(api: LambdaApi, slug: str) -> None:
+    body = assert_problem(api.get(public_url(slug)), 404)
+    assert body["type"] == "urn:booking:problem:not-found"
+
+
+def test_a_malformed_slug_is_rejected(api: LambdaApi) -> None:
+    response = api.get(public_url("Bad_Slug!"))
+    assert response.status in (404, 422)
+    assert_problem(response, response.status)
+
+
+def test_the_public_route_needs_no_token_and_ignores_a_bad_one(api: LambdaApi, spa: dict[str, Any]) -> None:
+    tenant: Tenant = spa["tenant"]
+    anonymous = api.get(public_url(tenant.slug))
+    with_garbage = api.get(public_url(tenant.slug), token="garbage")
+    assert anonymous.status == with_garbage.status == 200
+    assert anonymous.json() == with_garbage.json()
+
+
+# --- CORS ---------------------------------------------------------------------------------------------
+
+
+def test_a_widget_origin_of_the_business_may_read_its_menu(api: LambdaApi, spa: dict[str, Any]) -> None:
+    response = api.get(public_url(spa["tenant"].slug), headers={"Origin": WIDGET})
+    assert response.status == 200
+    assert response.header("Access-Control-Allow-Origin") == WIDGET
+    assert "Origin" in (response.header("Vary") or "")
+
+
+@pytest.mark.parametrize(
+    "origin", [OTHER_WIDGET, "https://book.serenity.example.evil.example", "null", WIDGET + ":8443"]
+)
+def test_other_origins_get_no_cors_grant(api: LambdaApi, spa: dict[str, Any], origin: str) -> None:
+    response = api.get(public_url(spa["tenant"].slug), headers={"Origin": origin})
+    assert response.status == 200  # the data is public; the browser just may not hand it to that page
+    assert response.header("Access-Control-Allow-Origin") is None
+    assert "Origin" in (response.header("Vary") or "")
+
+
+def test_no_origin_no_cors_grant(api: LambdaApi, spa: dict[str, Any]) -> None:
+    response = api.get(public_url(spa["tenant"].slug))
+    assert response.header("Access-Control-Allow-Origin") is None
+
+
+def test_one_business_widget_origin_does_not_open_another_business(
+    api: LambdaApi, spa: dict[str, Any], make_tenant: MakeTenant
+) -> None:
+    other = make_tenant(widget_origins=[OTHER_WIDGET])
+    assert (
+        api.get(public_url(other.slug), headers={"Origin": OTHER_WIDGET}).header(
+            "Access-Control-Allow-Origin"
+        )
+        == OTHER_WIDGET
+    )
+    response = api.get(public_url(spa["tenant"].slug), headers={"Origin": OTHER_WIDGET})
+    assert response.header("Access-Control-Allow-Origin") is None
+    response = api.get(public_url(other.slug), headers={"Origin": WIDGET})
+    assert response.header("Access-Control-Allow-Origin") is None
+
+
+def test_preflight_from_a_widget_origin(api: LambdaApi, spa: dict[str, Any]) -> None:
+    response = api.request(
+        "OPTIONS",
+        public_url(spa["tenant"].slug),
+        headers={
+            "Origin": WIDGET,
+            "Access-Control-Request-Method": "GET",
+            "Access-Control-Request-Headers": "content-type",
+        },
+    )
+    assert response.status == 204
+    assert response.text == ""
+    assert response.header("Access-Control-Allow-Origin") == WIDGET
+    methods = {m.strip() for m in (response.header("Access-Control-Allow-Methods") or "").split(",")}
+    assert {"GET", "OPTIONS"} <= methods
+    allowed_headers = {
+        h.strip().lower() for h in (response.header("Access-Control-Allow-Headers") or "").split(",")
+    }
+    assert "content-type" in allowed_headers
+    assert int(response.header("Access-Control-Max-Age") or "0") > 0
+
+
+def test_preflight_from_another_origin_is_not_granted(api: LambdaApi, spa: dict[str, Any]) -> None:
+    response = api.request(
+        "OPTIONS",
+        public_url(spa["tenant"].slug),
+        headers={"Origin": OTHER_WIDGET, "Access-Control-Request-Method": "GET"},
+    )
+    assert response.header("Access-Control-Allow-Origin") is None
+    assert response.header("Access-Control-Allow-Methods") is None
+
+
+def test_preflight_for_an_unknown_business_is_404(api: LambdaApi) -> None:
+    response = api.request("OPTIONS", public_url("no-such-business"), headers={"Origin": WIDGET})
+    assert_problem(response, 404)
+    assert response.header("Access-Control-Allow-Origin") is None
+
+
+def test_changing_the_widget_origins_takes_effect(api: LambdaApi, spa: dict[str, Any]) -> None:
+    tenant: Tenant = spa["tenant"]
+    settings = api.get("/v1/admin/business", token=tenant.token()).json()
+    editable = {k: v for k, v in settings.items() if k not in ("id", "version", "created_at", "updated_at")}
+    editable["widget_origins"] = ["https://Widget.Elsewhere.example/"]  # normalised on the way in
+    response = api.put("/v1/admin/business", token=tenant.token(), json_body=editable)
+    assert response.status == 200, response.text
+
+    granted = api.get(public_url(tenant.slug), headers={"Origin": OTHER_WIDGET})
+    assert granted.header("Access-Control-Allow-Origin") == OTHER_WIDGET
+    assert (
+        api.get(public_url(tenant.slug), headers={"Origin": WIDGET}).header("Access-Control-Allow-Origin")
+        is None
+    )
+
+
+# --- meta: health, OpenAPI, docs, unknown routes ------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def openapi(api: LambdaApi) -> dict[str, Any]:
+    response = api.get("/v1/openapi.json")
+    assert response.status == 200, response.text
+    assert (response.header("Content-Type") or "").startswith("application/json")
+    document: dict[str, Any] = response.json()
+    return document
+
+
+def test_openapi_document_is_valid_openapi_3(openapi: dict[str, Any]) -> None:
+    assert openapi["openapi"].startswith("3.")
+    validate(openapi)  # raises on an invalid document
+    assert openapi["info"]["title"]
+    assert openapi["info"]["version"]
+
+
+def test_openapi_lists_the_admin_and_public_paths(openapi: dict[str, Any]) -> None:
+    paths = openapi["paths"]
+    expected = {
+        "/v1/health": {"get"},
+        "/v1/admin/business": {"get", "put"},
+        "/v1/admin/categories": {"get", "post"},
+        "/v1/admin/categories/{category_id}": {"get", "put", "delete"},
+        "/v1/admin/services": {"get", "post"},
+        "/v1/admin/services/{service_id}": {"get", "put", "delete"},
+        "/v1/admin/staff": {"get", "post"},
+        "/v1/admin/staff/{staff_id}": {"get", "put", "delete"},
+        "/v1/public/businesses/{slug}/services": {"get"},
+    }
+    for path, methods in expected.items():
+        assert path in paths, path
+        assert methods <= set(paths[path]), (path, set(paths[path]))
+    assert not [p for p in paths if p.startswith("/dev")]
+
+
+def test_openapi_declares_bearer_auth_on_admin_operations_only(openapi: dict[str, Any]) -> None:
+    scheme = openapi["components"]["securitySchemes"]["bearerAuth"]
+    assert scheme["type"] == "http"
+    assert scheme["scheme"].lower() == "bearer"
+    for path, operations in openapi["paths"].items():
+        for method, operation in operations.items():
+            security = operation.get("security") or openapi.get("security") or []
+            if path.startswith("/v1/admin/"):
+                assert {"bearerAuth": []} in security, (method, path)
+            else:
+                assert security == [], (method, path)
+
+
+def test_openapi_describes_the_request_bodies(openapi: dict[str, Any]) -> None:
+    schemas = openapi["components"]["schemas"]
+    post = openapi["paths"]["/v1/admin/services"]["post"]
+    ref = post["requestBody"]["content"]["application/json"]["schema"]["$ref"]
+    service_draft = schemas[ref.rsplit("/", 1)[1]]
+    assert {"name", "duration_minutes", "price_minor"} <= set(service_draft["required"])
+    assert service_draft.get("additionalProperties") is False
+    assert "delivery_mode" in service_draft["properties"]
+
+
+def test_swagger_ui_is_served(api: LambdaApi) -> None:
+    response = api.get("/v1/docs")
+    assert response.status == 200
+    assert (response.header("Content-Type") or "").startswith("text/html")
+    assert "swagger" in response.text.lower()
+
+
+def test_health(api: LambdaApi) -> None:
+    response = api.get("/v1/health")
+    assert response.status == 200
+    assert response.json() == {"status": "ok"}
+
+
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("GET", "/v1/nothing-here"),
+        ("GET", "/v2/health"),
+        ("POST", "/v1/public/businesses/x/services/y"),
+        ("GET", "/"),
+    ],
+)
+def test_unknown_routes_are_404_problems(api: LambdaApi, method: str, path: str) -> None:
+    body = assert_problem(api.request(method, path), 404)
+    assert body["type"] == "urn:booking:problem:not-found"
+
+
+def test_the_dev_routes_are_not_part_of_the_lambda_app(api: LambdaApi) -> None:
+    assert_problem(api.get("/dev/demo"), 404)

@@ -1,0 +1,303 @@
+"""`make dev` end to end: start the local stack as a subprocess, talk HTTP to it, restart it, find the data.
+
+All tests share one local stack (and one xdist worker); the restart test runs last and brings up a second
+process on the same data directory.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import requests
+
+pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
+
+REPO = Path(__file__).resolve().parents[2]
+START_TIMEOUT_SECONDS = 60
+STOP_TIMEOUT_SECONDS = 20
+HTTP_TIMEOUT_SECONDS = 10
+SPA = "serenity-spa"
+CONSULTANCY = "northwind-advisory"
+ROLES = ("owner", "admin", "staff", "dispatcher")
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+class LocalStack:
+    """One `python -m local.devserver` process on a free port, with its output kept in a log file."""
+
+    def __init__(self, data_dir: Path, log_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.log_dir = log_dir
+        self.process: subprocess.Popen[bytes] | None = None
+        self.base_url = ""
+        self.log_file: Path | None = None
+        self.starts = 0
+
+    def start(self) -> None:
+        port = free_port()
+        self.starts += 1
+        self.log_file = self.log_dir / f"devserver-{self.starts}.log"
+        # A clean environment: the stack must configure itself, not inherit the test process's AWS settings.
+        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
+        env.pop("TABLE_NAME", None)
+        env.pop("IDEMPOTENCY_TABLE_NAME", None)
+        env["PYTHONUNBUFFERED"] = "1"
+        with self.log_file.open("wb") as log:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "local.devserver", "--port", str(port), "--data-dir", str(self.data_dir)],
+                cwd=REPO,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+            )
+        self.base_url = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + START_TIMEOUT_SECONDS
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"the local stack exited with {self.process.returncode}:\n{self.log()}")
+            try:
+                if requests.get(f"{self.base_url}/v1/health", timeout=1).status_code == 200:
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.2)
+        self.kill()
+        pytest.fail(f"the local stack did not answer /v1/health within {START_TIMEOUT_SECONDS}s:\n{self.log()}")
+
+    def stop(self) -> int:
+        """SIGTERM, as Ctrl-C or a process manager would, and wait for a clean exit."""
+        assert self.process is not None
+        self.process.send_signal(signal.SIGTERM)
+        try:
+            return self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            pytest.fail(f"the local stack did not stop within {STOP_TIMEOUT_SECONDS}s:\n{self.log()}")
+
+    def kill(self) -> None:
+        if self.process is not None and self.process.poll() is None:
+            self.process.kill()
+            self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def log(self) -> str:
+        return self.log_file.read_text(encoding="utf-8", errors="replace") if self.log_file else ""
+
+    # --- HTTP -----------------------------------------------------------------------------------------
+
+    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        headers = dict(kwargs.pop("headers", {}))
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(
+            method, f"{self.base_url}{path}", headers=headers, timeout=HTTP_TIMEOUT_SECONDS, **kwargs
+        )
+
+    def get(self, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
+        return self.request("GET", path, token, **kwargs)
+
+    def demo(self) -> dict[str, dict[str, Any]]:
+        response = self.get("/dev/demo")
+        assert response.status_code == 200, response.text
+        return {b["slug"]: b for b in response.json()["businesses"]}
+
+
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
+    root = tmp_path_factory.mktemp("local-stack")
+    local = LocalStack(root / "data", root)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.kill()
+
+
+@pytest.fixture(scope="module")
+def demo(stack: LocalStack) -> dict[str, dict[str, Any]]:
+    return stack.demo()
+
+
+def token(demo: dict[str, dict[str, Any]], slug: str, role: str = "owner") -> str:
+    return str(demo[slug]["users"][role]["token"])
+
+
+def menu(stack: LocalStack, slug: str) -> dict[str, Any]:
+    response = stack.get(f"/v1/public/businesses/{slug}/services")
+    assert response.status_code == 200, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def services_of(menu_: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {s["name"]: s for section in menu_["categories"] for s in section["services"]}
+
+
+def test_the_stack_prints_its_urls(stack: LocalStack) -> None:
+    log = stack.log()
+    assert f"{stack.base_url}/v1/health" in log
+    assert f"{stack.base_url}/dev/demo" in log
+    assert f"{stack.base_url}/v1/public/businesses/{SPA}/services" in log
+
+
+def test_the_seeded_spa_is_served(stack: LocalStack) -> None:
+    spa = menu(stack, SPA)
+    assert spa["business"]["name"] == "Serenity Day Spa"
+    assert spa["business"]["currency"] == "GBP"
+    assert spa["business"]["time_zone"] == "Europe/London"
+    assert [c["name"] for c in spa["categories"]] == ["Massage", "Facials", "Hands & feet"]
+
+    services = services_of(spa)
+    assert len(services) >= 5
+    assert len({s["duration_minutes"] for s in services.values()}) >= 3
+    assert len({s["price"]["amount_minor"] for s in services.values()}) >= 3
+    assert all(s["price"]["currency"] == "GBP" for s in services.values())
+    assert services["Swedish massage"]["duration_minutes"] == 60
+    assert services["Swedish massage"]["price"] == {"amount_minor": 6500, "currency": "GBP"}
+    assert services["Deep tissue massage"]["duration_minutes"] == 90
+
+    therapists = {m["name"] for s in services.values() for m in s["staff"]}
+    assert len(therapists) == 3
+    assert {"Amelia Hart", "Ben Okafor", "Chloe Martin"} == therapists
+    assert all(s["staff"] for s in services.values())
+
+
+def test_the_seeded_consultancy_is_served(stack: LocalStack) -> None:
+    consultancy = menu(stack, CONSULTANCY)
+    assert consultancy["business"]["currency"] == "USD"
+    assert consultancy["business"]["time_zone"] == "America/New_York"
+    services = services_of(consultancy)
+    modes = {s["delivery_mode"] for s in services.values()}
+    assert {"online", "both"} <= modes
+    assert services["Strategy session"]["price"] == {"amount_minor": 25000, "currency": "USD"}
+    assert services["Discovery call"]["price"]["amount_minor"] == 0
+
+
+def test_unknown_business_is_a_404_problem(stack: LocalStack) -> None:
+    response = stack.get("/v1/public/businesses/no-such-business/services")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    assert response.json()["status"] == 404
+
+
+def test_the_demo_hands_out_working_tokens_for_every_role(
+    stack: LocalStack, demo: dict[str, dict[str, Any]]
+) -> None:
+    assert set(demo) == {SPA, CONSULTANCY}
+    for slug, business in demo.items():
+        assert business["id"]
+        assert set(business["users"]) == set(ROLES)
+        for role in ROLES:
+            response = stack.get("/v1/admin/me", token=token(demo, slug, role))
+            assert response.status_code == 200, (slug, role, response.text)
+            assert response.json()["tenant_id"] == business["id"]
+            assert response.json()["role"] == role
+        settings = stack.get("/v1/admin/business", token=token(demo, slug)).json()
+        assert (settings["id"], settings["slug"]) == (business["id"], slug)
+
+
+def test_widget_origins_get_cors_over_http(stack: LocalStack) -> None:
+    path = f"/v1/public/businesses/{SPA}/services"
+    granted = stack.get(path, headers={"Origin": "http://localhost:8080"})
+    assert granted.headers.get("Access-Control-Allow-Origin") == "http://localhost:8080"
+    refused = stack.get(path, headers={"Origin": "https://evil.example"})
+    assert "Access-Control-Allow-Origin" not in refused.headers
+    preflight = stack.request(
+        "OPTIONS", path, headers={"Origin": "http://localhost:8080", "Access-Control-Request-Method": "GET"}
+    )
+    assert preflight.status_code == 204
+    assert preflight.headers.get("Access-Control-Allow-Origin") == "http://localhost:8080"
+    assert "GET" in preflight.headers.get("Access-Control-Allow-Methods", "")
+
+
+def test_docs_are_served(stack: LocalStack) -> None:
+    document = stack.get("/v1/openapi.json").json()
+    assert document["openapi"].startswith("3.")
+    assert "/v1/public/businesses/{slug}/services" in document["paths"]
+    docs = stack.get("/v1/docs")
+    assert docs.status_code == 200
+    assert docs.headers["Content-Type"].startswith("text/html")
+
+
+def test_admin_api_works_with_demo_tokens_and_fails_without_or_across_tenants(
+    stack: LocalStack, demo: dict[str, dict[str, Any]]
+) -> None:
+    admin = token(demo, SPA, "admin")
+    staff = stack.get("/v1/admin/staff", token=admin).json()
+    amelia = next(m for m in staff if m["name"] == "Amelia Hart")
+    body = {"name": "Reflexology", "duration_minutes": 45, "price_minor": 4800, "staff_ids": [amelia["id"]]}
+
+    assert stack.request("POST", "/v1/admin/services", json=body).status_code == 401
+    assert stack.request("POST", "/v1/admin/services", token="garbage", json=body).status_code == 401
+    assert stack.request("POST", "/v1/admin/services", token=token(demo, SPA, "staff"), json=body).status_code == 403
+    assert "Reflexology" not in services_of(menu(stack, SPA))
+
+    created = stack.request("POST", "/v1/admin/services", token=admin, json=body)
+    assert created.status_code == 201, created.text
+    service = created.json()
+    assert created.headers["Location"] == f"/v1/admin/services/{service['id']}"
+    assert stack.get(created.headers["Location"], token=admin).json() == service
+    assert services_of(menu(stack, SPA))["Reflexology"]["staff"] == [{"id": amelia["id"], "name": "Amelia Hart"}]
+
+    # the consultancy's owner cannot see or touch it, and sees only their own catalogue
+    other = token(demo, CONSULTANCY)
+    url = f"/v1/admin/services/{service['id']}"
+    for method, payload in (("GET", None), ("PUT", {**body, "name": "Taken"}), ("DELETE", None)):
+        response = stack.request(method, url, token=other, json=payload)
+        assert response.status_code == 404, (method, response.text)
+        assert "Reflexology" not in response.text
+    assert "Reflexology" not in {s["name"] for s in stack.get("/v1/admin/services", token=other).json()}
+    assert stack.get(url, token=admin).json() == service
+
+    # and the spa cannot reach into the consultancy
+    consultancy_service = services_of(menu(stack, CONSULTANCY))["Strategy session"]
+    response = stack.get(f"/v1/admin/services/{consultancy_service['id']}", token=admin)
+    assert response.status_code == 404
+    assert "Strategy" not in response.text
+
+
+def test_data_and_tokens_survive_a_restart(stack: LocalStack, demo: dict[str, dict[str, Any]]) -> None:
+    # runs last: it replaces the module's stack process with a new one on the same data directory
+    owner_before = token(demo, SPA, "owner")
+    body = {"name": "Aromatherapy", "duration_minutes": 60, "price_minor": 7200}
+    created = stack.request("POST", "/v1/admin/services", token=owner_before, json=body)
+    assert created.status_code == 201, created.text
+    service = created.json()
+    category = stack.request("POST", "/v1/admin/categories", token=owner_before, json={"name": "Seasonal"})
+    assert category.status_code == 201
+
+    assert stack.stop() == 0, stack.log()
+    stack.start()
+    assert "restored" in stack.log()
+
+    # the token issued before the restart still works, and the data is there
+    again = stack.get(f"/v1/admin/services/{service['id']}", token=owner_before)
+    assert again.status_code == 200, again.text
+    assert again.json() == service
+    categories = stack.get("/v1/admin/categories", token=owner_before).json()
+    assert "Seasonal" in [c["name"] for c in categories]
+    # the seed was restored, not seeded again
+    assert stack.demo()[SPA]["id"] == demo[SPA]["id"]
+    assert len(services_of(menu(stack, SPA))) >= 5
+
+    # fresh demo tokens work for every role of both businesses
+    fresh = stack.demo()
+    for slug in (SPA, CONSULTANCY):
+        for role in ROLES:
+            response = stack.get("/v1/admin/me", token=token(fresh, slug, role))
+            assert response.status_code == 200, (slug, role, response.text)
+            assert response.json()["role"] == role
+    assert stack.get("/v1/admin/services", token=token(fresh, SPA, "staff")).status_code == 200

@@ -1,0 +1,148 @@
+"""infra/template.yaml: what gets deployed, and what the local stack reads from it instead of repeating it."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from local.template import TEMPLATE, load_template, table_definitions, user_pool_definition
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return load_template()
+
+
+def resources_of(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def test_the_template_read_is_the_one_in_infra() -> None:
+    assert TEMPLATE == REPO / "infra" / "template.yaml"
+
+
+def test_short_form_intrinsics_are_kept(template: dict[str, Any]) -> None:
+    client = template["Resources"]["UserPoolClient"]["Properties"]
+    assert client["UserPoolId"] == {"Ref": "UserPool"}
+    table_env = template["Globals"]["Function"]["Environment"]["Variables"]["TABLE_NAME"]
+    assert table_env == {"Ref": "BookingTable"}
+
+
+def test_local_stack_reads_the_booking_and_idempotency_tables(template: dict[str, Any]) -> None:
+    tables = {t.logical_id: t for t in table_definitions(template)}
+    assert {"BookingTable", "IdempotencyTable"} <= set(tables)
+
+    booking = tables["BookingTable"].create_args
+    assert booking["TableName"] == "BookingTable"
+    assert booking["KeySchema"] == [
+        {"AttributeName": "pk", "KeyType": "HASH"},
+        {"AttributeName": "sk", "KeyType": "RANGE"},
+    ]
+    assert {a["AttributeName"]: a["AttributeType"] for a in booking["AttributeDefinitions"]} == {
+        "pk": "S",
+        "sk": "S",
+        "gsi1pk": "S",
+        "gsi1sk": "S",
+    }
+    [gsi] = booking["GlobalSecondaryIndexes"]
+    assert gsi["IndexName"] == "gsi1"
+    assert [k["AttributeName"] for k in gsi["KeySchema"]] == ["gsi1pk", "gsi1sk"]
+    assert booking["BillingMode"] == "PAY_PER_REQUEST"
+    assert tables["BookingTable"].ttl_attribute == "expires_at"
+
+    idempotency = tables["IdempotencyTable"].create_args
+    assert idempotency["KeySchema"] == [{"AttributeName": "id", "KeyType": "HASH"}]
+    assert tables["IdempotencyTable"].ttl_attribute == "expiration"
+
+
+def test_local_stack_reads_the_user_pool_attributes_and_role_groups(template: dict[str, Any]) -> None:
+    pool = user_pool_definition(template)
+    assert pool.logical_id == "UserPool"
+    assert {a["Name"] for a in pool.custom_attributes} == {"tenant_id", "staff_id"}
+    assert all(a["AttributeDataType"] == "String" for a in pool.custom_attributes)
+    assert pool.username_attributes == ["email"]
+    assert sorted(g["GroupName"] for g in pool.groups) == ["admin", "dispatcher", "owner", "staff"]
+    precedence = {g["GroupName"]: g["Precedence"] for g in pool.groups}
+    assert precedence["owner"] < precedence["admin"] < precedence["dispatcher"] < precedence["staff"]
+
+
+@pytest.mark.parametrize("table", ["BookingTable", "IdempotencyTable"])
+def test_tables_are_on_demand_recoverable_and_protected(template: dict[str, Any], table: str) -> None:
+    resource = template["Resources"][table]
+    props = resource["Properties"]
+    assert props["BillingMode"] == "PAY_PER_REQUEST"
+    assert props["PointInTimeRecoverySpecification"] == {"PointInTimeRecoveryEnabled": True}
+    assert props["DeletionProtectionEnabled"] is True
+    assert resource["DeletionPolicy"] == "Retain"
+
+
+def test_users_cannot_write_their_own_tenant_or_staff_link(template: dict[str, Any]) -> None:
+    [client] = resources_of(template, "AWS::Cognito::UserPoolClient").values()
+    props = client["Properties"]
+    writable = props.get("WriteAttributes")
+    # Leaving WriteAttributes out would let users write every attribute, custom ones included.
+    assert writable is not None
+    assert not [a for a in writable if a.startswith("custom:")]
+    assert "custom:tenant_id" in props["ReadAttributes"]
+    assert props.get("GenerateSecret") is False
+
+
+def test_the_pool_only_lets_admins_create_users(template: dict[str, Any]) -> None:
+    props = template["Resources"]["UserPool"]["Properties"]
+    assert props["AdminCreateUserConfig"]["AllowAdminCreateUserOnly"] is True
+
+
+def test_admin_routes_use_the_cognito_authorizer_and_public_routes_none(template: dict[str, Any]) -> None:
+    events = template["Resources"]["BookingApiFunction"]["Properties"]["Events"]
+    by_path = {e["Properties"]["Path"]: e["Properties"] for e in events.values()}
+    assert by_path["/v1/admin/{proxy+}"]["Auth"] == {"Authorizer": "CognitoAuthorizer"}
+    assert by_path["/v1/public/{proxy+}"]["Auth"] == {"Authorizer": "NONE"}
+    assert by_path["/v1/health"]["Auth"] == {"Authorizer": "NONE"}
+    authorizer = template["Resources"]["BookingApi"]["Properties"]["Auth"]["Authorizers"]["CognitoAuthorizer"]
+    assert authorizer["UserPoolArn"] == {"Fn::GetAtt": "UserPool.Arn"}
+
+
+def functions(template: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return resources_of(template, "AWS::Serverless::Function")
+
+
+def test_the_four_functions_are_defined(template: dict[str, Any]) -> None:
+    assert set(functions(template)) >= {
+        "BookingApiFunction",
+        "RemindersFunction",
+        "MeetingLinksFunction",
+        "WebhooksFunction",
+    }
+    assert template["Globals"]["Function"]["Runtime"] == "python3.13"
+
+
+def test_every_function_handler_exists_under_its_code_uri(template: dict[str, Any]) -> None:
+    infra = TEMPLATE.parent
+    for name, function in functions(template).items():
+        props = function["Properties"]
+        code_dir = (infra / props["CodeUri"]).resolve()
+        module, _, attribute = props["Handler"].rpartition(".")
+        module_file = code_dir / (module.replace(".", "/") + ".py")
+        assert module_file.is_file(), f"{name}: {module_file} is missing"
+        assert f"def {attribute}(" in module_file.read_text(encoding="utf-8"), f"{name}: no {attribute}"
+        assert (module_file.parent / "__init__.py").is_file(), f"{name}: {module_file.parent} is no package"
+
+
+def test_the_layer_ships_the_shared_package(template: dict[str, Any]) -> None:
+    [layer] = resources_of(template, "AWS::Serverless::LayerVersion").values()
+    content = (TEMPLATE.parent / layer["Properties"]["ContentUri"]).resolve()
+    assert content == REPO / "shared"
+    assert (content / "booking" / "__init__.py").is_file()
+    assert (content / "requirements.txt").is_file()
+
+
+def test_every_function_has_a_log_group_with_retention(template: dict[str, Any]) -> None:
+    groups = resources_of(template, "AWS::Logs::LogGroup").values()
+    named = {str(g["Properties"].get("LogGroupName")) for g in groups}
+    for name in functions(template):
+        assert any(name in group for group in named), f"{name} has no log group"
+    assert all("RetentionInDays" in g["Properties"] for g in groups)
