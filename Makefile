@@ -30,7 +30,7 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
-	$(VENV)/bin/mypy shared/booking functions local tests
+	$(VENV)/bin/mypy shared/booking functions local ops tests
 	$(VENV)/bin/cfn-lint infra/template.yaml
 
 bench: $(STAMP)

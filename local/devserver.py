@@ -12,6 +12,7 @@ import os
 import secrets
 import sys
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 from aws_lambda_powertools.event_handler import HttpResolver
@@ -20,6 +21,16 @@ from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.persistence import Snapshotter
 from local.seed import load_manifest, seed
+
+
+class LocalHttpResolver(HttpResolver):
+    """Powertools' ASGI resolver, sending an empty body where a route returns none (a 204): the
+    resolver as released passes None on to the ASGI server, which cannot send it."""
+
+    async def _send_response(self, send: Any, response: dict[str, Any]) -> None:
+        if response.get("body") is None:
+            response = {**response, "body": ""}
+        await super()._send_response(send, response)
 
 
 def local_secret(data_dir: Path) -> str:
@@ -78,7 +89,7 @@ def main(argv: list[str] | None = None) -> None:
             demo=demo,
         )
     )
-    app = mount(HttpResolver(enable_validation=True))
+    app = mount(LocalHttpResolver(enable_validation=True))
     app.include_router(dev_routes.router)
 
     store.start()

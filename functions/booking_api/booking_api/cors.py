@@ -27,8 +27,7 @@ def preflight(business: BusinessSettings, origin: str | None) -> Response[None]:
             "Access-Control-Allow-Headers": ALLOWED_HEADERS,
             "Access-Control-Max-Age": MAX_AGE_SECONDS,
         }
-    # An empty string, not None: the local ASGI server cannot send a None body.
-    return Response(status_code=204, body="", headers=headers)
+    return Response(status_code=204, headers=headers)
 
 
 def respond(body: object, business: BusinessSettings, origin: str | None, status: int = 200) -> Response:

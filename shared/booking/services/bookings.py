@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.domain.access import Principal, Role
@@ -221,7 +221,9 @@ class BookingService:
 
     def book_for_client(self, principal: Principal, request: AdminBookingRequest) -> BookingView:
         principal.require(DIARY_ROLES)
-        if principal.role is Role.STAFF and request.staff not in (principal.staff_id, STAFF_ANY):
+        if principal.role is Role.STAFF and (
+            principal.staff_id is None or request.staff not in (principal.staff_id, STAFF_ANY)
+        ):
             raise Forbidden("staff book clients into their own diary only")
         staff = principal.staff_id if principal.role is Role.STAFF and principal.staff_id else request.staff
         request = request.model_copy(update={"staff": staff})
@@ -263,7 +265,7 @@ class BookingService:
         delivery = self._delivery(services, request.delivery)
         appointment = self._appointment(catalogue, services)
         candidates = self._candidates(catalogue, services, request.staff, public=public, field="staff")
-        start = request.start
+        start = request.start.astimezone(UTC)
         free = self._free_staff(
             catalogue, appointment, candidates, start, allow_outside_shift=allow_outside_shift
         )
@@ -467,6 +469,7 @@ class BookingService:
     ) -> BookingView:
         if booking.status not in MOVABLE:
             raise Conflict(f"a {booking.status.value} booking cannot be moved")
+        start = start.astimezone(UTC)
         catalogue = self._tenant_catalogue(booking.tenant_id)
         services = []
         for booked in booking.services:

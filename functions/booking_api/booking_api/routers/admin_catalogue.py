@@ -41,8 +41,7 @@ def created(model: EntityT, location: str) -> Response[EntityT]:
 
 
 def no_content() -> Response[None]:
-    # An empty string, not None: the local ASGI server cannot send a None body.
-    return Response(status_code=204, body="")
+    return Response(status_code=204)
 
 
 # --- business -----------------------------------------------------------------------------------------
