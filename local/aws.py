@@ -33,6 +33,7 @@ class LocalResources:
     user_pool_id: str
     user_pool_client_id: str
     sender_email: str
+    schedule_group: str
     public_base_url: str = "http://localhost:8080"
 
     @property
@@ -56,6 +57,10 @@ class LocalResources:
             "USER_POOL_ID": self.user_pool_id,
             "USER_POOL_CLIENT_ID": self.user_pool_client_id,
             "SENDER_EMAIL": self.sender_email,
+            "SCHEDULE_GROUP_NAME": self.schedule_group,
+            # Locally the dispatcher fires schedules itself; these only have to look like ARNs.
+            "REMINDERS_FUNCTION_ARN": f"arn:aws:lambda:{self.region}:123456789012:function:RemindersFunction",
+            "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/SchedulerInvokeRole",
             "PUBLIC_BASE_URL": self.public_base_url,
         }
 
@@ -129,6 +134,16 @@ class EmbeddedAws:
         identities = {i["IdentityName"] for i in sesv2.list_email_identities().get("EmailIdentities", [])}
         if sender_domain not in identities:
             sesv2.create_email_identity(EmailIdentity=sender_domain)
+        # The reminders schedule group(s) the template defines.
+        scheduler = self.client("scheduler")
+        groups = {g["Name"] for g in scheduler.list_schedule_groups()["ScheduleGroups"]}
+        group_name = ""
+        for logical_id, _ in [
+            (n, r) for n, r in template["Resources"].items() if r["Type"] == "AWS::Scheduler::ScheduleGroup"
+        ]:
+            group_name = f"booking-local-{logical_id}"
+            if group_name not in groups:
+                scheduler.create_schedule_group(Name=group_name)
         return LocalResources(
             endpoint=self.endpoint,
             region=REGION,
@@ -138,4 +153,5 @@ class EmbeddedAws:
             user_pool_id=pool_id,
             user_pool_client_id=client_id,
             sender_email=f"no-reply@{sender_domain}",
+            schedule_group=group_name,
         )

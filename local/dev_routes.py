@@ -1,12 +1,22 @@
-"""Routes that exist only on the local stack (never in the Lambda app): demo businesses and tokens."""
+"""Routes that exist only on the local stack (never in the Lambda app): demo businesses and tokens, the
+dev clock, and the outbox of everything the system sent."""
 
 from __future__ import annotations
 
+import html
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
+from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import AwareDatetime, Field
 
+from booking.domain.errors import FieldProblem, InvalidInput
+from booking.domain.types import Model
+from local.clock import DevClock
+from local.dispatcher import Dispatcher
+from local.outbox import Outbox
 from local.persistence import LOCAL_PASSWORD
 from local.seed import DemoBusiness
 
@@ -20,6 +30,9 @@ class DevState:
     user_pool_id: str
     client_id: str
     demo: list[DemoBusiness]
+    clock: DevClock
+    dispatcher: Dispatcher
+    outbox: Outbox
 
 
 _state: DevState | None = None
@@ -28,6 +41,12 @@ _state: DevState | None = None
 def install(state: DevState) -> None:
     global _state  # noqa: PLW0603 - one dev server per process
     _state = state
+
+
+def _current() -> DevState:
+    if _state is None:
+        raise RuntimeError("dev routes not installed")
+    return _state
 
 
 def _token(state: DevState, email: str) -> str:
@@ -43,9 +62,7 @@ def _token(state: DevState, email: str) -> str:
 @router.get("/dev/demo", include_in_schema=False)
 def demo() -> dict[str, Any]:
     """The demo businesses with fresh ID tokens (valid one hour) for each role."""
-    if _state is None:
-        raise RuntimeError("dev routes not installed")
-    state = _state
+    state = _current()
     return {
         "note": "Local stack only. Send a token as 'Authorization: Bearer <token>' to /v1/admin/*.",
         "password": LOCAL_PASSWORD,
@@ -63,3 +80,79 @@ def demo() -> dict[str, Any]:
             for business in state.demo
         ],
     }
+
+
+class ClockChange(Model):
+    """Move the application's clock forward: to an instant, or by some minutes."""
+
+    now: AwareDatetime | None = None
+    advance_minutes: int | None = Field(default=None, ge=0, le=60 * 24 * 366)
+
+
+def _clock_view(state: DevState) -> dict[str, Any]:
+    return {"now": state.clock.now().isoformat(), "offset_seconds": state.clock.offset.total_seconds()}
+
+
+@router.get("/dev/clock", include_in_schema=False)
+def get_clock() -> dict[str, Any]:
+    return _clock_view(_current())
+
+
+@router.post("/dev/clock", include_in_schema=False)
+def set_clock(change: ClockChange) -> dict[str, Any]:
+    """Moves the clock, then runs the dispatcher once, so every reminder now due has fired on return."""
+    state = _current()
+    try:
+        if change.now is not None:
+            state.clock.set(change.now)
+        elif change.advance_minutes is not None:
+            state.clock.advance(timedelta(minutes=change.advance_minutes))
+        else:
+            raise ValueError("give 'now' or 'advance_minutes'")
+    except ValueError as error:
+        raise InvalidInput(str(error), [FieldProblem(("body",), str(error))]) from error
+    state.dispatcher.run_once()
+    return _clock_view(state)
+
+
+@router.get("/dev/outbox.json", include_in_schema=False)
+def outbox_json() -> dict[str, Any]:
+    """Every email (with its attachments, e.g. the .ics) and SMS the system sent, newest first."""
+    state = _current()
+    state.dispatcher.run_once()
+    return {"messages": state.outbox.entries()}
+
+
+@router.get("/dev/outbox", include_in_schema=False)
+def outbox_html() -> Response[str]:
+    state = _current()
+    state.dispatcher.run_once()
+    rows = []
+    for entry in state.outbox.entries():
+        at = datetime.fromisoformat(entry["at"]).strftime("%Y-%m-%d %H:%M:%S %Z")
+        if entry["channel"] == "sms":
+            body = f"<p>{html.escape(entry['text'])}</p>"
+            title = "SMS"
+        else:
+            title = html.escape(entry.get("subject") or "")
+            body = f"<pre>{html.escape(entry.get('text') or '')}</pre>"
+            for attachment in entry.get("attachments", []):
+                body += (
+                    f"<details><summary>{html.escape(attachment.get('filename') or 'attachment')} "
+                    f"({html.escape(attachment.get('content_type') or '')})</summary>"
+                    f"<pre>{html.escape(attachment.get('content') or '')}</pre></details>"
+                )
+        to = html.escape(", ".join(entry.get("to", [])))
+        rows.append(
+            f"<section><h3>{html.escape(entry['channel'])}: {title}</h3>"
+            f"<p class=meta>{at} · to {to}</p>{body}</section>"
+        )
+    page = (
+        "<!doctype html><html><head><meta charset=utf-8><title>Outbox</title>"
+        "<style>body{font-family:sans-serif;max-width:900px;margin:auto}section{border-bottom:1px solid #ddd}"
+        ".meta{color:#666}pre{white-space:pre-wrap}</style></head><body>"
+        f"<h1>Outbox</h1><p>Dev clock: {html.escape(state.clock.now().isoformat())}. Newest first.</p>"
+        + ("".join(rows) or "<p>Nothing sent yet.</p>")
+        + "</body></html>"
+    )
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)

@@ -19,6 +19,9 @@ from aws_lambda_powertools.event_handler import HttpResolver
 
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
+from local.clock import DevClock
+from local.dispatcher import Dispatcher
+from local.outbox import Outbox
 from local.persistence import Snapshotter
 from local.seed import load_manifest, seed
 
@@ -65,14 +68,25 @@ def main(argv: list[str] | None = None) -> None:
     from booking_api.app import mount
     from booking_api.container import build_container
     from local import dev_routes
+    from reminders.handler import build_service, install, lambda_handler
 
-    store = Snapshotter(args.data_dir, aws, resources.table_names, resources.user_pool_id)
+    store = Snapshotter(
+        args.data_dir, aws, resources.table_names, resources.user_pool_id, resources.schedule_group
+    )
     restored = store.restore()
     store.watch_default_session()
 
+    # One clock for the whole application, which /dev/clock can move forward.
+    clock = DevClock(args.data_dir)
     verifier = CognitoIdTokenVerifier(resources.jwks_url, resources.issuer, resources.user_pool_client_id)
-    container = build_container(claims=verifier.claims)
+    container = build_container(claims=verifier.claims, clock=clock)
     deps.install(container)
+    install(build_service(clock=clock))
+    outbox = Outbox(args.data_dir, resources.region, clock)
+    dispatcher = Dispatcher(
+        aws, resources.table_name, resources.schedule_group, clock, lambda_handler, outbox
+    )
+    dispatcher.follow_stream_from_now()
 
     demo = load_manifest(args.data_dir) if restored else None
     if demo is None:
@@ -87,12 +101,16 @@ def main(argv: list[str] | None = None) -> None:
             user_pool_id=resources.user_pool_id,
             client_id=resources.user_pool_client_id,
             demo=demo,
+            clock=clock,
+            dispatcher=dispatcher,
+            outbox=outbox,
         )
     )
     app = mount(LocalHttpResolver(enable_validation=True))
     app.include_router(dev_routes.router)
 
     store.start()
+    dispatcher.start()
     print(
         "\n".join(
             [
@@ -101,6 +119,7 @@ def main(argv: list[str] | None = None) -> None:
                 f"  API             {base_url}/v1/health",
                 f"  API docs        {base_url}/v1/docs   (OpenAPI: {base_url}/v1/openapi.json)",
                 f"  Demo + tokens   {base_url}/dev/demo",
+                f"  Outbox          {base_url}/dev/outbox   (dev clock: {base_url}/dev/clock)",
                 *[f"  {b.name:<15.15} {base_url}/v1/public/businesses/{b.slug}/services" for b in demo],
                 f"  Embedded AWS    {resources.endpoint}  (data: {args.data_dir.resolve()}"
                 f"{', restored' if restored else ', new'})",
@@ -112,6 +131,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
+        dispatcher.stop()
         store.stop()
         aws.stop()
 

@@ -24,11 +24,14 @@ _READ_ONLY = ("Get", "Query", "Scan", "Describe", "List", "BatchGet", "TransactG
 
 
 class Snapshotter:
-    def __init__(self, data_dir: Path, aws: Any, table_names: tuple[str, ...], user_pool_id: str) -> None:
+    def __init__(
+        self, data_dir: Path, aws: Any, table_names: tuple[str, ...], user_pool_id: str, schedule_group: str
+    ) -> None:
         self._file = data_dir / "snapshot.json"
         self._aws = aws
         self._tables = table_names
         self._pool = user_pool_id
+        self._group = schedule_group
         self._dirty = threading.Event()
         self._stop = threading.Event()
         self._lock = threading.Lock()
@@ -42,6 +45,7 @@ class Snapshotter:
         session = boto3._get_default_session()
         session.events.register("after-call.dynamodb", self._on_call)
         session.events.register("after-call.cognito-identity-provider", self._on_call)
+        session.events.register("after-call.scheduler", self._on_call)
 
     def _on_call(self, model: Any = None, **_: Any) -> None:
         # Cognito's admin reads (AdminGetUser, AdminListGroupsForUser...) are reads too; without this, the
@@ -61,6 +65,7 @@ class Snapshotter:
                 "version": SNAPSHOT_VERSION,
                 "tables": self._dump_tables(),
                 "users": self._dump_users(),
+                "schedules": self._dump_schedules(),
             }
             tmp = self._file.with_suffix(".tmp")
             tmp.write_text(json.dumps(snapshot), encoding="utf-8")
@@ -81,6 +86,7 @@ class Snapshotter:
                 while pending:
                     pending = dynamodb.batch_write_item(RequestItems=pending).get("UnprocessedItems") or {}
         self._restore_users(snapshot["users"])
+        self._restore_schedules(snapshot.get("schedules", []))
         return True
 
     def _dump_tables(self) -> dict[str, list[dict[str, Any]]]:
@@ -106,6 +112,29 @@ class Snapshotter:
                     }
                 )
         return users
+
+    def _dump_schedules(self) -> list[dict[str, Any]]:
+        scheduler = self._aws.client("scheduler")
+        fields = (
+            "Name",
+            "GroupName",
+            "ScheduleExpression",
+            "ScheduleExpressionTimezone",
+            "FlexibleTimeWindow",
+            "Target",
+            "ActionAfterCompletion",
+        )
+        schedules = []
+        for page in scheduler.get_paginator("list_schedules").paginate(GroupName=self._group):
+            for summary in page["Schedules"]:
+                found = scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+                schedules.append({key: found[key] for key in fields if key in found})
+        return schedules
+
+    def _restore_schedules(self, schedules: list[dict[str, Any]]) -> None:
+        scheduler = self._aws.client("scheduler")
+        for schedule in schedules:
+            scheduler.create_schedule(**schedule)
 
     def _restore_users(self, users: list[dict[str, Any]]) -> None:
         cognito = self._aws.client("cognito-idp")

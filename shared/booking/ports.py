@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
 from booking.domain.booking import Booking, HistoryEntry, Note
 from booking.domain.catalogue import Business, Catalogue, Category, Service, StaffMember
+from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile, LoginCode
 from booking.domain.diary import DiaryEntry
+from booking.domain.reminders import PlannedReminder
 
 
 class Clock(Protocol):
@@ -102,6 +105,8 @@ class CustomerRepository(Protocol):
         self, tenant_id: str, email: str, blocked: bool, reason: str | None
     ) -> CustomerProfile: ...
 
+    def set_sms_opt_out(self, tenant_id: str, email: str, opted_out: bool) -> None: ...
+
     def add_note(self, tenant_id: str, customer_email: str, note: Note) -> None: ...
 
     def notes(self, tenant_id: str, customer_email: str, booking_id: str | None = None) -> list[Note]: ...
@@ -148,3 +153,60 @@ class Idempotency(Protocol):
         IdempotencyKeyReused for the same key with a different payload, RequestInProgress while the first
         run is still going."""
         ...
+
+
+@dataclass(frozen=True)
+class Attachment:
+    filename: str
+    content_type: str
+    content: bytes
+    params: tuple[tuple[str, str], ...] = ()
+
+
+class DeliveryFailed(Exception):
+    """The provider refused or kept failing after its retries; the message is recorded as failed."""
+
+
+class EmailSender(Protocol):
+    def send(
+        self,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        html: str,
+        from_name: str,
+        reply_to: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> str:
+        """Sends and returns the provider's message id; raises DeliveryFailed."""
+        ...
+
+
+class SmsSender(Protocol):
+    def send(self, *, to: str, text: str, sender_id: str | None = None) -> str:
+        """Sends and returns the provider's message id; raises DeliveryFailed."""
+        ...
+
+
+class ReminderScheduler(Protocol):
+    def schedule(self, reminder: PlannedReminder) -> None:
+        """Creates the one-time schedule (idempotent: an existing one is left as it is)."""
+        ...
+
+    def cancel(self, reminder: PlannedReminder) -> None:
+        """Deletes the schedule (idempotent: a missing one is fine)."""
+        ...
+
+
+class MessageLog(Protocol):
+    def claim(self, tenant_id: str, booking_id: str, record: MessageRecord) -> bool:
+        """Records the message if it is not recorded yet; False means another run already has it, so
+        it must not be sent again."""
+        ...
+
+    def put(self, tenant_id: str, booking_id: str, record: MessageRecord) -> None:
+        """Records the message's new status."""
+        ...
+
+    def records(self, tenant_id: str, booking_id: str) -> list[MessageRecord]: ...

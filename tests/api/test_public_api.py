@@ -47,8 +47,7 @@ def assert_problem(response: ApiResponse, status: int) -> dict[str, Any]:
     return body
 
 
-@pytest.fixture
-def spa(api: LambdaApi, make_tenant: MakeTenant) -> dict[str, Any]:
+def build_spa(api: LambdaApi, make_tenant: MakeTenant) -> dict[str, Any]:
     """A spa with a catalogue that exercises every rule of what the public may see."""
     tenant = make_tenant(name="Serenity Day Spa", currency="GBP", widget_origins=[WIDGET])
     massage = create(api, tenant, "/v1/admin/categories", {"name": "Massage", "description": "Hands on"})
@@ -97,6 +96,18 @@ def spa(api: LambdaApi, make_tenant: MakeTenant) -> dict[str, Any]:
         "voucher": service("Gift voucher chat", [ben], price_minor=0, delivery_mode="online"),
     }
     return {"tenant": tenant, **ids}
+
+
+@pytest.fixture(scope="module")
+def spa(api: LambdaApi, make_tenant: MakeTenant) -> dict[str, Any]:
+    """Shared by the tests that only read; they must not change it."""
+    return build_spa(api, make_tenant)
+
+
+@pytest.fixture
+def fresh_spa(api: LambdaApi, make_tenant: MakeTenant) -> dict[str, Any]:
+    """For the tests that change the catalogue."""
+    return build_spa(api, make_tenant)
 
 
 def test_public_services_are_grouped_by_category(api: LambdaApi, spa: dict[str, Any]) -> None:
@@ -151,16 +162,16 @@ def test_the_public_menu_reveals_nothing_private(api: LambdaApi, spa: dict[str, 
 
 
 def test_deactivating_a_service_hides_it_and_reactivating_shows_it(
-    api: LambdaApi, spa: dict[str, Any]
+    api: LambdaApi, fresh_spa: dict[str, Any]
 ) -> None:
-    tenant: Tenant = spa["tenant"]
-    url = f"/v1/admin/services/{spa['facial']}"
+    tenant: Tenant = fresh_spa["tenant"]
+    url = f"/v1/admin/services/{fresh_spa['facial']}"
     body = {
         "name": "Express facial",
-        "category_id": spa["facials"],
+        "category_id": fresh_spa["facials"],
         "duration_minutes": 30,
         "price_minor": 3500,
-        "staff_ids": [spa["amelia"]],
+        "staff_ids": [fresh_spa["amelia"]],
         "active": False,
     }
     assert api.put(url, token=tenant.token(), json_body=body).status == 200
@@ -175,12 +186,12 @@ def test_deactivating_a_service_hides_it_and_reactivating_shows_it(
 
 
 def test_a_staff_member_who_stops_taking_online_bookings_disappears(
-    api: LambdaApi, spa: dict[str, Any]
+    api: LambdaApi, fresh_spa: dict[str, Any]
 ) -> None:
-    tenant: Tenant = spa["tenant"]
+    tenant: Tenant = fresh_spa["tenant"]
     body = {"name": "Ben", "email": "ben@serenity.example", "shifts": [shift()], "bookable_online": False}
-    body["service_ids"] = [spa["deep"], spa["facial"], spa["voucher"]]
-    assert api.put(f"/v1/admin/staff/{spa['ben']}", token=tenant.token(), json_body=body).status == 200
+    body["service_ids"] = [fresh_spa["deep"], fresh_spa["facial"], fresh_spa["voucher"]]
+    assert api.put(f"/v1/admin/staff/{fresh_spa['ben']}", token=tenant.token(), json_body=body).status == 200
 
     sections = api.get(public_url(tenant.slug)).json()["categories"]
     # deep tissue and the voucher chat had only Ben; the facial keeps Amelia
@@ -188,7 +199,7 @@ def test_a_staff_member_who_stops_taking_online_bookings_disappears(
         ("Massage", ["Swedish massage"]),
         ("Facials", ["Express facial"]),
     ]
-    assert sections[1]["services"][0]["staff"] == [{"id": spa["amelia"], "name": "Amelia"}]
+    assert sections[1]["services"][0]["staff"] == [{"id": fresh_spa["amelia"], "name": "Amelia"}]
 
 
 def test_the_menu_uses_the_business_currency(api: LambdaApi, make_tenant: MakeTenant) -> None:
@@ -244,7 +255,15 @@ def test_a_widget_origin_of_the_business_may_read_its_menu(api: LambdaApi, spa: 
 
 
 @pytest.mark.parametrize(
-    "origin", [OTHER_WIDGET, "https://book.serenity.example.evil.example", "null", WIDGET + ":8443"]
+    "origin",
+    [
+        OTHER_WIDGET,
+        "https://book.serenity.example.evil.example",
+        "https://evil.example@book.serenity.example",
+        "http://book.serenity.example",
+        "null",
+        WIDGET + ":8443",
+    ],
 )
 def test_other_origins_get_no_cors_grant(api: LambdaApi, spa: dict[str, Any], origin: str) -> None:
     response = api.get(public_url(spa["tenant"].slug), headers={"Origin": origin})
@@ -256,6 +275,27 @@ def test_other_origins_get_no_cors_grant(api: LambdaApi, spa: dict[str, Any], or
 def test_no_origin_no_cors_grant(api: LambdaApi, spa: dict[str, Any]) -> None:
     response = api.get(public_url(spa["tenant"].slug))
     assert response.header("Access-Control-Allow-Origin") is None
+
+
+@pytest.mark.parametrize(
+    ("configured", "browser_origin"),
+    [
+        ("https://book.example.com:443", "https://book.example.com"),
+        ("http://shop.example.com:80", "http://shop.example.com"),
+        ("https://book.example.com", "https://book.example.com"),
+    ],
+)
+def test_an_origin_configured_with_its_default_port_matches_what_browsers_send(
+    api: LambdaApi, make_tenant: MakeTenant, configured: str, browser_origin: str
+) -> None:
+    # Browsers leave the default port out of the Origin header, whatever the owner typed.
+    tenant = make_tenant(widget_origins=[configured])
+    response = api.get(public_url(tenant.slug), headers={"Origin": browser_origin})
+    assert response.header("Access-Control-Allow-Origin") == browser_origin
+    preflight = api.request("OPTIONS", public_url(tenant.slug), headers={"Origin": browser_origin})
+    assert preflight.header("Access-Control-Allow-Origin") == browser_origin
+    other_port = api.get(public_url(tenant.slug), headers={"Origin": browser_origin + ":8443"})
+    assert other_port.header("Access-Control-Allow-Origin") is None
 
 
 def test_one_business_widget_origin_does_not_open_another_business(
@@ -312,8 +352,8 @@ def test_preflight_for_an_unknown_business_is_404(api: LambdaApi) -> None:
     assert response.header("Access-Control-Allow-Origin") is None
 
 
-def test_changing_the_widget_origins_takes_effect(api: LambdaApi, spa: dict[str, Any]) -> None:
-    tenant: Tenant = spa["tenant"]
+def test_changing_the_widget_origins_takes_effect(api: LambdaApi, fresh_spa: dict[str, Any]) -> None:
+    tenant: Tenant = fresh_spa["tenant"]
     settings = api.get("/v1/admin/business", token=tenant.token()).json()
     editable = {k: v for k, v in settings.items() if k not in ("id", "version", "created_at", "updated_at")}
     editable["widget_origins"] = ["https://Widget.Elsewhere.example/"]  # normalised on the way in
@@ -366,17 +406,22 @@ def test_openapi_lists_the_admin_and_public_paths(openapi: dict[str, Any]) -> No
     assert not [p for p in paths if p.startswith("/dev")]
 
 
-def test_openapi_declares_bearer_auth_on_admin_operations_only(openapi: dict[str, Any]) -> None:
+def test_openapi_declares_bearer_auth_on_admin_operations(openapi: dict[str, Any]) -> None:
     scheme = openapi["components"]["securitySchemes"]["bearerAuth"]
     assert scheme["type"] == "http"
     assert scheme["scheme"].lower() == "bearer"
-    for path, operations in openapi["paths"].items():
-        for method, operation in operations.items():
-            security = operation.get("security") or openapi.get("security") or []
-            if path.startswith("/v1/admin/"):
-                assert {"bearerAuth": []} in security, (method, path)
-            else:
-                assert security == [], (method, path)
+
+    def security(path: str, method: str) -> list[dict[str, list[str]]]:
+        found: list[dict[str, list[str]]] = openapi["paths"][path][method].get("security") or []
+        return found or openapi.get("security") or []
+
+    admin = [(p, m) for p, ops in openapi["paths"].items() if p.startswith("/v1/admin/") for m in ops]
+    assert len(admin) >= 14
+    for path, method in admin:
+        assert {"bearerAuth": []} in security(path, method), (method, path)
+    # the widget's catalogue and the health check are open
+    assert security("/v1/public/businesses/{slug}/services", "get") == []
+    assert security("/v1/health", "get") == []
 
 
 def test_openapi_describes_the_request_bodies(openapi: dict[str, Any]) -> None:

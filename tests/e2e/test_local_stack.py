@@ -58,7 +58,15 @@ class LocalStack:
         env["PYTHONUNBUFFERED"] = "1"
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "local.devserver", "--port", str(port), "--data-dir", str(self.data_dir)],
+                [
+                    sys.executable,
+                    "-m",
+                    "local.devserver",
+                    "--port",
+                    str(port),
+                    "--data-dir",
+                    str(self.data_dir),
+                ],
                 cwd=REPO,
                 env=env,
                 stdout=log,
@@ -76,7 +84,9 @@ class LocalStack:
                 pass
             time.sleep(0.2)
         self.kill()
-        pytest.fail(f"the local stack did not answer /v1/health within {START_TIMEOUT_SECONDS}s:\n{self.log()}")
+        pytest.fail(
+            f"the local stack did not answer /v1/health within {START_TIMEOUT_SECONDS}s:\n{self.log()}"
+        )
 
     def stop(self) -> int:
         """SIGTERM, as Ctrl-C or a process manager would, and wait for a clean exit."""
@@ -242,7 +252,10 @@ def test_admin_api_works_with_demo_tokens_and_fails_without_or_across_tenants(
 
     assert stack.request("POST", "/v1/admin/services", json=body).status_code == 401
     assert stack.request("POST", "/v1/admin/services", token="garbage", json=body).status_code == 401
-    assert stack.request("POST", "/v1/admin/services", token=token(demo, SPA, "staff"), json=body).status_code == 403
+    assert (
+        stack.request("POST", "/v1/admin/services", token=token(demo, SPA, "staff"), json=body).status_code
+        == 403
+    )
     assert "Reflexology" not in services_of(menu(stack, SPA))
 
     created = stack.request("POST", "/v1/admin/services", token=admin, json=body)
@@ -250,7 +263,9 @@ def test_admin_api_works_with_demo_tokens_and_fails_without_or_across_tenants(
     service = created.json()
     assert created.headers["Location"] == f"/v1/admin/services/{service['id']}"
     assert stack.get(created.headers["Location"], token=admin).json() == service
-    assert services_of(menu(stack, SPA))["Reflexology"]["staff"] == [{"id": amelia["id"], "name": "Amelia Hart"}]
+    assert services_of(menu(stack, SPA))["Reflexology"]["staff"] == [
+        {"id": amelia["id"], "name": "Amelia Hart"}
+    ]
 
     # the consultancy's owner cannot see or touch it, and sees only their own catalogue
     other = token(demo, CONSULTANCY)
@@ -267,6 +282,20 @@ def test_admin_api_works_with_demo_tokens_and_fails_without_or_across_tenants(
     response = stack.get(f"/v1/admin/services/{consultancy_service['id']}", token=admin)
     assert response.status_code == 404
     assert "Strategy" not in response.text
+
+    # the spa's admin deletes the service: 204, gone from the admin API and the public menu
+    deleted = stack.request("DELETE", url, token=admin)
+    assert deleted.status_code == 204
+    assert deleted.content == b""
+    assert stack.get(url, token=admin).status_code == 404
+    assert "Reflexology" not in services_of(menu(stack, SPA))
+
+
+def test_the_stack_logged_no_errors(stack: LocalStack) -> None:
+    # runs after the tests above: none of their requests may have crashed the server (e.g. empty 204s)
+    log = stack.log()
+    assert "Traceback" not in log
+    assert "Exception in ASGI application" not in log
 
 
 def test_data_and_tokens_survive_a_restart(stack: LocalStack, demo: dict[str, dict[str, Any]]) -> None:

@@ -54,7 +54,7 @@ def messages(excinfo: pytest.ExceptionInfo[ValidationError]) -> str:
 
 
 def test_time_window_accepts_hh_mm_and_serialises_back_to_hh_mm() -> None:
-    window = TimeWindow(start="09:00", end="17:30")  # type: ignore[arg-type]
+    window = TimeWindow(start="09:00", end="17:30")
     assert window.start == time(9, 0)
     assert window.end == time(17, 30)
     assert window.model_dump(mode="json") == {"start": "09:00", "end": "17:30"}
@@ -64,7 +64,7 @@ def test_time_window_accepts_hh_mm_and_serialises_back_to_hh_mm() -> None:
 @pytest.mark.parametrize(("start", "end"), [("17:00", "09:00"), ("09:00", "09:00"), ("09:05", "09:00")])
 def test_time_window_start_must_be_before_end(start: str, end: str) -> None:
     with pytest.raises(ValidationError) as excinfo:
-        TimeWindow(start=start, end=end)  # type: ignore[arg-type]
+        TimeWindow(start=start, end=end)
     assert "must be before end" in messages(excinfo)
 
 
@@ -74,19 +74,19 @@ def test_time_window_start_must_be_before_end(start: str, end: str) -> None:
 def test_time_window_rejects_seconds_and_offsets(start: str, end: str) -> None:
     # shifts and opening hours are wall-clock times in the business's zone: no seconds, no offsets
     with pytest.raises(ValidationError):
-        TimeWindow(start=start, end=end)  # type: ignore[arg-type]
+        TimeWindow(start=start, end=end)
 
 
 def test_time_window_rejects_impossible_times() -> None:
     with pytest.raises(ValidationError) as excinfo:
-        TimeWindow(start="09:00", end="24:00")  # type: ignore[arg-type]
+        TimeWindow(start="09:00", end="24:00")
     assert ("end",) in locs(excinfo)
 
 
 def test_weekly_hours_needs_a_real_weekday() -> None:
     assert WeeklyHours(weekday="sat", start=time(9), end=time(12)).weekday == "sat"
     with pytest.raises(ValidationError) as excinfo:
-        WeeklyHours(weekday="monday", start=time(9), end=time(12))  # type: ignore[arg-type]
+        WeeklyHours(weekday="monday", start=time(9), end=time(12))
     assert ("weekday",) in locs(excinfo)
 
 

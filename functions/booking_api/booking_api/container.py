@@ -10,13 +10,15 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
+from booking.adapters import aws
 from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
+from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.idempotency import PowertoolsIdempotency
 from booking.adapters.secrets import app_secret
-from booking.adapters.ses import SesNotifier
+from booking.adapters.ses import SesEmailSender
 from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.tokens import ManageTokens
@@ -24,6 +26,7 @@ from booking.ports import CatalogueReader, Clock, Idempotency, IdGenerator
 from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
+from booking.services.notifications import LoginCodeMailer
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
 ClaimsSource = Callable[[BaseProxyEvent], Mapping[str, Any] | None]
@@ -67,14 +70,22 @@ def build_container(
         catalogue=CatalogueService(catalogue_repository, clock, ids, on_change=cached.invalidate),
         catalogue_reader=cached,
         bookings=BookingService(
-            cached, bookings, customers, clock, ids, ManageTokens(secret), os.environ["PUBLIC_BASE_URL"]
+            cached,
+            bookings,
+            customers,
+            DynamoMessageLog(dynamodb, table),
+            clock,
+            ids,
+            ManageTokens(secret),
+            os.environ["PUBLIC_BASE_URL"],
+            os.environ["SENDER_EMAIL"],
         ),
         customers=CustomerService(
             cached,
             bookings,
             customers,
             JwtCustomerSessions(secret),
-            SesNotifier(boto3.client("sesv2"), os.environ["SENDER_EMAIL"]),
+            LoginCodeMailer(SesEmailSender(aws.client("sesv2"), os.environ["SENDER_EMAIL"])),
             clock,
             secret,
         ),

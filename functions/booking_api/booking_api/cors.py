@@ -3,6 +3,8 @@ on one of those origins may call that business's public routes, and no other ori
 
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from aws_lambda_powertools.event_handler import Response
 
 from booking.domain.catalogue import BusinessSettings
@@ -10,11 +12,25 @@ from booking.domain.catalogue import BusinessSettings
 ALLOWED_HEADERS = "Content-Type, Idempotency-Key, Authorization"
 ALLOWED_METHODS = "GET, POST, PUT, DELETE, OPTIONS"
 MAX_AGE_SECONDS = "600"
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def _canonical(origin: str) -> str:
+    """scheme://host[:port] in lower case, without the scheme's default port (browsers never send it)."""
+    try:
+        parts = urlsplit(origin.strip().rstrip("/").lower())
+        port = parts.port
+    except ValueError:
+        return ""
+    if parts.username is not None or parts.path or parts.query or parts.fragment:
+        return ""  # not an origin a browser would send
+    suffix = f":{port}" if port and port != _DEFAULT_PORTS.get(parts.scheme) else ""
+    return f"{parts.scheme}://{parts.hostname}{suffix}"
 
 
 def cors_headers(business: BusinessSettings, origin: str | None) -> dict[str, str]:
     """Headers granting `origin` access, or none when the origin is not one of the business's widgets."""
-    if not origin or origin.rstrip("/").lower() not in business.widget_origins:
+    if not origin or _canonical(origin) not in {_canonical(o) for o in business.widget_origins}:
         return {"Vary": "Origin"}
     return {"Access-Control-Allow-Origin": origin, "Vary": "Origin"}
 

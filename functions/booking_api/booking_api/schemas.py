@@ -10,10 +10,11 @@ from pydantic import BaseModel
 
 from booking.domain.booking import Actor, Booking, HistoryEntry, Note
 from booking.domain.catalogue import Catalogue
+from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
 from booking.domain.diary import DiaryEntry
 from booking.domain.menu import Price
-from booking.services.bookings import Availability, BookingView
+from booking.services.bookings import Availability, BookingDetail, BookingView
 from booking.services.customers import ClientHistory, CustomerOverview
 
 
@@ -167,9 +168,11 @@ class AdminBookingOut(BookingOut):
     created_at: datetime
     updated_at: datetime
     staff_notes: list[NoteOut] = []
+    communications: list[MessageRecord] = []
 
     @classmethod
-    def detail(cls, view: BookingView, catalogue: Catalogue, notes: list[Note]) -> AdminBookingOut:
+    def detail(cls, detail: BookingDetail, catalogue: Catalogue) -> AdminBookingOut:
+        view, notes = detail.view, detail.notes
         base = BookingOut.of(view.booking, catalogue, view)
         booking = view.booking
         return cls(
@@ -180,6 +183,7 @@ class AdminBookingOut(BookingOut):
             created_at=booking.created_at,
             updated_at=booking.updated_at,
             staff_notes=[NoteOut.of(n) for n in sorted(notes, key=lambda n: n.at)],
+            communications=detail.communications,
         )
 
 

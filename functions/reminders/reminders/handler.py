@@ -1,20 +1,111 @@
-"""Reminders function: the target of EventBridge Scheduler's one-time reminder schedules.
+"""Reminders function: everything the business says to customers and staff after a booking changes.
 
-Sending lands with issue 4 (confirmations and reminders). Until then a schedule that fires is logged and
-acknowledged: no message is sent, and the function says so rather than pretending.
+Two triggers:
+- the booking table's stream (committed changes): confirmations, reschedule and cancellation messages,
+  staff notifications, and creating, moving or deleting the reminder schedules;
+- EventBridge Scheduler, when a reminder's one-time schedule fires: send it if still due.
 """
 
 from __future__ import annotations
 
+import os
+from datetime import datetime
 from typing import Any
 
 from aws_lambda_powertools import Logger
+from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
+from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
+from booking.adapters import aws
+from booking.adapters.cache import CachedCatalogue
+from booking.adapters.dynamodb.bookings import DynamoBookingRepository
+from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
+from booking.adapters.dynamodb.customers import DynamoCustomerRepository
+from booking.adapters.dynamodb.messages import DynamoMessageLog
+from booking.adapters.scheduler import EventBridgeReminderScheduler
+from booking.adapters.secrets import app_secret
+from booking.adapters.ses import SesEmailSender
+from booking.adapters.sns import SnsSmsSender
+from booking.adapters.system import SystemClock
+from booking.domain.booking import Booking
+from booking.domain.tokens import ManageTokens
+from booking.ports import Clock
+from booking.services.notifications import NotificationService
+
 logger = Logger()
+processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+_service: NotificationService | None = None
+
+
+def build_service(clock: Clock | None = None) -> NotificationService:
+    """From the environment: TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL, APP_SECRET(_PARAMETER),
+    SCHEDULE_GROUP_NAME, REMINDERS_FUNCTION_ARN, SCHEDULER_ROLE_ARN."""
+    dynamodb = aws.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    return NotificationService(
+        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
+        bookings=DynamoBookingRepository(dynamodb, table),
+        customers=DynamoCustomerRepository(dynamodb, table),
+        log=DynamoMessageLog(dynamodb, table),
+        email=SesEmailSender(aws.client("sesv2"), os.environ["SENDER_EMAIL"]),
+        sms=SnsSmsSender(aws.client("sns")),
+        scheduler=EventBridgeReminderScheduler(
+            aws.client("scheduler"),
+            group_name=os.environ["SCHEDULE_GROUP_NAME"],
+            target_arn=os.environ["REMINDERS_FUNCTION_ARN"],
+            role_arn=os.environ["SCHEDULER_ROLE_ARN"],
+        ),
+        tokens=ManageTokens(app_secret()),
+        manage_base_url=os.environ["PUBLIC_BASE_URL"],
+        sender_email=os.environ["SENDER_EMAIL"],
+        clock=clock or SystemClock(),
+    )
+
+
+def install(service: NotificationService) -> None:
+    """The local stack installs a service built with its dev clock; on Lambda it is built on first use."""
+    global _service  # noqa: PLW0603 - one service per container
+    _service = service
+
+
+def service() -> NotificationService:
+    global _service  # noqa: PLW0603
+    if _service is None:
+        _service = build_service()
+    return _service
+
+
+def _booking(image: dict[str, Any] | None) -> Booking | None:
+    if not image or image.get("kind") != "booking":
+        return None
+    return Booking.model_validate_json(image["doc"]).model_copy(update={"version": int(image["version"])})
+
+
+def record_handler(record: DynamoDBRecord) -> None:
+    change = record.dynamodb
+    if change is None:
+        return
+    new = _booking(change.new_image)
+    if new is None:
+        return  # not a booking item (diary, locks, history...): the stream filter normally keeps these out
+    logger.append_keys(booking_id=new.id)
+    service().booking_changed(_booking(change.old_image), new)
 
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
-    logger.warning("reminder sending is not implemented yet; nothing sent", extra={"keys": sorted(event)})
-    return {"sent": False, "reason": "not-implemented"}
+    if event.get("type") == "reminder":
+        logger.append_keys(booking_id=event["booking_id"])
+        service().send_reminder(
+            event["tenant_id"],
+            event["booking_id"],
+            int(event["minutes_before"]),
+            datetime.fromisoformat(event["planned_start"]),
+            event.get("channels", ["email", "sms"]),
+        )
+        return {"handled": "reminder"}
+    failures = process_partial_response(
+        event=event, record_handler=record_handler, processor=processor, context=context
+    )
+    return dict(failures)

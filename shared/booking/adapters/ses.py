@@ -1,34 +1,59 @@
-"""Email through Amazon SES v2. (Confirmations and reminders grow out of this with their own templates.)"""
+"""Email through Amazon SES v2: multipart (plain text + HTML) with optional attachments (calendar invites),
+sent as a raw MIME message. Throttling and 5xx are retried with backoff by botocore's standard retry mode;
+what still fails raises DeliveryFailed for the caller to record."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import formataddr
 from typing import Any
 
-from aws_lambda_powertools import Logger
+from botocore.exceptions import BotoCoreError, ClientError
 
-from booking.domain.catalogue import Business
-
-logger = Logger(child=True)
+from booking.ports import Attachment, DeliveryFailed
 
 
-class SesNotifier:
-    def __init__(self, client: Any, sender: str) -> None:
-        self._client = client
-        self._sender = sender
+@dataclass(frozen=True)
+class SesEmailSender:
+    client: Any  # boto3 sesv2 client, created with retries={"mode": "standard", "max_attempts": 5}
+    sender: str  # the verified address mail is sent from
 
-    def send_login_code(self, business: Business, email: str, code: str, expires_minutes: int) -> None:
-        text = (
-            f"Your sign-in code for {business.name} is {code}.\n\n"
-            f"It expires in {expires_minutes} minutes. If you did not ask for it, ignore this email."
-        )
-        self._client.send_email(
-            FromEmailAddress=f"{business.name} <{self._sender}>",
-            Destination={"ToAddresses": [email]},
-            Content={
-                "Simple": {
-                    "Subject": {"Data": f"{code} is your {business.name} sign-in code"},
-                    "Body": {"Text": {"Data": text}},
-                }
-            },
-        )
-        logger.info("login code sent", extra={"business": business.id})
+    def send(
+        self,
+        *,
+        to: str,
+        subject: str,
+        text: str,
+        html: str,
+        from_name: str,
+        reply_to: str | None = None,
+        attachments: tuple[Attachment, ...] = (),
+    ) -> str:
+        message = EmailMessage()
+        message["Subject"] = subject
+        message["From"] = formataddr((from_name, self.sender))
+        message["To"] = to
+        if reply_to:
+            message["Reply-To"] = str(Address(addr_spec=reply_to))
+        message.set_content(text)
+        message.add_alternative(html, subtype="html")
+        for attachment in attachments:
+            maintype, _, subtype = attachment.content_type.partition("/")
+            message.add_attachment(
+                attachment.content,
+                maintype=maintype,
+                subtype=subtype,
+                filename=attachment.filename,
+                params=dict(attachment.params),
+            )
+        try:
+            response = self.client.send_email(
+                FromEmailAddress=self.sender,
+                Destination={"ToAddresses": [to]},
+                Content={"Raw": {"Data": message.as_bytes()}},
+            )
+        except (ClientError, BotoCoreError) as error:
+            raise DeliveryFailed(f"SES refused the email: {type(error).__name__}") from error
+        return str(response["MessageId"])

@@ -30,6 +30,10 @@ def to_minute(instant: datetime) -> int:
     return int((instant - _EPOCH).total_seconds() // 60)
 
 
+def _ceil_minute(instant: datetime) -> int:
+    return -int((_EPOCH - instant).total_seconds() // 60)
+
+
 def from_minute(minute: int) -> datetime:
     return _EPOCH + timedelta(minutes=minute)
 
@@ -187,6 +191,18 @@ def _local_dates(start: int, end: int, zone: ZoneInfo) -> list[date]:
     return [first + timedelta(days=i) for i in range((last - first).days + 1)]
 
 
+def _grid_from(minute: int, anchor: int | None, interval: int, zone: ZoneInfo) -> int:
+    """The first start at or after `minute` on the local grid. With `anchor` (a start on the grid, the
+    clocks keeping one offset) by arithmetic; without, on the night the clocks change, by the wall clock."""
+    if anchor is not None:
+        return anchor + -(-(minute - anchor) // interval) * interval
+    while True:
+        wall = from_minute(minute).astimezone(zone)
+        if (wall.hour * 60 + wall.minute) % interval == 0:
+            return minute
+        minute += 1
+
+
 def find_slots(query: SlotQuery) -> list[Slot]:
     """Every bookable start in the range, each with the staff free for the whole appointment."""
     business = query.business
@@ -196,10 +212,12 @@ def find_slots(query: SlotQuery) -> list[Slot]:
     before, duration, after = appointment.buffer_before, appointment.duration, appointment.buffer_after
 
     now = to_minute(query.now)
-    earliest = max(to_minute(query.range_start), now + business.min_notice_minutes)
+    # The notice ends at a moment, not a minute: rounded up, so 10:00:30 + 60 minutes offers 11:01 on.
+    notice_ends = query.now + timedelta(minutes=business.min_notice_minutes)
+    earliest = max(to_minute(query.range_start), _ceil_minute(notice_ends))
     # A start must be strictly in the future even with zero notice, and within the booking window.
     earliest = max(earliest, now + 1)
-    latest = min(to_minute(query.range_end), now + business.booking_window_days * 24 * 60)
+    latest = min(to_minute(query.range_end), _ceil_minute(query.now) + business.booking_window_days * 24 * 60)
     if earliest >= latest:
         return []
 
@@ -222,8 +240,12 @@ def find_slots(query: SlotQuery) -> list[Slot]:
                 # First start on the business's local grid (multiples of the interval from local midnight).
                 local_start = from_minute(window_start).astimezone(zone)
                 candidate = window_start + (-(local_start.hour * 60 + local_start.minute)) % interval
-                if candidate < earliest:
-                    candidate += -(-(earliest - candidate) // interval) * interval
+                # Plain arithmetic keeps to that grid unless the clocks change inside the window.
+                steady = local_start.utcoffset() == from_minute(window_end).astimezone(zone).utcoffset()
+                anchor = candidate if steady else None
+                if not steady:
+                    candidate = _grid_from(window_start, None, interval, zone)
+                candidate = _grid_from(max(candidate, earliest), anchor, interval, zone)
                 last_start = min(window_end - duration, latest - 1)
                 while candidate <= last_start:
                     occupied_start = candidate - before
@@ -231,11 +253,10 @@ def find_slots(query: SlotQuery) -> list[Slot]:
                         j += 1
                     # busy is sorted and merged, so only busy[j] can overlap; jump past it if it does.
                     if j < n_busy and busy[j][0] < candidate + duration + after:
-                        blocked_until = busy[j][1] + before
-                        candidate += -(-(blocked_until - candidate) // interval) * interval
+                        candidate = _grid_from(busy[j][1] + before, anchor, interval, zone)
                         continue
                     free.setdefault(candidate, []).append(member.id)
-                    candidate += interval
+                    candidate = _grid_from(candidate + 1, anchor, interval, zone)
     return [
         Slot(start=from_minute(start), end=from_minute(start + duration), staff_ids=tuple(sorted(staff)))
         for start, staff in sorted(free.items())

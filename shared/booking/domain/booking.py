@@ -66,6 +66,7 @@ class CustomerDetails(Model):
     name: Name
     email: Email
     phone: PhoneE164 | None = None
+    sms_opt_out: bool = Field(default=False, description="no text messages for this booking")
 
 
 class BookedService(BaseModel):

@@ -14,6 +14,7 @@ from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
 
+from booking.domain.reminders import ReminderRule
 from booking.domain.types import (
     Currency,
     Description,
@@ -152,6 +153,14 @@ class BusinessSettings(Model):
         description="customers may cancel or reschedule online until this long before",
     )
     widget_origins: list[Origin] = Field(default_factory=list, max_length=20)
+    reminders: list[ReminderRule] | None = Field(
+        default=None,
+        max_length=5,
+        description="reminders before each booking; null: 24 hours and 1 hour before, by email and SMS",
+    )
+    email_sender_name: Name | None = Field(default=None, description="the From name; null: the business name")
+    reply_to_email: Email | None = Field(default=None, description="where replies go; null: contact_email")
+    sms_enabled: bool = Field(default=True, description="text customers at all (each may still opt out)")
 
     @field_validator("operating_hours")
     @classmethod
@@ -198,6 +207,9 @@ class ServiceDraft(Model):
     delivery_mode: DeliveryMode = "in_person"
     staff_ids: list[Id] = Field(default_factory=list, max_length=MAX_ASSIGNMENTS)
     active: bool = True
+    reminders: list[ReminderRule] | None = Field(
+        default=None, max_length=5, description="overrides the business's reminders; null: use the business's"
+    )
 
     @field_validator("staff_ids")
     @classmethod

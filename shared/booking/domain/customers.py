@@ -16,6 +16,7 @@ class CustomerProfile(BaseModel):
     phone: str | None = None
     blocked: bool = False
     blocked_reason: str | None = None
+    sms_opt_out: bool = False
     created_at: datetime | None = None
 
 

@@ -37,6 +37,7 @@ from booking.domain.booking import (
     check_transition,
 )
 from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
+from booking.domain.communications import MessageRecord
 from booking.domain.diary import DiaryEntry
 from booking.domain.errors import (
     Conflict,
@@ -48,9 +49,17 @@ from booking.domain.errors import (
     TooLate,
     Unauthorized,
 )
+from booking.domain.invite import build_invite
 from booking.domain.tokens import ManageTokens
 from booking.domain.types import UNIT_MINUTES
-from booking.ports import BookingRepository, CatalogueReader, Clock, CustomerRepository, IdGenerator
+from booking.ports import (
+    BookingRepository,
+    CatalogueReader,
+    Clock,
+    CustomerRepository,
+    IdGenerator,
+    MessageLog,
+)
 
 STAFF_ANY = "any"
 # How many other free staff an 'any' booking tries when its first choice was taken a moment earlier.
@@ -66,6 +75,13 @@ class BookingView:
     history: list[HistoryEntry]
     manage_token: str
     manage_url: str
+
+
+@dataclass(frozen=True)
+class BookingDetail:
+    view: BookingView
+    notes: list[Note]
+    communications: list[MessageRecord]
 
 
 @dataclass(frozen=True)
@@ -94,18 +110,22 @@ class BookingService:
         catalogue: CatalogueReader,
         bookings: BookingRepository,
         customers: CustomerRepository,
+        messages: MessageLog,
         clock: Clock,
         ids: IdGenerator,
         tokens: ManageTokens,
         manage_base_url: str,
+        sender_email: str,
     ) -> None:
         self._catalogue = catalogue
         self._bookings = bookings
         self._customers = customers
+        self._messages = messages
         self._clock = clock
         self._ids = ids
         self._tokens = tokens
         self._manage_base_url = manage_base_url.rstrip("/")
+        self._sender_email = sender_email
 
     # --- catalogue lookups ----------------------------------------------------------------------------
 
@@ -425,10 +445,14 @@ class BookingService:
             manage_url=f"{self._manage_base_url}/bookings/{booking.id}?token={token}",
         )
 
-    def detail(self, principal: Principal, booking_id: str) -> tuple[BookingView, list[Note]]:
+    def detail(self, principal: Principal, booking_id: str) -> BookingDetail:
+        """The booking with its history, staff notes, and communications log (sent and scheduled)."""
         booking, history = self._load_for(principal, booking_id)
-        notes = self._customers.notes(booking.tenant_id, booking.customer.email, booking.id)
-        return self._view(booking, history), notes
+        return BookingDetail(
+            view=self._view(booking, history),
+            notes=self._customers.notes(booking.tenant_id, booking.customer.email, booking.id),
+            communications=self._messages.records(booking.tenant_id, booking.id),
+        )
 
     def calendar(
         self, principal: Principal, first: date, last: date, staff_id: str | None
@@ -623,6 +647,25 @@ class BookingService:
             raise Unauthorized("this link is not valid for this booking")
         booking, _ = self._load(tenant_id, booking_id)
         return booking
+
+    def invite(self, booking_id: str, token: str | None) -> bytes:
+        """The booking's calendar invite (METHOD:CANCEL once cancelled), for the manage link's download."""
+        booking = self._managed(booking_id, token)
+        catalogue = self._tenant_catalogue(booking.tenant_id)
+        member = catalogue.staff_member(booking.staff_id)
+        return build_invite(
+            booking,
+            catalogue.business,
+            staff_name=member.name if member else None,
+            manage_url=self._view(booking, []).manage_url,
+            organizer_email=catalogue.business.contact_email or self._sender_email,
+            now=self._clock.now(),
+        )
+
+    def manage_sms_opt_out(self, booking_id: str, token: str | None, opted_out: bool) -> None:
+        """The customer stops (or resumes) text messages, for this and every later booking."""
+        booking = self._managed(booking_id, token)
+        self._customers.set_sms_opt_out(booking.tenant_id, booking.customer.email, opted_out)
 
     def manage_view(self, booking_id: str, token: str | None) -> BookingView:
         booking = self._managed(booking_id, token)

@@ -41,8 +41,9 @@ CUSTOMER_TAGS = ["admin: customers"]
 
 
 def _detail(bookings: BookingService, caller: Principal, view: BookingView) -> AdminBookingOut:
-    _, notes = bookings.detail(caller, view.booking.id)
-    return AdminBookingOut.detail(view, tenant_catalogue(caller.tenant_id), notes)
+    return AdminBookingOut.detail(
+        bookings.detail(caller, view.booking.id), tenant_catalogue(caller.tenant_id)
+    )
 
 
 @router.get("/v1/admin/calendar", tags=TAGS, security=ADMIN_SECURITY)
@@ -77,8 +78,7 @@ def book_for_client(
 @router.get("/v1/admin/bookings/<booking_id>", tags=TAGS, security=ADMIN_SECURITY)
 def booking_detail(booking_id: BookingId, caller: Caller, bookings: Bookings) -> AdminBookingOut:
     """Customer, services, price, staff, payment status, customer and staff notes, and history."""
-    view, notes = bookings.detail(caller, booking_id)
-    return AdminBookingOut.detail(view, tenant_catalogue(caller.tenant_id), notes)
+    return AdminBookingOut.detail(bookings.detail(caller, booking_id), tenant_catalogue(caller.tenant_id))
 
 
 @router.post("/v1/admin/bookings/<booking_id>/reschedule", tags=TAGS, security=ADMIN_SECURITY)

@@ -11,10 +11,11 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from booking.domain.booking import Actor, BookingRequest, CancelRequest, RescheduleRequest
 from booking.domain.errors import InvalidInput
+from booking.domain.types import Model
 from booking.ports import Idempotency
 from booking.services.bookings import BookingService, BookingView
 from booking.services.customers import CustomerService
-from booking_api.cors import preflight, respond
+from booking_api.cors import cors_headers, preflight, respond
 from booking_api.deps import bearer_token, booking_service, customer_service, idempotency, tenant_catalogue
 from booking_api.schemas import AvailabilityOut, BookingOut
 
@@ -32,6 +33,8 @@ BOOKINGS = "/v1/public/businesses/<slug>/bookings"
 BOOKING = "/v1/public/bookings/<booking_id>"
 CANCEL = "/v1/public/bookings/<booking_id>/cancel"
 RESCHEDULE = "/v1/public/bookings/<booking_id>/reschedule"
+INVITE = "/v1/public/bookings/<booking_id>/invite.ics"
+SMS_PREFERENCE = "/v1/public/bookings/<booking_id>/sms"
 
 
 def _origin(request: Request) -> str | None:
@@ -162,6 +165,52 @@ def cancel_preflight(
 
 @router.route(RESCHEDULE, method="OPTIONS", include_in_schema=False)
 def reschedule_preflight(
+    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+) -> Response[None]:
+    return _manage_preflight(booking_id, bookings, token, request)
+
+
+@router.get(
+    INVITE,
+    tags=["public: manage"],
+    responses={200: {"description": "The invite", "content": {"text/calendar": {}}}},
+)
+def download_invite(
+    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+) -> Response[str]:
+    """The booking's calendar invite (.ics); METHOD:CANCEL once the booking is cancelled."""
+    business = bookings.business_for_manage_token(booking_id, token)
+    return Response(
+        status_code=200,
+        content_type="text/calendar; charset=utf-8",
+        body=bookings.invite(booking_id, token).decode(),
+        headers={
+            **cors_headers(business, _origin(request)),
+            "Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"',
+        },
+    )
+
+
+class SmsPreference(Model):
+    enabled: bool
+
+
+@router.put(SMS_PREFERENCE, tags=["public: manage"])
+def set_sms_preference(
+    booking_id: BookingId,
+    body: SmsPreference,
+    bookings: Bookings,
+    request: Request,
+    token: ManageToken = None,
+) -> Response[dict[str, bool]]:
+    """Stops (enabled: false) or resumes text messages for this customer; email continues either way."""
+    business = bookings.business_for_manage_token(booking_id, token)
+    bookings.manage_sms_opt_out(booking_id, token, opted_out=not body.enabled)
+    return respond({"sms_enabled": body.enabled}, business, _origin(request))
+
+
+@router.route(SMS_PREFERENCE, method="OPTIONS", include_in_schema=False)
+def sms_preflight(
     booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
 ) -> Response[None]:
     return _manage_preflight(booking_id, bookings, token, request)

@@ -95,7 +95,7 @@ class DynamoBookingRepository:
                     booking = Booking.model_validate_json(item["doc"]).model_copy(
                         update={"version": int(item["version"])}
                     )
-                else:
+                elif item["sk"].startswith(keys.HISTORY_PREFIX):
                     history.append(HistoryEntry.model_validate_json(item["doc"]))
         return (booking, history) if booking else None
 

@@ -50,6 +50,7 @@ class DynamoCustomerRepository:
             phone=item.get("phone"),
             blocked=bool(item.get("blocked", False)),
             blocked_reason=item.get("blocked_reason"),
+            sms_opt_out=bool(item.get("sms_opt_out", False)),
             created_at=item.get("created_at"),
         )
 
@@ -72,6 +73,20 @@ class DynamoCustomerRepository:
         profile = self.profile(tenant_id, email)
         assert profile is not None
         return profile
+
+    def set_sms_opt_out(self, tenant_id: str, email: str, opted_out: bool) -> None:
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=_key(keys.customer_key(tenant_id, email)),
+                UpdateExpression="SET sms_opt_out = :value",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":value": {"BOOL": opted_out}},
+            )
+        except ClientError as error:
+            if _is_condition_failure(error):
+                raise NotFound(f"no customer {email}") from error
+            raise
 
     def add_note(self, tenant_id: str, customer_email: str, note: Note) -> None:
         key = keys.note_key(tenant_id, customer_email, note.booking_id, note.at, note.id)

@@ -56,6 +56,7 @@ def slug_key(slug: str) -> dict[str, str]:
 #
 #   T#<tenant>#BOOKING#<id>      BOOKING                  the booking (source of truth)
 #                                HISTORY#<at>#<seq>       its history, one item per change
+#                                MSG#<message key>#<chan>  its communications log, one item per message
 #   T#<tenant>#DIARY#<yyyy-mm>   <start>#<booking id>     compact diary entry, partitioned by UTC month of
 #                                                         start: a month of a whole business is one query
 #   T#<tenant>#LOCK#<staff>      <unit start>             one per 5-minute unit a booking occupies; written
@@ -69,6 +70,7 @@ def slug_key(slug: str) -> dict[str, str]:
 
 BOOKING_SK: Final = "BOOKING"
 HISTORY_PREFIX: Final = "HISTORY#"
+MESSAGE_PREFIX: Final = "MSG#"
 PROFILE_SK: Final = "PROFILE"
 NOTE_PREFIX: Final = "NOTE#"
 AUDIT_PREFIX: Final = "AUDIT#"
@@ -138,3 +140,7 @@ def login_code_key(tenant_id: str, email: str) -> dict[str, str]:
 def customer_bookings_index(tenant_id: str, email: str, start: datetime, booking_id: str) -> dict[str, str]:
     """The gsi1 attributes a booking item carries so a customer's bookings can be listed."""
     return {GSI1_PK: customer_pk(tenant_id, email), GSI1_SK: f"{iso(start)}#{booking_id}"}
+
+
+def message_key(tenant_id: str, booking_id: str, message_key: str, channel: str) -> dict[str, str]:
+    return {PK: booking_pk(tenant_id, booking_id), SK: f"{MESSAGE_PREFIX}{message_key}#{channel}"}

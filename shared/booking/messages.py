@@ -1,0 +1,163 @@
+"""Renders customer and staff messages from the Jinja2 templates in booking/templates (one per kind:
+HTML and plain-text email, and a short SMS). Times are shown in the business's zone, never raw UTC;
+money is formatted for the currency by Babel."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from decimal import Decimal
+from typing import Literal
+from zoneinfo import ZoneInfo
+
+from babel.numbers import format_currency, get_currency_precision
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from booking.domain.booking import Booking
+from booking.domain.catalogue import Business
+
+CustomerKind = Literal["confirmation", "rescheduled", "cancellation", "reminder"]
+StaffKind = Literal["staff_new", "staff_moved", "staff_cancelled", "staff_removed"]
+
+_env = Environment(
+    loader=PackageLoader("booking", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+    undefined=StrictUndefined,
+    trim_blocks=False,
+    keep_trailing_newline=False,
+)
+
+_SUBJECTS: dict[str, str] = {
+    "confirmation": "Booking confirmed: {services}, {when_short}",
+    "rescheduled": "Booking moved: {services}, now {when_short}",
+    "cancellation": "Booking cancelled: {services}, {when_short}",
+    "reminder": "Reminder: {services}, {when_short}",
+    "staff_new": "New booking: {customer}, {when_short}",
+    "staff_moved": "Booking moved: {customer}, now {when_short}",
+    "staff_cancelled": "Booking cancelled: {customer}, {when_short}",
+    "staff_removed": "Booking reassigned away from you: {customer}, {when_short}",
+}
+_HEADLINES: dict[str, str] = {
+    "staff_new": "you have a new booking",
+    "staff_moved": "one of your bookings has moved",
+    "staff_cancelled": "one of your bookings was cancelled",
+    "staff_removed": "a booking was moved to a colleague",
+}
+
+
+@dataclass(frozen=True)
+class MessageContent:
+    subject: str
+    html: str
+    text: str
+    sms: str | None
+
+
+def format_when(instant: datetime, zone: ZoneInfo) -> str:
+    local = instant.astimezone(zone)
+    return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local:%Z}, {zone.key})"
+
+
+def format_when_short(instant: datetime, zone: ZoneInfo) -> str:
+    local = instant.astimezone(zone)
+    return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def format_money(amount_minor: int, currency: str) -> str:
+    exponent = get_currency_precision(currency)
+    return format_currency(Decimal(amount_minor).scaleb(-exponent), currency, locale="en")
+
+
+def lead_time(minutes_before: int) -> str:
+    if minutes_before % (24 * 60) == 0:
+        days = minutes_before // (24 * 60)
+        return "tomorrow" if days == 1 else f"in {days} days"
+    if minutes_before % 60 == 0:
+        hours = minutes_before // 60
+        return "in an hour" if hours == 1 else f"in {hours} hours"
+    return f"in {minutes_before} minutes"
+
+
+def _context(
+    booking: Booking, business: Business, staff_name: str | None, manage_url: str
+) -> dict[str, object]:
+    zone = ZoneInfo(business.time_zone)
+    services = ", ".join(s.name for s in booking.services)
+    return {
+        "business": business,
+        "customer_name": booking.customer.name,
+        "customer_notes": booking.customer_notes,
+        "staff_name": staff_name,
+        "services": services,
+        "services_short": services if len(services) <= 40 else services[:37] + "...",
+        "when": format_when(booking.start, zone),
+        "when_short": format_when_short(booking.start, zone),
+        "where": "Online" if booking.delivery == "online" else (business.address or business.name),
+        "total": format_money(booking.total_minor, booking.currency),
+        "manage_url": manage_url,
+        "previous_when": None,
+        "reason": booking.cancellation_reason,
+        "lead_time": "",
+    }
+
+
+def _render(template: str, context: dict[str, object]) -> str:
+    return _env.get_template(template).render(**context).strip()
+
+
+def customer_message(
+    kind: CustomerKind,
+    booking: Booking,
+    business: Business,
+    *,
+    staff_name: str | None,
+    manage_url: str,
+    previous: Booking | None = None,
+    minutes_before: int | None = None,
+) -> MessageContent:
+    context = _context(booking, business, staff_name, manage_url)
+    zone = ZoneInfo(business.time_zone)
+    if previous is not None and previous.start != booking.start:
+        context["previous_when"] = format_when(previous.start, zone)
+    if minutes_before is not None:
+        context["lead_time"] = lead_time(minutes_before)
+    subject = _SUBJECTS[kind].format(services=context["services_short"], when_short=context["when_short"])
+    return MessageContent(
+        subject=subject,
+        html=_render(f"{kind}.html", context | {"subject": subject}),
+        text=_render(f"{kind}.txt", context),
+        sms=_render(f"{kind}.sms", context),
+    )
+
+
+def staff_message(
+    kind: StaffKind,
+    booking: Booking,
+    business: Business,
+    *,
+    staff_name: str,
+    previous: Booking | None = None,
+) -> MessageContent:
+    context = _context(booking, business, staff_name, manage_url="")
+    zone = ZoneInfo(business.time_zone)
+    if previous is not None and previous.start != booking.start:
+        context["previous_when"] = format_when(previous.start, zone)
+    context["headline"] = _HEADLINES[kind]
+    subject = _SUBJECTS[kind].format(customer=booking.customer.name, when_short=context["when_short"])
+    return MessageContent(
+        subject=subject,
+        html=_render("staff_notice.html", context | {"subject": subject}),
+        text=_render("staff_notice.txt", context),
+        sms=None,
+    )
+
+
+def login_code_message(business: Business, code: str, expires_minutes: int) -> MessageContent:
+    context = {"business": business, "code": code, "expires_minutes": expires_minutes}
+    subject = f"{code} is your {business.name} sign-in code"
+    return MessageContent(
+        subject=subject,
+        html=_render("login_code.html", context | {"subject": subject}),
+        text=_render("login_code.txt", context),
+        sms=None,
+    )

@@ -1,0 +1,368 @@
+"""Notification use cases: what a committed booking change means for the customer, the staff member and
+the reminder schedules, and sending a reminder when its schedule fires.
+
+Driven from the committed change (the table's stream), never from the request that made it, so a
+request that dies after its transaction still gets its messages. Every message is claimed in the
+communications log before it is sent (a conditional write), so a redelivered change or a second firing
+of a schedule sends nothing twice. A provider failure is recorded and never undoes a booking.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from aws_lambda_powertools import Logger
+
+from booking.domain.booking import Booking, BookingStatus
+from booking.domain.catalogue import Business, Catalogue
+from booking.domain.communications import MessageChannel, MessageRecord
+from booking.domain.invite import Method, build_invite
+from booking.domain.reminders import (
+    DEFAULT_REMINDERS,
+    REMINDABLE,
+    Channel,
+    PlannedReminder,
+    ReminderRule,
+    plan_reminders,
+    still_due,
+)
+from booking.domain.tokens import ManageTokens
+from booking.messages import (
+    CustomerKind,
+    MessageContent,
+    StaffKind,
+    customer_message,
+    login_code_message,
+    staff_message,
+)
+from booking.ports import (
+    Attachment,
+    BookingRepository,
+    CatalogueReader,
+    Clock,
+    CustomerRepository,
+    DeliveryFailed,
+    EmailSender,
+    MessageLog,
+    ReminderScheduler,
+    SmsSender,
+)
+
+logger = Logger(child=True)
+
+
+def reminder_rules(catalogue: Catalogue, booking: Booking) -> Sequence[ReminderRule]:
+    """The first booked service that sets its own cadence wins; otherwise the business's."""
+    for booked in booking.services:
+        service = catalogue.service(booked.id)
+        if service is not None and service.reminders is not None:
+            return service.reminders
+    return catalogue.business.reminders if catalogue.business.reminders is not None else DEFAULT_REMINDERS
+
+
+class NotificationService:
+    def __init__(
+        self,
+        catalogue: CatalogueReader,
+        bookings: BookingRepository,
+        customers: CustomerRepository,
+        log: MessageLog,
+        email: EmailSender,
+        sms: SmsSender,
+        scheduler: ReminderScheduler,
+        tokens: ManageTokens,
+        manage_base_url: str,
+        sender_email: str,
+        clock: Clock,
+    ) -> None:
+        self._catalogue = catalogue
+        self._bookings = bookings
+        self._customers = customers
+        self._log = log
+        self._email = email
+        self._sms = sms
+        self._scheduler = scheduler
+        self._tokens = tokens
+        self._manage_base_url = manage_base_url.rstrip("/")
+        self._sender_email = sender_email
+        self._clock = clock
+
+    # --- reacting to committed changes ----------------------------------------------------------------
+
+    def booking_changed(self, old: Booking | None, new: Booking) -> None:
+        catalogue = self._catalogue.load_catalogue(new.tenant_id)
+        if catalogue is None:
+            logger.warning("booking of an unknown business; nothing sent", extra={"booking_id": new.id})
+            return
+        now = self._clock.now()
+        became_active = new.status is BookingStatus.CONFIRMED and (
+            old is None or old.status is BookingStatus.PENDING
+        )
+        if became_active:
+            self._customer(catalogue, new, "confirmation", f"confirmation@v{new.version}", invite="REQUEST")
+            self._staff(catalogue, new, "staff_new", new.staff_id, f"staff_new@v{new.version}")
+            self._schedule(catalogue, new, now)
+            return
+        if old is None:
+            return
+        if new.status is BookingStatus.CANCELLED and old.status is not BookingStatus.CANCELLED:
+            self._unschedule(catalogue, old, now, "booking cancelled")
+            self._customer(catalogue, new, "cancellation", f"cancellation@v{new.version}", invite="CANCEL")
+            self._staff(catalogue, new, "staff_cancelled", new.staff_id, f"staff_cancelled@v{new.version}")
+            return
+        moved = (old.start, old.staff_id) != (new.start, new.staff_id)
+        if moved and new.status in REMINDABLE:
+            self._unschedule(catalogue, old, now, "booking moved")
+            if old.start != new.start:
+                self._customer(
+                    catalogue,
+                    new,
+                    "rescheduled",
+                    f"rescheduled@v{new.version}",
+                    invite="REQUEST",
+                    previous=old,
+                )
+            if old.staff_id != new.staff_id:
+                self._staff(
+                    catalogue, new, "staff_removed", old.staff_id, f"staff_removed@v{new.version}", old
+                )
+                self._staff(catalogue, new, "staff_new", new.staff_id, f"staff_new@v{new.version}", old)
+            else:
+                self._staff(catalogue, new, "staff_moved", new.staff_id, f"staff_moved@v{new.version}", old)
+            self._schedule(catalogue, new, now)
+
+    def _schedule(self, catalogue: Catalogue, booking: Booking, now: datetime) -> None:
+        for reminder in plan_reminders(booking, list(reminder_rules(catalogue, booking)), now):
+            self._scheduler.schedule(reminder)
+            self._log.put(
+                booking.tenant_id,
+                booking.id,
+                MessageRecord(
+                    key=reminder.key,
+                    kind="reminder",
+                    channel="schedule",
+                    status="scheduled",
+                    at=now,
+                    send_at=reminder.send_at,
+                    detail=f"{reminder.minutes_before} minutes before, by {' and '.join(reminder.channels)}",
+                ),
+            )
+
+    def _unschedule(self, catalogue: Catalogue, old: Booking, now: datetime, why: str) -> None:
+        # Plan what the old booking had scheduled (its state as it was), and delete those schedules.
+        for reminder in plan_reminders(old, list(reminder_rules(catalogue, old)), now):
+            self._scheduler.cancel(reminder)
+            self._log.put(
+                old.tenant_id,
+                old.id,
+                MessageRecord(
+                    key=reminder.key,
+                    kind="reminder",
+                    channel="schedule",
+                    status="unscheduled",
+                    at=now,
+                    send_at=reminder.send_at,
+                    detail=why,
+                ),
+            )
+
+    # --- reminders ------------------------------------------------------------------------------------
+
+    def send_reminder(
+        self,
+        tenant_id: str,
+        booking_id: str,
+        minutes_before: int,
+        planned_start: datetime,
+        channels: Sequence[Channel],
+    ) -> None:
+        """Called when a reminder's schedule fires: re-reads the booking and sends only if still due."""
+        found = self._bookings.get(tenant_id, booking_id)
+        catalogue = self._catalogue.load_catalogue(tenant_id)
+        if found is None or catalogue is None:
+            logger.warning("reminder for a booking that does not exist", extra={"booking_id": booking_id})
+            return
+        booking, _ = found
+        reminder = PlannedReminder(
+            tenant_id=tenant_id,
+            booking_id=booking_id,
+            minutes_before=minutes_before,
+            planned_start=planned_start,
+            send_at=planned_start,
+            channels=tuple(channels),
+        )
+        skip = still_due(booking, minutes_before, planned_start)
+        self._customer(
+            catalogue,
+            booking,
+            "reminder",
+            reminder.key,
+            channels=channels,
+            minutes_before=minutes_before,
+            skip_reason=skip,
+        )
+
+    # --- sending --------------------------------------------------------------------------------------
+
+    def _manage_url(self, booking: Booking) -> str:
+        token = self._tokens.issue(booking.tenant_id, booking.id)
+        return f"{self._manage_base_url}/bookings/{booking.id}?token={token}"
+
+    def _sms_refusal(self, booking: Booking, business: Business) -> str | None:
+        if not business.sms_enabled:
+            return "the business does not send SMS"
+        if not booking.customer.phone:
+            return "no phone number"
+        profile = self._customers.profile(booking.tenant_id, booking.customer.email)
+        if booking.customer.sms_opt_out or (profile is not None and profile.sms_opt_out):
+            return "customer opted out of SMS"
+        return None
+
+    def _customer(
+        self,
+        catalogue: Catalogue,
+        booking: Booking,
+        kind: CustomerKind,
+        key: str,
+        *,
+        invite: Method | None = None,
+        previous: Booking | None = None,
+        channels: Sequence[Channel] = ("email", "sms"),
+        minutes_before: int | None = None,
+        skip_reason: str | None = None,
+    ) -> None:
+        business = catalogue.business
+        member = catalogue.staff_member(booking.staff_id)
+        manage_url = self._manage_url(booking)
+        content = customer_message(
+            kind,
+            booking,
+            business,
+            staff_name=member.name if member else None,
+            manage_url=manage_url,
+            previous=previous,
+            minutes_before=minutes_before,
+        )
+        attachments: tuple[Attachment, ...] = ()
+        if invite is not None:
+            ics = build_invite(
+                booking,
+                business,
+                staff_name=member.name if member else None,
+                manage_url=manage_url,
+                organizer_email=business.contact_email or self._sender_email,
+                now=self._clock.now(),
+                method=invite,
+            )
+            attachments = (
+                Attachment("invite.ics", "text/calendar", ics, (("method", invite), ("charset", "UTF-8"))),
+            )
+        for channel in channels:
+            recipient = booking.customer.email if channel == "email" else booking.customer.phone
+            reason = skip_reason or (self._sms_refusal(booking, business) if channel == "sms" else None)
+            self._deliver(
+                booking, business, key, kind, channel, "customer", recipient, content, attachments, reason
+            )
+
+    def _staff(
+        self,
+        catalogue: Catalogue,
+        booking: Booking,
+        kind: StaffKind,
+        staff_id: str,
+        key: str,
+        previous: Booking | None = None,
+    ) -> None:
+        member = catalogue.staff_member(staff_id)
+        if member is None:
+            return
+        content = staff_message(kind, booking, catalogue.business, staff_name=member.name, previous=previous)
+        self._deliver(
+            booking, catalogue.business, key, kind, "email", "staff", member.email, content, (), None
+        )
+
+    def _deliver(
+        self,
+        booking: Booking,
+        business: Business,
+        key: str,
+        kind: str,
+        channel: MessageChannel,
+        audience: str,
+        recipient: str | None,
+        content: MessageContent,
+        attachments: tuple[Attachment, ...],
+        skip_reason: str | None,
+    ) -> None:
+        now = self._clock.now()
+        record = MessageRecord(
+            key=f"{key}" if audience == "customer" else f"{key}:{recipient}",
+            kind=kind,
+            channel=channel,
+            audience="customer" if audience == "customer" else "staff",
+            recipient=recipient,
+            status="sending",
+            at=now,
+        )
+        if not self._log.claim(booking.tenant_id, booking.id, record):
+            return  # already handled by an earlier delivery of the same change
+        if skip_reason is not None or recipient is None:
+            self._log.put(
+                booking.tenant_id,
+                booking.id,
+                record.model_copy(update={"status": "skipped", "detail": skip_reason}),
+            )
+            return
+        try:
+            if channel == "email":
+                message_id = self._email.send(
+                    to=recipient,
+                    subject=content.subject,
+                    text=content.text,
+                    html=content.html,
+                    from_name=business.email_sender_name or business.name,
+                    reply_to=business.reply_to_email or business.contact_email,
+                    attachments=attachments,
+                )
+            else:
+                message_id = self._sms.send(to=recipient, text=content.sms or content.text)
+        except DeliveryFailed as error:
+            logger.warning(
+                "message failed", extra={"booking_id": booking.id, "kind": kind, "channel": channel}
+            )
+            self._log.put(
+                booking.tenant_id,
+                booking.id,
+                record.model_copy(update={"status": "failed", "detail": str(error), "at": self._clock.now()}),
+            )
+            return
+        self._log.put(
+            booking.tenant_id,
+            booking.id,
+            record.model_copy(
+                update={"status": "sent", "provider_message_id": message_id, "at": self._clock.now()}
+            ),
+        )
+
+
+class LoginCodeMailer:
+    """The Notifier port for customer sign-in codes: sent at once, in the request (the code is useless
+    later), and never recorded anywhere but the provider."""
+
+    def __init__(self, email: EmailSender) -> None:
+        self._email = email
+
+    def send_login_code(self, business: Business, email: str, code: str, expires_minutes: int) -> None:
+        content = login_code_message(business, code, expires_minutes)
+        try:
+            self._email.send(
+                to=email,
+                subject=content.subject,
+                text=content.text,
+                html=content.html,
+                from_name=business.email_sender_name or business.name,
+                reply_to=business.reply_to_email or business.contact_email,
+            )
+        except DeliveryFailed:
+            logger.warning("login code could not be sent", extra={"business": business.id})
