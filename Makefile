@@ -24,8 +24,12 @@ dev-reset:
 	rm -rf $(DATA_DIR)
 	@echo "local data wiped ($(DATA_DIR))"
 
-test: $(STAMP)
+test: $(STAMP) tests/js/node_modules/.package-lock.json
 	$(PY) -m pytest -n 2 --dist loadgroup
+
+# ical.js, the second calendar parser the invite tests use (npm writes this file on every install)
+tests/js/node_modules/.package-lock.json: tests/js/package-lock.json
+	cd tests/js && npm ci --no-audit --no-fund
 
 lint: $(STAMP)
 	$(VENV)/bin/ruff check .

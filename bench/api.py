@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import statistics
 import threading
 import time
 import uuid
+from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -13,6 +15,7 @@ from zoneinfo import ZoneInfo
 
 import requests
 
+from bench.scenario import next_monday
 from bench.stack import LocalStack
 from bench.stats import Summary, summarize
 
@@ -23,6 +26,9 @@ HTTP_TIMEOUT_SECONDS = 30
 # Picked booking times keep this far apart (beyond the slot's own end), more than any demo buffer, so a
 # benchmark booking never takes the time another one was planned for.
 SPACING_MINUTES = 30
+# What moto's server prints when a request handler crashes (it answers 500, and botocore retries).
+MOTO_ERROR = "Error on request"
+PROBE_TIMEOUT_SECONDS = 10
 
 
 @dataclass(frozen=True)
@@ -40,9 +46,13 @@ class BookingResult:
     label: str
     timings: Summary
     created: int
-    failed: dict[str, int]  # "status: title" -> count
+    failed: dict[str, int]  # "status title" -> count
     wall_seconds: float
     threads: int
+    first_p50_ms: float  # median of the first (and last) tenth of the requests, in the order sent:
+    last_p50_ms: float  # shows whether a booking gets slower as the table fills
+    readable: int  # created bookings still readable through their manage link afterwards
+    server_errors: int  # requests the embedded AWS answered with a crash (botocore retries them)
 
     @property
     def per_second(self) -> float:
@@ -50,14 +60,20 @@ class BookingResult:
 
 
 @dataclass(frozen=True)
+class ProbeResult:
+    """`requests` simultaneous GET /v1/health: do they all get an answer within the timeout?"""
+
+    requests: int
+    answered: int
+    seconds: float
+
+
+@dataclass(frozen=True)
 class ApiResults:
     startup_seconds: float
     availability: AvailabilityResult
     bookings: list[BookingResult]
-
-
-def next_monday(today: date) -> date:
-    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+    probe: ProbeResult | None
 
 
 def _service_id(session: requests.Session, base_url: str) -> str:
@@ -109,7 +125,9 @@ def measure_availability(
     )
 
 
-def pick_starts(session: requests.Session, base_url: str, service_id: str, first: date, count: int) -> list[str]:
+def pick_starts(
+    session: requests.Session, base_url: str, service_id: str, first: date, count: int
+) -> list[str]:
     """`count` free starts from the availability of the 31 days from `first`, far enough apart that
     booking them in any order (with any free staff member) never collides."""
     url = _availability_url(base_url, service_id, first, first + timedelta(days=30))
@@ -150,7 +168,16 @@ def booking_jobs(service_id: str, starts: list[str]) -> list[Job]:
     ]
 
 
-def _post(session: requests.Session, base_url: str, job: Job) -> tuple[float, int, str]:
+@dataclass(frozen=True)
+class Outcome:
+    seconds: float
+    status: int
+    title: str  # the problem title when not 201
+    booking_id: str = ""
+    manage_token: str = ""
+
+
+def _post(session: requests.Session, base_url: str, job: Job) -> Outcome:
     body, key = job
     started = time.perf_counter()
     response = session.post(
@@ -160,50 +187,100 @@ def _post(session: requests.Session, base_url: str, job: Job) -> tuple[float, in
         timeout=HTTP_TIMEOUT_SECONDS,
     )
     elapsed = time.perf_counter() - started
-    title = ""
-    if response.status_code != 201:
-        try:
-            title = str(response.json().get("title", ""))
-        except ValueError:
-            title = response.text[:80]
-    return elapsed, response.status_code, title
+    if response.status_code == 201:
+        booking = response.json()
+        return Outcome(elapsed, 201, "", str(booking["id"]), str(booking["manage_token"]))
+    try:
+        title = str(response.json().get("title", ""))
+    except ValueError:
+        title = response.text[:80]
+    return Outcome(elapsed, response.status_code, title)
 
 
-def measure_bookings(base_url: str, jobs: list[Job], threads: int, label: str) -> BookingResult:
+def _readable(session: requests.Session, base_url: str, outcomes: list[Outcome]) -> int:
+    """How many of the created bookings can still be read back (the embedded DynamoDB can lose writes)."""
+    found = 0
+    for outcome in outcomes:
+        if outcome.status != 201:
+            continue
+        response = session.get(
+            f"{base_url}/v1/public/bookings/{outcome.booking_id}",
+            params={"token": outcome.manage_token},
+            timeout=HTTP_TIMEOUT_SECONDS,
+        )
+        found += response.status_code == 200
+    return found
+
+
+def _tenth_median(values: list[float], last: bool) -> float:
+    size = max(1, len(values) // 10)
+    return statistics.median(values[-size:] if last else values[:size]) * 1000
+
+
+def measure_bookings(stack: LocalStack, jobs: list[Job], threads: int, label: str) -> BookingResult:
     """POSTs the jobs from `threads` threads, each with its own keep-alive session; 201 is success."""
     local = threading.local()
     sessions: list[requests.Session] = []
 
-    def one(job: Job) -> tuple[float, int, str]:
+    def one(job: Job) -> Outcome:
         if not hasattr(local, "session"):
             local.session = requests.Session()
             sessions.append(local.session)
-        return _post(local.session, base_url, job)
+        return _post(local.session, stack.base_url, job)
 
+    errors_before = stack.count_in_log(MOTO_ERROR)
     started = time.perf_counter()
     try:
         with ThreadPoolExecutor(max_workers=threads) as pool:
-            results = list(pool.map(one, jobs))
+            outcomes = list(pool.map(one, jobs))
     finally:
         for session in sessions:
             session.close()
     wall = time.perf_counter() - started
-    failed: dict[str, int] = {}
-    for _, status, title in results:
-        if status != 201:
-            failed[f"{status} {title}"] = failed.get(f"{status} {title}", 0) + 1
+    failed = Counter(f"{o.status} {o.title}" for o in outcomes if o.status != 201)
+    latencies = [o.seconds for o in outcomes]
+    with requests.Session() as session:
+        readable = _readable(session, stack.base_url, outcomes)
     return BookingResult(
         label=label,
-        timings=summarize([elapsed for elapsed, _, _ in results]),
-        created=sum(1 for _, status, _ in results if status == 201),
-        failed=failed,
+        timings=summarize(latencies),
+        created=sum(1 for o in outcomes if o.status == 201),
+        failed=dict(failed),
         wall_seconds=wall,
         threads=threads,
+        first_p50_ms=_tenth_median(latencies, last=False),
+        last_p50_ms=_tenth_median(latencies, last=True),
+        readable=readable,
+        server_errors=stack.count_in_log(MOTO_ERROR) - errors_before,
     )
 
 
+def probe_concurrency(base_url: str, count: int) -> ProbeResult:
+    """Sends `count` GET /v1/health at the same moment, each on its own connection."""
+    barrier = threading.Barrier(count)
+
+    def one(_: int) -> bool:
+        with requests.Session() as session:
+            barrier.wait()
+            try:
+                response = session.get(f"{base_url}/v1/health", timeout=PROBE_TIMEOUT_SECONDS)
+            except requests.RequestException:
+                return False
+            return response.status_code == 200
+
+    started = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        answered = sum(pool.map(one, range(count)))
+    return ProbeResult(count, answered, time.perf_counter() - started)
+
+
 def run(
-    availability_runs: int = 50, sequential: int = 100, concurrent: int = 100, threads: int = 4, retries: int = 20
+    availability_runs: int = 50,
+    sequential: int = 25,
+    concurrent: int = 12,
+    threads: int = 2,
+    retries: int = 10,
+    probe: int = 8,
 ) -> ApiResults:
     with LocalStack() as stack, requests.Session() as session:
         base = stack.base_url
@@ -211,13 +288,15 @@ def run(
         first = next_monday(datetime.now(ZoneInfo(ZONE)).date())
         availability = measure_availability(session, base, service_id, first, availability_runs)
         seq_jobs = booking_jobs(service_id, pick_starts(session, base, service_id, first, sequential))
-        bookings = [measure_bookings(base, seq_jobs, 1, "sequential")]
+        bookings = [measure_bookings(stack, seq_jobs, 1, "sequential")]
         if concurrent:
             # The next 31 days, so the concurrent run never competes with the sequential one's bookings.
             later = first + timedelta(days=31)
             con_jobs = booking_jobs(service_id, pick_starts(session, base, service_id, later, concurrent))
-            bookings.append(measure_bookings(base, con_jobs, threads, f"{threads} threads"))
+            bookings.append(measure_bookings(stack, con_jobs, threads, "concurrent"))
         if retries:
             # The same key and body again: the stored result comes back (201 with the original booking).
-            bookings.append(measure_bookings(base, seq_jobs[:retries], 1, "idempotent retry"))
-        return ApiResults(startup_seconds=stack.startup_seconds, availability=availability, bookings=bookings)
+            bookings.append(measure_bookings(stack, seq_jobs[:retries], 1, "idempotent retry"))
+        # Last, because a stack that deadlocks stays deadlocked: it is terminated right after.
+        probed = probe_concurrency(base, probe) if probe else None
+        return ApiResults(stack.startup_seconds, availability, bookings, probed)

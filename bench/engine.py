@@ -32,7 +32,8 @@ WARMUP_RUNS = 3
 
 @dataclass(frozen=True)
 class EngineResult:
-    timings: Summary
+    timings: Summary  # wall clock
+    cpu: Summary  # CPU time of the benchmarking thread: less sensitive to other load on the machine
     slots: int
     staff_slot_pairs: int
     busy: int
@@ -56,12 +57,11 @@ def build_inputs() -> tuple[Business, Service, list[StaffMember], list[Busy]]:
     business = Business(**settings.model_dump(), id="bench-business", created_at=NOW, updated_at=NOW)
     service = Service(**service_draft().model_dump(), id="svc-massage")
     staff = [
-        StaffMember(**staff_draft(i, [service.id]).model_dump(), id=f"staff-{i:02d}") for i in range(STAFF_COUNT)
+        StaffMember(**staff_draft(i, [service.id]).model_dump(), id=f"staff-{i:02d}")
+        for i in range(STAFF_COUNT)
     ]
     planned = plan_bookings(FIRST_DAY, closed=CLOSED)
-    busy = [
-        Busy(staff[p.staff_index].id, to_minute(p.start), to_minute(p.occupied_end)) for p in planned
-    ]
+    busy = [Busy(staff[p.staff_index].id, to_minute(p.start), to_minute(p.occupied_end)) for p in planned]
     return business, service, staff, busy
 
 
@@ -89,19 +89,28 @@ def _check(slots: list[Slot], busy: list[Busy], interval: int) -> int:
     return pairs
 
 
-def run(runs: int = 20) -> EngineResult:
+def run(runs: int = 20, with_bookings: bool = True) -> EngineResult:
     business, service, staff, busy = build_inputs()
     if len(busy) != BOOKING_COUNT:
         raise AssertionError(f"planned {len(busy)} bookings, wanted {BOOKING_COUNT}")
+    if not with_bookings:
+        busy = []
     slots: list[Slot] = []
     for _ in range(WARMUP_RUNS):
         slots = find_slots(_query(business, service, staff, busy))
     pairs = _check(slots, busy, business.slot_interval_minutes)
     if not slots:
         raise AssertionError("the engine found no slots at all in a month that is not fully booked")
-    timings = []
+    timings, cpu = [], []
     for _ in range(runs):
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.thread_time()
         find_slots(_query(business, service, staff, busy))
         timings.append(time.perf_counter() - started)
-    return EngineResult(timings=summarize(timings), slots=len(slots), staff_slot_pairs=pairs, busy=len(busy))
+        cpu.append(time.thread_time() - started_cpu)
+    return EngineResult(
+        timings=summarize(timings),
+        cpu=summarize(cpu),
+        slots=len(slots),
+        staff_slot_pairs=pairs,
+        busy=len(busy),
+    )

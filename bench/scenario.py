@@ -48,6 +48,11 @@ PATTERNS: tuple[ShiftPattern, ...] = (
 )
 
 
+def next_monday(today: date) -> date:
+    """The first Monday after `today` (a week ahead when today is a Monday)."""
+    return today + timedelta(days=(7 - today.weekday()) % 7 or 7)
+
+
 def _t(hhmm: str) -> time:
     return time.fromisoformat(hhmm)
 

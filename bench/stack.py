@@ -15,7 +15,7 @@ import requests
 
 REPO = Path(__file__).resolve().parents[1]
 START_TIMEOUT_SECONDS = 90
-STOP_TIMEOUT_SECONDS = 20
+STOP_TIMEOUT_SECONDS = 10
 
 
 def free_port() -> int:
@@ -90,6 +90,13 @@ class LocalStack:
             return self.log_file.read_text(encoding="utf-8", errors="replace")[-tail:]
         except FileNotFoundError:
             return ""
+
+    def count_in_log(self, text: str) -> int:
+        """How often `text` occurs in the stack's output so far (e.g. the embedded AWS's "Error on request")."""
+        try:
+            return self.log_file.read_text(encoding="utf-8", errors="replace").count(text)
+        except FileNotFoundError:
+            return 0
 
     def stop(self) -> None:
         process, self._process = self._process, None

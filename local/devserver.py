@@ -8,9 +8,11 @@ HttpResolver under uvicorn.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import secrets
 import sys
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -27,8 +29,31 @@ from local.seed import load_manifest, seed
 
 
 class LocalHttpResolver(HttpResolver):
-    """Powertools' ASGI resolver, sending an empty body where a route returns none (a 204): the
-    resolver as released passes None on to the ASGI server, which cannot send it."""
+    """Powertools' ASGI resolver, with two fixes for serving many requests at once:
+
+    - it runs each sync middleware in a worker thread that blocks until the rest of the chain is done, so
+      a request holds several threads; with the event loop's small default pool, a handful of
+      simultaneous requests took every thread and waited on each other for ever. Requests are admitted a
+      bounded number at a time, onto a pool larger than they can ever need together;
+    - it passes a route's empty body (a 204) on as None, which the ASGI server cannot send.
+    """
+
+    MAX_CONCURRENT_REQUESTS = 16
+    THREADS = MAX_CONCURRENT_REQUESTS * 8  # each request holds at most a few threads at once
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._admission: asyncio.Semaphore | None = None
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:  # type: ignore[override]
+        if self._admission is None:
+            asyncio.get_running_loop().set_default_executor(ThreadPoolExecutor(self.THREADS, "request"))
+            self._admission = asyncio.Semaphore(self.MAX_CONCURRENT_REQUESTS)
+        if scope.get("type") != "http":
+            await super().__call__(scope, receive, send)
+            return
+        async with self._admission:
+            await super().__call__(scope, receive, send)
 
     async def _send_response(self, send: Any, response: dict[str, Any]) -> None:
         if response.get("body") is None:

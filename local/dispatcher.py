@@ -62,6 +62,7 @@ class Dispatcher:
         self._handler = handler
         self._outbox = outbox
         self._iterators: dict[str, str] = {}
+        self._schedules: dict[str, dict[str, Any]] = {}
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
@@ -84,7 +85,6 @@ class Dispatcher:
     def _deliver_stream(self) -> None:
         for shard_id, iterator in list(self._iterators.items()):
             response = self._streams.get_records(ShardIterator=iterator)
-            self._iterators[shard_id] = response["NextShardIterator"]
             records = [
                 {**record, "eventSourceARN": self._stream_arn}
                 for record in response.get("Records", [])
@@ -92,16 +92,33 @@ class Dispatcher:
                 if (record["dynamodb"].get("NewImage") or {}).get("kind") == {"S": "booking"}
             ]
             if records:
-                result = self._handler({"Records": records}, _Context())
+                # As Lambda's event source mapping does, a batch that fails is delivered again (the
+                # consumer is idempotent): the shard's position moves on only once it succeeded.
+                try:
+                    result = self._handler({"Records": records}, _Context())
+                except Exception:
+                    logger.exception("stream batch failed; it will be delivered again")
+                    continue
                 if result and result.get("batchItemFailures"):
-                    logger.error("stream records failed: %s", result["batchItemFailures"])
+                    logger.error(
+                        "stream records failed, to be delivered again: %s", result["batchItemFailures"]
+                    )
+                    continue
+            self._iterators[shard_id] = response["NextShardIterator"]
 
     def _fire_due_schedules(self) -> None:
         now = self._clock.now()
+        listed: set[str] = set()
         paginator = self._scheduler.get_paginator("list_schedules")
         for page in paginator.paginate(GroupName=self._group):
             for summary in page["Schedules"]:
-                schedule = self._scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+                name = summary["Name"]
+                listed.add(name)
+                # A one-time schedule never changes once made (a moved reminder gets a new name), so its
+                # details are read once, not on every pass: a diary full of reminders stays cheap.
+                if name not in self._schedules:
+                    self._schedules[name] = self._scheduler.get_schedule(Name=name, GroupName=self._group)
+                schedule = self._schedules[name]
                 due = _due_at(
                     schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone", "UTC")
                 )
@@ -109,7 +126,10 @@ class Dispatcher:
                     continue
                 self._handler(json.loads(schedule["Target"]["Input"]), _Context())
                 if schedule.get("ActionAfterCompletion") == "DELETE":
-                    self._scheduler.delete_schedule(Name=summary["Name"], GroupName=self._group)
+                    self._scheduler.delete_schedule(Name=name, GroupName=self._group)
+                    listed.discard(name)
+        for gone in set(self._schedules) - listed:
+            del self._schedules[gone]
 
     def start(self, interval: float = 0.5) -> None:
         def loop() -> None:

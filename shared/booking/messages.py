@@ -63,9 +63,20 @@ def format_when_short(instant: datetime, zone: ZoneInfo) -> str:
     return f"{local:%a} {local.day} {local:%b %H:%M}"
 
 
+# ISO 4217 minor units where CLDR (Babel's precision) differs: amounts are stored in ISO minor units, and
+# CLDR's display precision for these (0) would show a price a hundred or a thousand times too high.
+_ISO_4217_EXPONENTS = {
+    **dict.fromkeys(("AFN", "ALL", "IRR", "KPW", "LAK", "LBP", "MGA", "MMK", "RSD", "SOS", "SYP", "YER"), 2),
+    "IQD": 3,
+}
+
+
 def format_money(amount_minor: int, currency: str) -> str:
-    exponent = get_currency_precision(currency)
-    return format_currency(Decimal(amount_minor).scaleb(-exponent), currency, locale="en")
+    exponent = _ISO_4217_EXPONENTS.get(currency, get_currency_precision(currency))
+    pattern = "¤#,##0" + ("." + "0" * exponent if exponent else "")
+    return format_currency(
+        Decimal(amount_minor).scaleb(-exponent), currency, format=pattern, locale="en", currency_digits=False
+    )
 
 
 def lead_time(minutes_before: int) -> str:

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
+from booking.domain.availability import Busy
 from booking.domain.booking import Booking, HistoryEntry, Note
 from booking.domain.catalogue import Business, Catalogue, Category, Service, StaffMember
 from booking.domain.communications import MessageRecord
@@ -72,6 +73,13 @@ class CatalogueReader(Protocol):
 class BookingRepository(Protocol):
     def diary(self, tenant_id: str, start: datetime, end: datetime) -> list[DiaryEntry]:
         """Entries whose occupied time overlaps [start, end), oldest first, strongly consistent."""
+        ...
+
+    def busy(
+        self, tenant_id: str, start: datetime, end: datetime, ignore_booking: str | None = None
+    ) -> list[Busy]:
+        """The occupied time (buffers included) of bookings that hold time and overlap [start, end):
+        just what the slot engine needs. Strongly consistent."""
         ...
 
     def get(self, tenant_id: str, booking_id: str) -> tuple[Booking, list[HistoryEntry]] | None:

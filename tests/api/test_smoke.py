@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from tests.conftest import Tenant
 from tests.support.lambda_api import LambdaApi
 
@@ -11,7 +13,7 @@ def test_health(api: LambdaApi) -> None:
 
 
 def test_owner_creates_a_category_and_another_tenant_cannot_see_it(
-    api: LambdaApi, tenant: Tenant, make_tenant
+    api: LambdaApi, tenant: Tenant, make_tenant: Callable[..., Tenant]
 ) -> None:
     created = api.post("/v1/admin/categories", token=tenant.token(), json_body={"name": "Massage"})
     assert created.status == 201

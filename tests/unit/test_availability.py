@@ -6,6 +6,7 @@ Also the small pure pieces around it: lock units, the lifecycle transition table
 
 from __future__ import annotations
 
+import itertools
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -75,7 +76,7 @@ def make_business(**overrides: Any) -> Business:
 
 def shift(weekday: str, start: str, end: str, *breaks: tuple[str, str]) -> Shift:
     return Shift(
-        weekday=weekday,  # type: ignore[arg-type]
+        weekday=weekday,
         start=t(start),
         end=t(end),
         breaks=[TimeWindow(start=t(b[0]), end=t(b[1])) for b in breaks],
@@ -135,7 +136,7 @@ def run(
     diary: Iterable[Busy] = (),
 ) -> list[Slot]:
     zone = ZoneInfo(business.time_zone)
-    return find_slots(
+    slots: list[Slot] = find_slots(
         SlotQuery(
             business=business,
             appointment=appointment,
@@ -146,12 +147,15 @@ def run(
             range_end=datetime.combine((last or first) + timedelta(days=1), time(0), tzinfo=zone),
         )
     )
+    return slots
 
 
 def wall(slots: Iterable[Slot], zone: ZoneInfo = LONDON, staff_id: str | None = None) -> list[str]:
     """Slot starts as local HH:MM (only those `staff_id` is free for, when given)."""
     return [
-        s.start.astimezone(zone).strftime("%H:%M") for s in slots if staff_id is None or staff_id in s.staff_ids
+        s.start.astimezone(zone).strftime("%H:%M")
+        for s in slots
+        if staff_id is None or staff_id in s.staff_ids
     ]
 
 
@@ -207,9 +211,11 @@ def test_a_closure_removes_its_days_and_only_those() -> None:
 def test_time_off_blocks_every_start_whose_appointment_would_touch_it() -> None:
     away = TimeOff(start=local(MONDAY, "10:00"), end=local(MONDAY, "11:00"), reason="dentist")
     amelia = member("amelia", shift("mon", "09:00", "17:00", ("13:00", "13:30")), time_off=[away])
-    assert wall(run(make_business(), [amelia], HOUR)) == ["09:00", *every("11:00", "12:00")] + every(
-        "13:30", "16:00"
-    )
+    assert wall(run(make_business(), [amelia], HOUR)) == [
+        "09:00",
+        *every("11:00", "12:00"),
+        *every("13:30", "16:00"),
+    ]
 
 
 def test_a_whole_day_of_time_off_leaves_nothing() -> None:
@@ -227,6 +233,13 @@ def test_minimum_notice_moves_the_first_slot() -> None:
     assert wall(slots)[0] == "11:15"  # 10:07 + 60 minutes, rounded up to the quarter hour
 
 
+def test_minimum_notice_counts_the_seconds_of_now() -> None:
+    now = local(MONDAY, "10:00").replace(second=30)
+    slots = run(make_business(min_notice_minutes=60, slot_interval_minutes=5), [AMELIA], HOUR, now=now)
+    # 11:00 would be 59.5 minutes away: too soon for an hour's notice.
+    assert wall(slots)[0] == "11:05"
+
+
 def test_past_times_never_appear_even_with_no_notice() -> None:
     now = local(MONDAY, "10:00")
     slots = run(make_business(min_notice_minutes=0), [AMELIA], HOUR, now=now)
@@ -242,7 +255,9 @@ def test_the_booking_window_ends_the_offer() -> None:
     slots = run(business, [AMELIA], HOUR, first=MONDAY, last=MONDAY + timedelta(days=7), now=now)
     # Exactly 7 days later is 08:00 next Monday: that day's 09:00 is beyond the window.
     assert {s.start.astimezone(LONDON).date() for s in slots} == {MONDAY}
-    wider = run(make_business(booking_window_days=8), [AMELIA], HOUR, first=MONDAY + timedelta(days=7), now=now)
+    wider = run(
+        make_business(booking_window_days=8), [AMELIA], HOUR, first=MONDAY + timedelta(days=7), now=now
+    )
     assert wall(wider)[0] == "09:00"
 
 
@@ -253,7 +268,7 @@ def test_the_booking_window_ends_the_offer() -> None:
     ("interval", "expected"),
     [
         (30, every("09:00", "12:00", 30) + every("13:30", "16:00", 30)),
-        (60, every("09:00", "12:00", 60) + ["14:00", "15:00", "16:00"]),
+        (60, [*every("09:00", "12:00", 60), "14:00", "15:00", "16:00"]),
         # The grid runs from local midnight: after the 13:30 break the next 20-minute mark is 13:40.
         (20, every("09:00", "12:00", 20) + every("13:40", "16:00", 20)),
     ],
@@ -271,7 +286,7 @@ def test_buffers_keep_a_new_booking_clear_of_an_existing_one() -> None:
     appointment = Appointment(duration=30, buffer_before=10, buffer_after=15)
     slots = run(make_business(), [AMELIA], appointment, diary=diary)
     # start + 30 + 15 <= 10:50  ->  start <= 10:05;  start - 10 >= 12:10  ->  start >= 12:20 (12:30 on grid)
-    assert wall(slots) == every("09:00", "10:00") + ["12:30"] + every("13:30", "16:30")
+    assert wall(slots) == [*every("09:00", "10:00"), "12:30", *every("13:30", "16:30")]
 
 
 def test_a_buffer_before_may_not_overlap_the_previous_booking_by_a_minute() -> None:
@@ -350,7 +365,12 @@ def test_qualified_staff_must_offer_every_requested_service() -> None:
     assert [m.id for m in qualified_staff(staff, [massage, facial], public=True)] == ["amelia"]
     assert [m.id for m in qualified_staff(staff, [massage], public=True)] == ["amelia", "ben"]
     # Staff booking on a client's behalf may use anyone assigned, online or not, with shifts or not.
-    assert [m.id for m in qualified_staff(staff, [massage], public=False)] == ["amelia", "ben", "olive", "sam"]
+    assert [m.id for m in qualified_staff(staff, [massage], public=False)] == [
+        "amelia",
+        "ben",
+        "olive",
+        "sam",
+    ]
     assert qualified_staff(staff, [facial], public=True) == [everything]
 
 
@@ -386,7 +406,7 @@ def test_a_nine_oclock_shift_stays_at_nine_across_a_london_clock_change(
     weekdays = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
     everyday = member("amelia", *(shift(d, "09:00", "17:00") for d in weekdays))
     slots = run(make_business(), [everyday], HOUR, first=before_change, last=after_change)
-    first_of_day = {}
+    first_of_day: dict[date, datetime] = {}
     for slot in slots:
         first_of_day.setdefault(slot.start.astimezone(LONDON).date(), slot.start)
     assert sorted(first_of_day) == days
@@ -418,6 +438,22 @@ def test_a_shift_starting_in_the_spring_forward_gap_starts_when_the_clock_does()
     assert not any(s.start.astimezone(NEW_YORK).hour == 2 for s in slots)
 
 
+def test_a_shift_ending_in_the_gap_ends_when_the_clock_jumps() -> None:
+    sunday = date(2026, 3, 8)  # New York: 02:00 EST jumps to 03:00 EDT; 02:30 never happens
+    business = make_business(time_zone="America/New_York", slot_interval_minutes=30)
+    split = member("amelia", shift("sun", "00:00", "02:30"), shift("sun", "03:00", "04:00"))
+    slots = run(business, [split], HALF_HOUR, first=sunday)
+    assert [s.start.astimezone(NEW_YORK).strftime("%H:%M%z") for s in slots] == [
+        "00:00-0500",
+        "00:30-0500",
+        "01:00-0500",
+        "01:30-0500",
+        "03:00-0400",
+        "03:30-0400",
+    ]
+    assert all(s.staff_ids == ("amelia",) for s in slots)  # offered once, not once per shift
+
+
 def test_the_fall_back_hour_is_offered_twice_as_two_distinct_instants() -> None:
     sunday = date(2026, 11, 1)  # New York: 02:00 EDT falls back to 01:00 EST
     business = make_business(time_zone="America/New_York")
@@ -430,6 +466,34 @@ def test_the_fall_back_hour_is_offered_twice_as_two_distinct_instants() -> None:
     assert len(starts) == len(set(starts)) == 17
     one_am = [s.start.astimezone(NEW_YORK) for s in slots if wall([s], NEW_YORK) == ["01:00"]]
     assert [d.utcoffset() for d in one_am] == [timedelta(hours=-4), timedelta(hours=-5)]
+
+
+@pytest.mark.parametrize(
+    ("day", "expected"),
+    [
+        # London falls back at 02:00 BST: the 45-minute wall-clock grid continues through the repeated hour.
+        (
+            date(2026, 10, 25),
+            [
+                "00:00+0100",
+                "00:45+0100",
+                "01:30+0100",
+                "01:30+0000",
+                "02:15+0000",
+                "03:00+0000",
+                "03:45+0000",
+            ],
+        ),
+        # London springs forward at 01:00 GMT: 01:30 does not exist, the grid resumes at 02:15 BST.
+        (date(2026, 3, 29), ["00:00+0000", "00:45+0000", "02:15+0100", "03:00+0100", "03:45+0100"]),
+    ],
+)
+def test_the_grid_follows_the_wall_clock_through_a_change_inside_a_shift(
+    day: date, expected: list[str]
+) -> None:
+    night = member("amelia", shift("sun", "00:00", "05:00"))
+    slots = run(make_business(slot_interval_minutes=45), [night], HOUR, first=day)
+    assert [s.start.astimezone(LONDON).strftime("%H:%M%z") for s in slots] == expected
 
 
 def test_a_shift_starting_in_the_repeated_hour_starts_at_its_first_occurrence() -> None:
@@ -450,7 +514,7 @@ def test_lock_units_cover_the_occupancy_in_five_minute_units() -> None:
     assert len(units) == 60 // UNIT_MINUTES
     assert units[0] == local(MONDAY, "10:00")
     assert units[-1] == local(MONDAY, "10:55")
-    assert all(b - a == timedelta(minutes=UNIT_MINUTES) for a, b in zip(units, units[1:], strict=False))
+    assert all(b - a == timedelta(minutes=UNIT_MINUTES) for a, b in itertools.pairwise(units))
 
 
 def test_lock_units_round_outwards_so_touching_bookings_share_no_unit() -> None:

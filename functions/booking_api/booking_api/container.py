@@ -10,7 +10,7 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from booking.adapters import aws
+from booking.adapters import clients
 from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
@@ -67,7 +67,9 @@ def build_container(
     bookings = DynamoBookingRepository(dynamodb, table)
     customers = DynamoCustomerRepository(dynamodb, table)
     return Container(
-        catalogue=CatalogueService(catalogue_repository, clock, ids, on_change=cached.invalidate),
+        catalogue=CatalogueService(
+            catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
+        ),
         catalogue_reader=cached,
         bookings=BookingService(
             cached,
@@ -85,7 +87,7 @@ def build_container(
             bookings,
             customers,
             JwtCustomerSessions(secret),
-            LoginCodeMailer(SesEmailSender(aws.client("sesv2"), os.environ["SENDER_EMAIL"])),
+            LoginCodeMailer(SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"])),
             clock,
             secret,
         ),

@@ -17,7 +17,7 @@ from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, pro
 from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
 from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from booking.adapters import aws
+from booking.adapters import clients
 from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
@@ -41,17 +41,17 @@ _service: NotificationService | None = None
 def build_service(clock: Clock | None = None) -> NotificationService:
     """From the environment: TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL, APP_SECRET(_PARAMETER),
     SCHEDULE_GROUP_NAME, REMINDERS_FUNCTION_ARN, SCHEDULER_ROLE_ARN."""
-    dynamodb = aws.client("dynamodb")
+    dynamodb = clients.client("dynamodb")
     table = os.environ["TABLE_NAME"]
     return NotificationService(
         catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
         bookings=DynamoBookingRepository(dynamodb, table),
         customers=DynamoCustomerRepository(dynamodb, table),
         log=DynamoMessageLog(dynamodb, table),
-        email=SesEmailSender(aws.client("sesv2"), os.environ["SENDER_EMAIL"]),
-        sms=SnsSmsSender(aws.client("sns")),
+        email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
+        sms=SnsSmsSender(clients.client("sns")),
         scheduler=EventBridgeReminderScheduler(
-            aws.client("scheduler"),
+            clients.client("scheduler"),
             group_name=os.environ["SCHEDULE_GROUP_NAME"],
             target_arn=os.environ["REMINDERS_FUNCTION_ARN"],
             role_arn=os.environ["SCHEDULER_ROLE_ARN"],

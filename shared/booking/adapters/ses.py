@@ -15,6 +15,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 from booking.ports import Attachment, DeliveryFailed
 
 
+def _one_line(value: str) -> str:
+    """A header value from text people typed (a customer's or business's name): line breaks would be
+    refused by the MIME library, or, if passed on, start a new header."""
+    return " ".join(value.split())
+
+
 @dataclass(frozen=True)
 class SesEmailSender:
     client: Any  # boto3 sesv2 client, created with retries={"mode": "standard", "max_attempts": 5}
@@ -32,8 +38,8 @@ class SesEmailSender:
         attachments: tuple[Attachment, ...] = (),
     ) -> str:
         message = EmailMessage()
-        message["Subject"] = subject
-        message["From"] = formataddr((from_name, self.sender))
+        message["Subject"] = _one_line(subject)
+        message["From"] = formataddr((_one_line(from_name), self.sender))
         message["To"] = to
         if reply_to:
             message["Reply-To"] = str(Address(addr_spec=reply_to))

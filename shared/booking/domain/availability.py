@@ -9,6 +9,7 @@ the instant just after the gap; a repeated one (fall back) means its first occur
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
@@ -38,13 +39,18 @@ def from_minute(minute: int) -> datetime:
     return _EPOCH + timedelta(minutes=minute)
 
 
+@functools.lru_cache(maxsize=8192)  # pure; staff share shift times, so a month repeats a few conversions
 def local_to_minute(day: date, wall: time, zone: ZoneInfo) -> int:
     """A wall-clock time on a local date as epoch minutes (gap -> after the gap, repeat -> first)."""
     local = datetime.combine(day, wall, tzinfo=zone)
-    as_utc = local.astimezone(UTC)
-    # zoneinfo resolves a time in a spring-forward gap with the offset from before the gap (fold=0),
-    # which lands after the gap once converted: the shift starts when the clock does.
-    return to_minute(as_utc)
+    minute = to_minute(local.astimezone(UTC))  # fold=0: a repeated time is its first occurrence
+    naive = local.replace(tzinfo=None)
+    if from_minute(minute).astimezone(zone).replace(tzinfo=None) != naive:
+        # In a spring-forward gap fold=0 overshoots by the time into the gap (02:30 -> 03:30), so a shift
+        # ending at 02:30 would overlap one starting at 03:00. Step back to the moment the clock jumps.
+        while from_minute(minute - 1).astimezone(zone).replace(tzinfo=None) > naive:
+            minute -= 1
+    return minute
 
 
 @dataclass(frozen=True)
@@ -256,7 +262,9 @@ def find_slots(query: SlotQuery) -> list[Slot]:
                         candidate = _grid_from(busy[j][1] + before, anchor, interval, zone)
                         continue
                     free.setdefault(candidate, []).append(member.id)
-                    candidate = _grid_from(candidate + 1, anchor, interval, zone)
+                    candidate = (
+                        candidate + interval if steady else _grid_from(candidate + 1, None, interval, zone)
+                    )
     return [
         Slot(start=from_minute(start), end=from_minute(start + duration), staff_ids=tuple(sorted(staff)))
         for start, staff in sorted(free.items())

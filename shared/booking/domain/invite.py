@@ -7,11 +7,11 @@ business's zone with its VTIMEZONE, so the event shows at the right wall-clock t
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, vCalAddress, vText
 
 from booking.domain.booking import Booking, BookingStatus
 from booking.domain.catalogue import Business
@@ -23,6 +23,21 @@ Method = Literal["REQUEST", "CANCEL"]
 
 def invite_uid(booking: Booking) -> str:
     return f"{booking.id}@{booking.tenant_id}.booking"
+
+
+def _vtimezone(zone: ZoneInfo, start: datetime, end: datetime) -> Timezone:
+    """The zone's VTIMEZONE around the booking, with one RDATE property per transition: ical.js (the
+    parser inside Thunderbird and many web calendars) reads only the first date of a multi-date RDATE,
+    and would show every appointment after the zone's first listed change at the wrong offset."""
+    timezone = Timezone.from_tzinfo(
+        zone, tzid=zone.key, first_date=date(start.year - 1, 1, 1), last_date=date(end.year + 2, 1, 1)
+    )
+    for observance in timezone.subcomponents:
+        listed = observance.pop("RDATE", None)
+        for prop in listed if isinstance(listed, list) else [listed] if listed is not None else []:
+            for when in prop.dts:
+                observance.add("RDATE", when.dt)
+    return timezone
 
 
 def build_invite(
@@ -71,6 +86,6 @@ def build_invite(
     attendee.params["rsvp"] = vText("FALSE")
     event.add("attendee", attendee)
 
+    calendar.add_component(_vtimezone(zone, booking.start, booking.end))
     calendar.add_component(event)
-    calendar.add_missing_timezones()
     return bytes(calendar.to_ical())

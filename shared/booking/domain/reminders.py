@@ -83,11 +83,16 @@ def plan_reminders(
     return planned
 
 
-def still_due(booking: Booking, minutes_before: int, planned_start: datetime) -> str | None:
-    """Why a reminder firing now must not be sent (None when it should be): state is checked at send
-    time, never trusted from the schedule."""
+def still_due(
+    booking: Booking, minutes_before: int, planned_start: datetime, now: datetime | None = None
+) -> str | None:
+    """Why a reminder firing `now` must not be sent (None when it should be): state is checked at send
+    time, never trusted from the schedule. A reminder arriving once the appointment has begun (a retried
+    or late invocation) would only confuse."""
     if booking.status not in REMINDABLE:
         return f"booking is {booking.status.value}"
     if booking.start != planned_start:
         return "booking was moved; the reminder for its new time is scheduled separately"
+    if now is not None and now >= booking.start:
+        return "the appointment has already begun"
     return None

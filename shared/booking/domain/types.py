@@ -64,9 +64,7 @@ Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A
 Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
 Description = Annotated[str, StringConstraints(max_length=2000)]
 ShortText = Annotated[str, StringConstraints(max_length=200)]
-Slug = Annotated[
-    str, StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$", to_lower=True)
-]
+Slug = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_time_zone)]
 Currency = ISO4217
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]

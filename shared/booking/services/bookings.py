@@ -199,13 +199,13 @@ class BookingService:
 
         range_start = datetime.combine(first, time(0), tzinfo=zone)
         range_end = datetime.combine(last + timedelta(days=1), time(0), tzinfo=zone)
-        diary = self._bookings.diary(catalogue.business.id, range_start, range_end)
+        busy = self._bookings.busy(catalogue.business.id, range_start, range_end)
         slots = find_slots(
             SlotQuery(
                 business=catalogue.business,
                 appointment=appointment,
                 staff=candidates,
-                busy=[e.as_busy() for e in diary if e.holds_time],
+                busy=busy,
                 now=self._clock.now(),
                 range_start=range_start,
                 range_end=range_end,
@@ -355,8 +355,7 @@ class BookingService:
         if to_minute(start) % UNIT_MINUTES or start.second or start.microsecond:
             raise _invalid("start", f"start on a {UNIT_MINUTES}-minute boundary")
         busy_start, busy_end = occupancy(start, appointment)
-        diary = self._bookings.diary(catalogue.business.id, busy_start, busy_end)
-        busy = [e.as_busy() for e in diary if e.holds_time and e.booking_id != ignore_booking]
+        busy = self._bookings.busy(catalogue.business.id, busy_start, busy_end, ignore_booking)
         if allow_outside_shift:
             lo, hi = to_minute(busy_start), to_minute(busy_end)
             free = [
@@ -490,6 +489,7 @@ class BookingService:
         public: bool,
         allow_outside_shift: bool,
         action: str,
+        staff_field: str = "staff",
     ) -> BookingView:
         if booking.status not in MOVABLE:
             raise Conflict(f"a {booking.status.value} booking cannot be moved")
@@ -506,7 +506,7 @@ class BookingService:
             buffer_before=int((booking.start - booking.occupied_start).total_seconds() // 60),
             buffer_after=int((booking.occupied_end - booking.end).total_seconds() // 60),
         )
-        candidates = self._candidates(catalogue, services, staff, public=public, field="staff")
+        candidates = self._candidates(catalogue, services, staff, public=public, field=staff_field)
         free = self._free_staff(
             catalogue,
             appointment,
@@ -609,6 +609,7 @@ class BookingService:
             public=False,
             allow_outside_shift=booking.outside_shift,
             action="reassigned",
+            staff_field="staff_id",  # name the field the client sent
         )
 
     def cancel(self, principal: Principal, booking_id: str, reason: str) -> BookingView:
@@ -619,6 +620,7 @@ class BookingService:
 
     def change_status(self, principal: Principal, booking_id: str, status: BookingStatus) -> BookingView:
         booking, _ = self._load_for(principal, booking_id)
+        check_transition(booking.status, status)  # a cancelled booking is never "too early" to start
         now = self._clock.now()
         if status is BookingStatus.STARTED and now < booking.start - EARLIEST_START_MARK:
             raise Conflict("too early to start: the appointment is more than an hour away")

@@ -18,7 +18,7 @@ from booking.domain.catalogue import (
 )
 from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from booking.domain.menu import Menu, public_menu
-from booking.ports import CatalogueRepository, Clock, IdGenerator
+from booking.ports import CatalogueReader, CatalogueRepository, Clock, IdGenerator
 
 
 class CatalogueService:
@@ -28,8 +28,11 @@ class CatalogueService:
         clock: Clock,
         ids: IdGenerator,
         on_change: Callable[[], None] = lambda: None,
+        public_reader: CatalogueReader | None = None,
     ) -> None:
         self._repo = repository
+        # Public reads (the widget's first call) may come from a short-lived cache; admin reads never do.
+        self._public = public_reader or repository
         self._changed = on_change  # e.g. drops a read cache of the catalogue
         self._clock = clock
         self._ids = ids
@@ -173,8 +176,8 @@ class CatalogueService:
     # --- public ---------------------------------------------------------------------------------------
 
     def public_catalogue(self, slug: str) -> Catalogue:
-        tenant_id = self._repo.tenant_for_slug(slug)
-        catalogue = self._repo.load_catalogue(tenant_id) if tenant_id else None
+        tenant_id = self._public.tenant_for_slug(slug)
+        catalogue = self._public.load_catalogue(tenant_id) if tenant_id else None
         if catalogue is None:
             raise NotFound(f"no business is published at {slug!r}")
         return catalogue

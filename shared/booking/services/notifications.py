@@ -150,8 +150,26 @@ class NotificationService:
             )
 
     def _unschedule(self, catalogue: Catalogue, old: Booking, now: datetime, why: str) -> None:
-        # Plan what the old booking had scheduled (its state as it was), and delete those schedules.
+        """Deletes the old booking's future schedules: those its log lists as scheduled for its start
+        (the cadence may have changed since they were made), and any the current cadence would plan."""
+        logged: dict[str, PlannedReminder] = {}
+        for record in self._log.records(old.tenant_id, old.id):
+            if record.channel != "schedule" or record.status != "scheduled" or record.send_at is None:
+                continue
+            reminder = PlannedReminder(
+                tenant_id=old.tenant_id,
+                booking_id=old.id,
+                minutes_before=round((old.start - record.send_at).total_seconds() / 60),
+                planned_start=old.start,
+                send_at=record.send_at,
+                channels=(),
+            )
+            if reminder.key == record.key and reminder.send_at > now:
+                logged[reminder.key] = reminder
         for reminder in plan_reminders(old, list(reminder_rules(catalogue, old)), now):
+            if reminder.key not in logged:
+                self._scheduler.cancel(reminder)  # not in the log: nothing to record
+        for reminder in logged.values():
             self._scheduler.cancel(reminder)
             self._log.put(
                 old.tenant_id,
@@ -192,7 +210,7 @@ class NotificationService:
             send_at=planned_start,
             channels=tuple(channels),
         )
-        skip = still_due(booking, minutes_before, planned_start)
+        skip = still_due(booking, minutes_before, planned_start, now=self._clock.now())
         self._customer(
             catalogue,
             booking,

@@ -77,13 +77,20 @@ def create_booking(
     ],
 ) -> Response[BookingOut]:
     """Books a free slot. Retrying with the same Idempotency-Key returns the original booking."""
+    made: list[BookingView] = []
+
+    def book() -> dict[str, str]:
+        made.append(bookings.book(slug, booking))
+        return {"booking_id": made[0].booking.id, "slug": slug}
+
     result = once.run(
         scope=f"public-booking:{slug}",
         key=idempotency_key,
         payload=booking.model_dump(mode="json"),
-        action=lambda: {"booking_id": bookings.book(slug, booking).booking.id, "slug": slug},
+        action=book,
     )
-    view = bookings.booking_for_business(slug, result["booking_id"])
+    # A retry replays the stored result: only then is the booking read back.
+    view = made[0] if made else bookings.booking_for_business(slug, result["booking_id"])
     return _booking_response(view, request, status=201)
 
 
@@ -105,7 +112,7 @@ def cancel_booking(
     token: ManageToken = None,
 ) -> Response[BookingOut]:
     """Cancels, until the business's cutoff before the start."""
-    actor = _session_actor(customers, request)
+    actor = _session_actor(customers, bookings, request, booking_id, token)
     return _booking_response(bookings.manage_cancel(booking_id, token, body.reason, actor), request)
 
 
@@ -121,16 +128,25 @@ def reschedule_booking(
     """Moves the booking to another free slot (same booking id; the history records the move)."""
     if body.allow_outside_shift:
         raise InvalidInput("customers book within opening times", [])
-    actor = _session_actor(customers, request)
+    actor = _session_actor(customers, bookings, request, booking_id, token)
     return _booking_response(
         bookings.manage_reschedule(booking_id, token, body.start, body.staff, actor), request
     )
 
 
-def _session_actor(customers: CustomerService, request: Request) -> Actor | None:
-    """When the portal calls with a customer session (possibly 'login as client'), record who acted."""
-    token = bearer_token(request)
-    return customers.session(token).actor if token else None
+def _session_actor(
+    customers: CustomerService, bookings: BookingService, request: Request, booking_id: str, token: str | None
+) -> Actor | None:
+    """When the portal calls with the customer's own session (possibly 'login as client'), record who acted.
+    A session of another customer or business is ignored: the manage link is what authorises the change."""
+    bearer = bearer_token(request)
+    if not bearer:
+        return None
+    session = customers.session(bearer)
+    booking = bookings.manage_view(booking_id, token).booking
+    if (session.tenant_id, session.email) != (booking.tenant_id, booking.customer.email.lower()):
+        return None
+    return session.actor
 
 
 @router.route(AVAILABILITY, method="OPTIONS", include_in_schema=False)

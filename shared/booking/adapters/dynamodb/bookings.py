@@ -6,6 +6,7 @@ attribute_not_exists, so the database itself refuses a second booking of the sam
 from __future__ import annotations
 
 import secrets
+from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -13,8 +14,8 @@ from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
-from booking.domain.availability import MAX_OCCUPANCY_MINUTES, lock_units
-from booking.domain.booking import Booking, HistoryEntry
+from booking.domain.availability import MAX_OCCUPANCY_MINUTES, Busy, from_minute, lock_units, to_minute
+from booking.domain.booking import HOLDS_TIME, Booking, BookingStatus, HistoryEntry
 from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Conflict, CustomerBlocked, SlotTaken
 
@@ -40,6 +41,42 @@ def _key(key: dict[str, str]) -> dict[str, Any]:
     return {name: {"S": value} for name, value in key.items()}
 
 
+# Diary items are small and flat (short attribute names, epoch minutes): a busy month of a large business
+# must fit in as few 1 MB query pages as possible, and parse fast.
+_HOLDING = frozenset(status.value for status in HOLDS_TIME)
+
+
+def _diary_item(key: dict[str, str], booking: Booking) -> dict[str, Any]:
+    return {
+        **_key(key),
+        "kind": {"S": "diary"},
+        "staff": {"S": booking.staff_id},
+        "s0": {"N": str(to_minute(booking.start))},
+        "s1": {"N": str(to_minute(booking.end))},
+        "o0": {"N": str(to_minute(booking.occupied_start))},
+        "o1": {"N": str(to_minute(booking.occupied_end))},
+        "st": {"S": booking.status.value},
+        "cn": {"S": booking.customer.name},
+        "ce": {"S": booking.customer.email},
+        "sv": {"L": [{"S": s.name} for s in booking.services]},
+    }
+
+
+def _diary_entry(raw: dict[str, Any]) -> DiaryEntry:
+    return DiaryEntry(
+        booking_id=raw["sk"]["S"].rsplit("#", 1)[1],
+        staff_id=raw["staff"]["S"],
+        start=from_minute(int(raw["s0"]["N"])),
+        end=from_minute(int(raw["s1"]["N"])),
+        occupied_start=from_minute(int(raw["o0"]["N"])),
+        occupied_end=from_minute(int(raw["o1"]["N"])),
+        status=BookingStatus(raw["st"]["S"]),
+        customer_name=raw["cn"]["S"],
+        customer_email=raw["ce"]["S"],
+        service_names=[v["S"] for v in raw["sv"]["L"]],
+    )
+
+
 def _months(start: datetime, end: datetime) -> list[str]:
     months = []
     cursor = start.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
@@ -56,28 +93,50 @@ class DynamoBookingRepository:
 
     # --- reads ----------------------------------------------------------------------------------------
 
-    def diary(self, tenant_id: str, start: datetime, end: datetime) -> list[DiaryEntry]:
+    def _diary_pages(
+        self, tenant_id: str, start: datetime, end: datetime, projection: str | None = None
+    ) -> Iterator[dict[str, Any]]:
+        """Raw diary items that may overlap [start, end), strongly consistent, month partition by month."""
         # An entry starting up to MAX_OCCUPANCY before `start` can still occupy time inside the range.
         lookback = start - timedelta(minutes=MAX_OCCUPANCY_MINUTES)
-        entries: list[DiaryEntry] = []
         for month in _months(lookback, end):
-            paginator = self._client.get_paginator("query")
-            for page in paginator.paginate(
-                TableName=self._table,
-                KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
-                ExpressionAttributeValues={
+            query: dict[str, Any] = {
+                "TableName": self._table,
+                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
+                "ExpressionAttributeValues": {
                     ":pk": {"S": keys.diary_pk(tenant_id, month)},
                     ":from": {"S": keys.diary_sk_bound(lookback)},
                     ":to": {"S": keys.diary_sk_bound(end)},
                 },
-                ConsistentRead=True,
-            ):
-                for raw in page.get("Items", []):
-                    entry = DiaryEntry.model_validate_json(_plain(raw)["doc"])
-                    if entry.occupied_start < end and start < entry.occupied_end:
-                        entries.append(entry)
+                "ConsistentRead": True,
+            }
+            if projection:
+                query["ProjectionExpression"] = projection
+            for page in self._client.get_paginator("query").paginate(**query):
+                yield from page.get("Items", [])
+
+    def diary(self, tenant_id: str, start: datetime, end: datetime) -> list[DiaryEntry]:
+        lo, hi = to_minute(start), to_minute(end)
+        entries = [
+            _diary_entry(raw)
+            for raw in self._diary_pages(tenant_id, start, end)
+            if int(raw["o0"]["N"]) < hi and lo < int(raw["o1"]["N"])
+        ]
         entries.sort(key=lambda e: (e.start, e.booking_id))
         return entries
+
+    def busy(
+        self, tenant_id: str, start: datetime, end: datetime, ignore_booking: str | None = None
+    ) -> list[Busy]:
+        # Only what the slot engine needs, parsed by hand: this runs on every availability request.
+        lo, hi = to_minute(start), to_minute(end)
+        busy = []
+        for raw in self._diary_pages(tenant_id, start, end, projection="sk, staff, o0, o1, st"):
+            occupied_start, occupied_end = int(raw["o0"]["N"]), int(raw["o1"]["N"])
+            ignored = ignore_booking is not None and raw["sk"]["S"].endswith(f"#{ignore_booking}")
+            if raw["st"]["S"] in _HOLDING and occupied_start < hi and lo < occupied_end and not ignored:
+                busy.append(Busy(raw["staff"]["S"], occupied_start, occupied_end))
+        return busy
 
     def get(self, tenant_id: str, booking_id: str) -> tuple[Booking, list[HistoryEntry]] | None:
         booking: Booking | None = None
@@ -156,16 +215,7 @@ class DynamoBookingRepository:
             old_diary = keys.diary_key(tenant, previous.start, previous.id)
             if old_diary != new_diary:
                 ops.append({"Delete": {"TableName": self._table, "Key": _key(old_diary)}})
-        ops.append(
-            {
-                "Put": {
-                    "TableName": self._table,
-                    "Item": _item(
-                        {**new_diary, "kind": "diary", "doc": DiaryEntry.of(booking).model_dump_json()}
-                    ),
-                }
-            }
-        )
+        ops.append({"Put": {"TableName": self._table, "Item": _diary_item(new_diary, booking)}})
 
         # Time claims: release what is no longer held, claim what is newly held.
         wanted = self._locks(booking) if booking.holds_time else {}

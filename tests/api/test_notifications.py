@@ -1,0 +1,843 @@
+"""Confirmations, reschedule and cancellation messages, staff notices, reminders and the communications log,
+end to end through the real adapters on the embedded AWS.
+
+Bookings are made and changed through the real booking-API handler; the booking table's stream is read
+through the DynamoDB Streams API and delivered to the real reminders handler by the local dispatcher (as
+Lambda's event source mapping would); reminder schedules are read back from EventBridge Scheduler and their
+input handed to the same handler (as the scheduler would); what SES and SNS received is read back through
+the local outbox. The notification service runs on a clock the tests move; the booking API on the real one.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
+from email import message_from_string, policy
+from pathlib import Path
+from typing import Any, cast
+
+import pytest
+from moto.core.models import DEFAULT_ACCOUNT_ID
+from moto.ses.models import ses_backends
+
+from booking.services.notifications import NotificationService
+from local.aws import EmbeddedAws, LocalResources
+from local.clock import DevClock
+from local.dispatcher import Dispatcher
+from local.outbox import Outbox
+from tests.support.lambda_api import LambdaApi, LambdaContext
+from tests.support.notification_fixtures import (
+    Customer,
+    MakeTenant,
+    ManualClock,
+    Salon,
+    StreamTap,
+    at_expression,
+    book,
+    build_salon,
+    emails,
+    invite_of,
+    messages_to,
+    new_customer,
+    parse_with_icalendar,
+    parse_with_icaljs,
+    reminder_schedules,
+    texts,
+    utc_instant,
+)
+
+Aws = tuple[EmbeddedAws, LocalResources]
+
+
+def context() -> Any:
+    """The Lambda context the reminders function is invoked with."""
+    return cast(Any, LambdaContext(function_name="RemindersFunction"))
+
+
+# --- the notification side of the deployment, wired as the local stack wires it --------------------------
+
+
+class Notifications:
+    """The reminders function with its stream and schedules, an outbox of what SES and SNS received, and
+    the booking API's admin and manage routes to look at the result. Built once per module (a Lambda
+    container lives that long too); each test starts it afresh with `reset`."""
+
+    def __init__(self, api: LambdaApi, aws: Aws, data_dir: Path) -> None:
+        from reminders import handler
+
+        self.api = api
+        self.aws, self.resources = aws
+        self.clock = ManualClock()
+        self.handler = handler
+        self.scheduler = self.aws.client("scheduler")
+        self.container = self.default = self.install()
+        self.outbox = Outbox(data_dir, self.resources.region, DevClock(data_dir))
+        self.dispatcher = Dispatcher(
+            self.aws,
+            self.resources.table_name,
+            self.resources.schedule_group,
+            DevClock(data_dir),
+            handler.lambda_handler,
+            self.outbox,
+        )
+
+    def reset(self) -> None:
+        """The real time on the test clock, the usual container, and the stream followed from now on."""
+        self.clock.set(datetime.now(UTC))
+        if self.container is not self.default:
+            self.handler.install(self.default)
+            self.container = self.default
+        self.dispatcher.follow_stream_from_now()
+        self.existing = self.schedule_names()
+
+    def clean_up(self) -> None:
+        """Deletes the schedules the test left (the dispatcher reads every schedule in the group)."""
+        for name in self.schedule_names() - self.existing:
+            self.scheduler.delete_schedule(Name=name, GroupName=self.resources.schedule_group)
+
+    def schedule_names(self) -> set[str]:
+        pages = self.scheduler.get_paginator("list_schedules").paginate(
+            GroupName=self.resources.schedule_group
+        )
+        return {s["Name"] for page in pages for s in page["Schedules"]}
+
+    def install(self) -> NotificationService:
+        """A fresh reminders-function container (its own catalogue cache, today's environment), reading
+        time from the test clock."""
+        self.container = self.handler.build_service(clock=self.clock)
+        self.handler.install(self.container)
+        return self.container
+
+    def deliver(self) -> list[dict[str, Any]]:
+        """Delivers the stream's new records to the reminders function; returns the outbox, newest first."""
+        self.dispatcher.run_once()
+        return self.outbox.entries()
+
+    def sent(self) -> list[dict[str, Any]]:
+        self.outbox.collect()
+        return self.outbox.entries()
+
+    def redeliver(self, records: list[dict[str, Any]]) -> None:
+        result = self.handler.lambda_handler({"Records": records}, context())
+        assert result == {"batchItemFailures": []}
+
+    def schedules(self, booking_id: str) -> dict[str, dict[str, Any]]:
+        return reminder_schedules(self.scheduler, self.resources.schedule_group, booking_id)
+
+    def fire(self, schedule: dict[str, Any]) -> None:
+        """What EventBridge Scheduler does when the schedule is due: invoke its target with its input,
+        at its time (the test clock moves there first)."""
+        expression = schedule["ScheduleExpression"]
+        self.clock.set(datetime.fromisoformat(expression[3:-1]).replace(tzinfo=UTC))
+        payload = json.loads(schedule["Target"]["Input"])
+        assert self.handler.lambda_handler(payload, context()) == {"handled": "reminder"}
+
+    def detail(self, salon: Salon, booking_id: str) -> dict[str, Any]:
+        response = self.api.get(f"/v1/admin/bookings/{booking_id}", token=salon.tenant.token())
+        assert response.status == 200, response.text
+        detail: dict[str, Any] = response.json()
+        return detail
+
+    def log(self, salon: Salon, booking_id: str) -> list[dict[str, Any]]:
+        communications: list[dict[str, Any]] = self.detail(salon, booking_id)["communications"]
+        return communications
+
+    def manage(self, booking: dict[str, Any], action: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.api.post(
+            f"/v1/public/bookings/{booking['id']}/{action}?token={booking['manage_token']}", json_body=body
+        )
+        assert response.status == 200, response.text
+        changed: dict[str, Any] = response.json()
+        return changed
+
+
+@pytest.fixture(scope="module")
+def wiring(
+    api: LambdaApi, embedded_aws: Aws, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Notifications]:
+    wired = Notifications(api, embedded_aws, tmp_path_factory.mktemp("notifications"))
+    yield wired
+    # leave the process's reminders function as Lambda would build it (system clock, environment sender)
+    wired.handler.install(wired.handler.build_service())
+
+
+@pytest.fixture
+def notifications(wiring: Notifications) -> Iterator[Notifications]:
+    wiring.reset()
+    yield wiring
+    wiring.clean_up()
+
+
+@pytest.fixture
+def clock(notifications: Notifications) -> ManualClock:
+    return notifications.clock
+
+
+@pytest.fixture
+def salon(api: LambdaApi, make_tenant: MakeTenant) -> Salon:
+    return build_salon(api, make_tenant)
+
+
+def entry(log: list[dict[str, Any]], kind: str, channel: str, **match: Any) -> dict[str, Any]:
+    found = [
+        e
+        for e in log
+        if e["kind"] == kind and e["channel"] == channel and all(e[k] == v for k, v in match.items())
+    ]
+    assert len(found) == 1, (kind, channel, match, log)
+    return found[0]
+
+
+def raw_email(message_id: str, region: str) -> Any:
+    """The MIME message SES received, with every header."""
+    backend = ses_backends[DEFAULT_ACCOUNT_ID][region]
+    raw = next(m.raw_data for m in backend.sent_messages if m.id == message_id)
+    return message_from_string(raw, policy=policy.default)
+
+
+def booked(
+    notifications: Notifications, salon: Salon, start: datetime, customer: Customer, staff: str = "any"
+) -> tuple[dict[str, Any], list[dict[str, Any]]]:
+    """Books through the public API and delivers the resulting change; returns the booking and the outbox."""
+    booking = book(notifications.api, salon, start, customer, staff=staff)
+    return booking, notifications.deliver()
+
+
+# --- confirmation ---------------------------------------------------------------------------------------
+
+
+def check_confirmation_email(
+    email: dict[str, Any], booking: dict[str, Any], salon: Salon, customer: Customer, sender: str
+) -> None:
+    start = utc_instant(booking["start"])
+    assert email["subject"].startswith("Booking confirmed: Swedish massage, ")
+    assert email["from"] == f"Serenity Day Spa <{sender}>"
+    local = start.astimezone(salon.zone)
+    assert (
+        f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local:%Z}, Europe/London)" in email["text"]
+    )
+    assert "£65.00" in email["text"]
+    assert "£65.00" in email["html"]
+    assert "1 High Street, Bath" in email["text"]
+    assert booking["manage_url"] in email["text"]
+    assert f'href="{booking["manage_url"]}"' in email["html"]
+    invite = invite_of(email)
+    assert (invite["filename"], invite["method"]) == ("invite.ics", "REQUEST")
+
+    calendar, event = parse_with_icalendar(invite["content"])
+    assert calendar["METHOD"] == "REQUEST"
+    assert event.decoded("DTSTART") == start
+    assert str(event["DTSTART"].params["TZID"]) == "Europe/London"
+    seen = parse_with_icaljs(invite["content"])
+    assert (seen["method"], seen["sequence"], seen["status"]) == ("REQUEST", 0, "CONFIRMED")
+    assert utc_instant(seen["dtstart"]["utc"]) == start
+    assert utc_instant(seen["dtend"]["utc"]) == start + timedelta(hours=1)
+    assert seen["attendee"]["value"] == f"mailto:{customer.email}"
+    assert seen["organizer"]["value"] == "mailto:hello@serenity.example"
+    assert booking["manage_url"] in seen["description"]
+
+
+def check_reminder_schedules(
+    schedules: dict[str, dict[str, Any]], booking: dict[str, Any], salon: Salon, function_arn: str
+) -> None:
+    """Two one-time schedules, 24 hours and 1 hour before, that delete themselves once they have fired."""
+    start = utc_instant(booking["start"])
+    by_minutes = {json.loads(s["Target"]["Input"])["minutes_before"]: s for s in schedules.values()}
+    assert sorted(by_minutes) == [60, 1440]
+    for minutes, schedule in by_minutes.items():
+        assert schedule["ScheduleExpression"] == at_expression(start - timedelta(minutes=minutes))
+        assert schedule["ScheduleExpressionTimezone"] == "UTC"
+        assert schedule["ActionAfterCompletion"] == "DELETE"
+        assert schedule["FlexibleTimeWindow"] == {"Mode": "OFF"}
+        assert schedule["Target"]["Arn"] == function_arn
+        payload = json.loads(schedule["Target"]["Input"])
+        assert (payload["type"], payload["booking_id"], payload["tenant_id"]) == (
+            "reminder",
+            booking["id"],
+            salon.tenant.id,
+        )
+        assert datetime.fromisoformat(payload["planned_start"]) == start
+        assert payload["channels"] == ["email", "sms"]
+
+
+def test_a_booking_gets_a_confirmation_with_invite_an_sms_a_staff_notice_and_two_reminders(
+    notifications: Notifications, salon: Salon
+) -> None:
+    customer = new_customer()
+    start = salon.at(salon.day(5), "10:00")
+    booking, sent = booked(notifications, salon, start, customer)
+
+    # the customer: one email with the invite, one text
+    [email] = emails(sent, customer.email)
+    check_confirmation_email(email, booking, salon, customer, notifications.resources.sender_email)
+    # replies reach the business, not the no-reply sender
+    assert raw_email(email["id"], notifications.resources.region)["Reply-To"] == "hello@serenity.example"
+    [sms] = texts(sent, customer.phone)
+    assert sms["text"].startswith("Serenity Day Spa: booked Swedish massage ")
+    assert booking["manage_url"] in sms["text"]
+
+    # the staff member: one notice, no invite, no manage link
+    [notice] = emails(sent, salon.staff_email)
+    assert notice["subject"].startswith("New booking: Ada Lovelace, ")
+    assert "Hi Amelia Hart, you have a new booking." in notice["text"]
+    assert notice["attachments"] == []
+    assert booking["manage_token"] not in notice["text"] + notice["html"]
+
+    schedules = notifications.schedules(booking["id"])
+    check_reminder_schedules(
+        schedules, booking, salon, notifications.resources.environment()["REMINDERS_FUNCTION_ARN"]
+    )
+
+    # the admin booking detail: what was sent, and what is still scheduled
+    log = notifications.log(salon, booking["id"])
+    confirmation = entry(log, "confirmation", "email")
+    assert (confirmation["status"], confirmation["recipient"]) == ("sent", customer.email)
+    assert confirmation["provider_message_id"] == email["id"]
+    text = entry(log, "confirmation", "sms")
+    assert (text["status"], text["recipient"], text["provider_message_id"]) == (
+        "sent",
+        customer.phone,
+        sms["id"],
+    )
+    staff = entry(log, "staff_new", "email")
+    assert (staff["status"], staff["audience"], staff["recipient"]) == ("sent", "staff", salon.staff_email)
+    assert staff["provider_message_id"] == notice["id"]
+    scheduled = [e for e in log if e["channel"] == "schedule"]
+    assert {e["status"] for e in scheduled} == {"scheduled"}
+    assert sorted(utc_instant(e["send_at"]) for e in scheduled) == [
+        start - timedelta(hours=24),
+        start - timedelta(hours=1),
+    ]
+    assert len(log) == 5
+
+
+def test_delivering_the_same_changes_again_sends_nothing_more(
+    notifications: Notifications, salon: Salon
+) -> None:
+    customer = new_customer()
+    tap = StreamTap(notifications.aws, notifications.resources.table_name)
+    booking, first = booked(notifications, salon, salon.at(salon.day(4), "11:00"), customer)
+    records = tap.records()
+    assert [r["eventName"] for r in records] == ["INSERT"]
+    ours = messages_to(first, customer.email, customer.phone, salon.staff_email)
+    assert len(ours) == 3
+    log_before = notifications.log(salon, booking["id"])
+
+    # Lambda delivers a stream batch at least once: twice more, and from a fresh container
+    notifications.redeliver(records)
+    notifications.install()
+    notifications.redeliver(records)
+
+    again = messages_to(notifications.sent(), customer.email, customer.phone, salon.staff_email)
+    assert [m["id"] for m in again] == [m["id"] for m in ours]
+    assert len(notifications.schedules(booking["id"])) == 2
+    assert notifications.log(salon, booking["id"]) == log_before
+
+
+# --- reschedule -----------------------------------------------------------------------------------------
+
+
+def test_a_reschedule_moves_the_reminders_and_sends_an_updated_invite(
+    notifications: Notifications, salon: Salon
+) -> None:
+    customer = new_customer()
+    old_start = salon.at(salon.day(4), "10:00")
+    booking, sent = booked(notifications, salon, old_start, customer)
+    [confirmation] = emails(sent, customer.email)
+    first_invite = parse_with_icaljs(invite_of(confirmation)["content"])
+    old_schedules = notifications.schedules(booking["id"])
+    assert len(old_schedules) == 2
+
+    new_start = salon.at(salon.day(6), "14:00")
+    notifications.manage(booking, "reschedule", {"start": new_start.isoformat()})
+    sent = notifications.deliver()
+
+    [moved, _] = emails(sent, customer.email)  # newest first
+    assert moved["subject"].startswith("Booking moved: Swedish massage, now ")
+    assert f"at 14:00 ({new_start.astimezone(salon.zone).tzname()}, Europe/London)" in moved["text"]
+    assert f"from {old_start.astimezone(salon.zone):%A} {old_start.day}" in moved["text"]
+    invite = invite_of(moved)
+    assert invite["method"] == "REQUEST"
+    updated = parse_with_icaljs(invite["content"])
+    assert updated["method"] == "REQUEST"
+    assert updated["uid"] == first_invite["uid"]
+    assert updated["sequence"] > first_invite["sequence"]
+    assert utc_instant(updated["dtstart"]["utc"]) == new_start
+    _, event = parse_with_icalendar(invite["content"])
+    assert event.decoded("DTSTART") == new_start
+    assert event.decoded("SEQUENCE") == updated["sequence"]
+
+    [text, _] = texts(sent, customer.phone)
+    assert text["text"].startswith("Serenity Day Spa: your booking moved to ")
+    [notice, _] = emails(sent, salon.staff_email)
+    assert notice["subject"].startswith("Booking moved: Ada Lovelace, now ")
+
+    # the old schedules are gone and the new ones are at the new times
+    schedules = notifications.schedules(booking["id"])
+    assert len(schedules) == 2
+    assert not set(schedules) & set(old_schedules)
+    assert sorted(s["ScheduleExpression"] for s in schedules.values()) == sorted(
+        [at_expression(new_start - timedelta(hours=24)), at_expression(new_start - timedelta(hours=1))]
+    )
+    log = notifications.log(salon, booking["id"])
+    assert sorted(utc_instant(e["send_at"]) for e in log if e["status"] == "unscheduled") == [
+        old_start - timedelta(hours=24),
+        old_start - timedelta(hours=1),
+    ]
+    assert sorted(utc_instant(e["send_at"]) for e in log if e["status"] == "scheduled") == [
+        new_start - timedelta(hours=24),
+        new_start - timedelta(hours=1),
+    ]
+
+    # had an old schedule still fired, it would remind of nothing: the booking moved
+    count = len(notifications.sent())
+    stale = old_schedules[next(n for n in old_schedules if "-1440m-" in n)]
+    notifications.fire(stale)
+    assert len(notifications.sent()) == count
+    skipped = [e for e in notifications.log(salon, booking["id"]) if e["status"] == "skipped"]
+    assert {e["channel"] for e in skipped} == {"email", "sms"}
+    assert all("moved" in e["detail"] for e in skipped)
+
+    # the reminder for the new time goes out, about the new time
+    notifications.fire(schedules[next(n for n in schedules if "-1440m-" in n)])
+    [reminder, *_] = emails(notifications.sent(), customer.email)
+    assert reminder["subject"].startswith("Reminder: Swedish massage, ")
+    assert f"at 14:00 ({new_start.astimezone(salon.zone).tzname()}, Europe/London)" in reminder["text"]
+
+
+# --- cancellation ---------------------------------------------------------------------------------------
+
+
+def test_a_cancellation_deletes_the_reminders_and_sends_method_cancel(
+    notifications: Notifications, salon: Salon
+) -> None:
+    customer = new_customer()
+    start = salon.at(salon.day(5), "15:00")
+    booking, sent = booked(notifications, salon, start, customer)
+    [confirmation] = emails(sent, customer.email)
+    first_invite = parse_with_icaljs(invite_of(confirmation)["content"])
+    schedules = notifications.schedules(booking["id"])
+    assert len(schedules) == 2
+
+    notifications.manage(booking, "cancel", {"reason": "Feeling unwell"})
+    sent = notifications.deliver()
+
+    assert notifications.schedules(booking["id"]) == {}
+    [cancellation, _] = emails(sent, customer.email)
+    assert cancellation["subject"].startswith("Booking cancelled: Swedish massage, ")
+    assert "has been cancelled (Feeling unwell)" in cancellation["text"]
+    invite = invite_of(cancellation)
+    assert invite["method"] == "CANCEL"
+    cancel = parse_with_icaljs(invite["content"])
+    assert (cancel["method"], cancel["status"]) == ("CANCEL", "CANCELLED")
+    assert cancel["uid"] == first_invite["uid"]
+    assert cancel["sequence"] > first_invite["sequence"]
+    assert utc_instant(cancel["dtstart"]["utc"]) == start
+    calendar, event = parse_with_icalendar(invite["content"])
+    assert (calendar["METHOD"], event["STATUS"]) == ("CANCEL", "CANCELLED")
+    [text, _] = texts(sent, customer.phone)
+    assert "cancelled" in text["text"]
+    [notice, _] = emails(sent, salon.staff_email)
+    assert notice["subject"].startswith("Booking cancelled: Ada Lovelace, ")
+
+    log = notifications.log(salon, booking["id"])
+    assert entry(log, "cancellation", "email")["status"] == "sent"
+    assert [e["status"] for e in log if e["channel"] == "schedule"] == ["unscheduled", "unscheduled"]
+
+    # a schedule that fires anyway (deleted too late, say) sends nothing, and says why
+    count = len(notifications.sent())
+    for schedule in schedules.values():
+        notifications.fire(schedule)
+    assert len(notifications.sent()) == count
+    skipped = [e for e in notifications.log(salon, booking["id"]) if e["kind"] == "reminder"]
+    skipped = [e for e in skipped if e["channel"] != "schedule"]
+    assert len(skipped) == 4  # two reminders, email and SMS each
+    assert {(e["status"], e["detail"]) for e in skipped} == {("skipped", "booking is cancelled")}
+
+    # the invite behind the manage link now cancels the event too
+    download = notifications.api.get(
+        f"/v1/public/bookings/{booking['id']}/invite.ics?token={booking['manage_token']}"
+    )
+    assert download.status == 200
+    assert parse_with_icaljs(download.text)["method"] == "CANCEL"
+
+
+# --- reminders ------------------------------------------------------------------------------------------
+
+
+def test_each_reminder_is_sent_once_even_when_its_schedule_fires_twice(
+    notifications: Notifications, salon: Salon
+) -> None:
+    customer = new_customer()
+    start = salon.at(salon.day(3), "09:30")
+    booking, _ = booked(notifications, salon, start, customer)
+    schedules = notifications.schedules(booking["id"])
+    day_before = schedules[next(n for n in schedules if "-1440m-" in n)]
+    hour_before = schedules[next(n for n in schedules if "-60m-" in n)]
+    before = len(messages_to(notifications.sent(), customer.email, customer.phone))
+
+    notifications.fire(day_before)
+    notifications.fire(day_before)  # the scheduler delivers at least once
+    ours = messages_to(notifications.sent(), customer.email, customer.phone)
+    assert len(ours) == before + 2
+    [email] = emails(ours[:2], customer.email)
+    [sms] = texts(ours[:2], customer.phone)
+    assert email["subject"].startswith("Reminder: Swedish massage, ")
+    assert "a reminder of your appointment with Serenity Day Spa tomorrow" in email["text"]
+    assert "at 09:30 (" in email["text"]
+    assert email["attachments"] == []
+    assert sms["text"].startswith("Serenity Day Spa: reminder, Swedish massage ")
+    assert booking["manage_url"] in sms["text"]
+
+    notifications.fire(hour_before)
+    notifications.fire(hour_before)
+    ours = messages_to(notifications.sent(), customer.email, customer.phone)
+    assert len(ours) == before + 4
+    [email] = emails(ours[:2], customer.email)
+    assert "a reminder of your appointment with Serenity Day Spa in an hour" in email["text"]
+
+    reminders = [
+        e
+        for e in notifications.log(salon, booking["id"])
+        if e["kind"] == "reminder" and e["status"] == "sent"
+    ]
+    assert sorted((e["key"].split("@")[0], e["channel"]) for e in reminders) == [
+        ("reminder-1440m", "email"),
+        ("reminder-1440m", "sms"),
+        ("reminder-60m", "email"),
+        ("reminder-60m", "sms"),
+    ]
+    assert all(e["provider_message_id"] for e in reminders)
+
+
+def test_reminders_follow_the_business_cadence_and_a_service_override(
+    notifications: Notifications, api: LambdaApi, make_tenant: MakeTenant
+) -> None:
+    business_cadence = [{"minutes_before": 2 * 24 * 60, "channels": ["sms"]}]
+    salon = build_salon(api, make_tenant, reminders=business_cadence)
+    consultation = {
+        "name": "Online consultation",
+        "duration_minutes": 30,
+        "price_minor": 0,
+        "delivery_mode": "online",
+        "staff_ids": [salon.staff_id],
+        "reminders": [
+            {"minutes_before": 3 * 24 * 60, "channels": ["email"]},
+            {"minutes_before": 24 * 60, "channels": ["email"]},
+            {"minutes_before": 15, "channels": ["email", "sms"]},
+        ],
+    }
+    response = api.post("/v1/admin/services", token=salon.tenant.token(), json_body=consultation)
+    assert response.status == 201, response.text
+    consultation_id = response.json()["id"]
+
+    start = salon.at(salon.day(6), "10:00")
+    massage, _ = booked(notifications, salon, start, new_customer())
+    call = api.post(
+        f"/v1/public/businesses/{salon.slug}/bookings",
+        json_body={
+            "services": [consultation_id],
+            "start": salon.at(salon.day(6), "12:00").isoformat(),
+            "customer": new_customer().body(),
+        },
+        headers={"Idempotency-Key": "consultation-1"},
+    )
+    assert call.status == 201, call.text
+    notifications.deliver()
+
+    [massage_reminder] = notifications.schedules(massage["id"]).values()
+    assert massage_reminder["ScheduleExpression"] == at_expression(start - timedelta(days=2))
+    assert json.loads(massage_reminder["Target"]["Input"])["channels"] == ["sms"]
+
+    call_start = salon.at(salon.day(6), "12:00")
+    planned = {
+        s["ScheduleExpression"]: json.loads(s["Target"]["Input"])["channels"]
+        for s in notifications.schedules(call.json()["id"]).values()
+    }
+    assert planned == {
+        at_expression(call_start - timedelta(days=3)): ["email"],
+        at_expression(call_start - timedelta(days=1)): ["email"],
+        at_expression(call_start - timedelta(minutes=15)): ["email", "sms"],
+    }
+    # an online booking's invite and confirmation say so
+    [confirmation] = emails(notifications.sent(), call.json()["customer"]["email"])
+    assert parse_with_icaljs(invite_of(confirmation)["content"])["location"] == "Online"
+    assert "£0.00" in confirmation["text"]
+
+
+def test_a_change_delivered_late_schedules_only_the_reminders_still_ahead(
+    notifications: Notifications, salon: Salon, clock: ManualClock
+) -> None:
+    customer = new_customer()
+    start = salon.at(salon.day(3), "16:00")
+    booking = book(notifications.api, salon, start, customer)
+    clock.set(start - timedelta(hours=12))  # the stream reaches the function 12 hours before the start
+    sent = notifications.deliver()
+
+    assert len(emails(sent, customer.email)) == 1  # the confirmation still goes out
+    [only] = notifications.schedules(booking["id"]).values()
+    assert only["ScheduleExpression"] == at_expression(start - timedelta(hours=1))
+    scheduled = [e for e in notifications.log(salon, booking["id"]) if e["channel"] == "schedule"]
+    assert [utc_instant(e["send_at"]) for e in scheduled] == [start - timedelta(hours=1)]
+
+
+# --- SMS: opt-out, no phone, business without SMS ---------------------------------------------------------
+
+
+def test_a_customer_who_opts_out_of_texts_gets_email_only(notifications: Notifications, salon: Salon) -> None:
+    customer = new_customer()
+    booking, _ = booked(notifications, salon, salon.at(salon.day(4), "12:00"), customer)
+    schedules = notifications.schedules(booking["id"])
+    url = f"/v1/public/bookings/{booking['id']}/sms"
+
+    assert notifications.api.put(f"{url}?token=forged.token", json_body={"enabled": False}).status == 401
+    stop = notifications.api.put(f"{url}?token={booking['manage_token']}", json_body={"enabled": False})
+    assert stop.status == 200, stop.text
+    assert stop.json() == {"sms_enabled": False}
+
+    texts_before = len(texts(notifications.sent(), customer.phone))
+    notifications.fire(schedules[next(n for n in schedules if "-1440m-" in n)])
+    sent = notifications.sent()
+    assert len(texts(sent, customer.phone)) == texts_before
+    assert emails(sent, customer.email)[0]["subject"].startswith("Reminder: ")
+    log = notifications.log(salon, booking["id"])
+    skipped = entry(log, "reminder", "sms", status="skipped")
+    assert skipped["detail"] == "customer opted out of SMS"
+    assert skipped["recipient"] == customer.phone
+
+    # texts resume when the customer turns them back on
+    resume = notifications.api.put(f"{url}?token={booking['manage_token']}", json_body={"enabled": True})
+    assert resume.status == 200
+    notifications.fire(schedules[next(n for n in schedules if "-60m-" in n)])
+    assert len(texts(notifications.sent(), customer.phone)) == texts_before + 1
+
+
+@pytest.mark.parametrize(
+    ("settings", "phone", "reason"),
+    [
+        ({"sms_enabled": False}, True, "the business does not send SMS"),
+        ({}, False, "no phone number"),
+    ],
+    ids=["business-sends-no-sms", "customer-without-phone"],
+)
+def test_texts_are_skipped_with_a_reason(
+    notifications: Notifications,
+    api: LambdaApi,
+    make_tenant: MakeTenant,
+    settings: dict[str, Any],
+    phone: bool,
+    reason: str,
+) -> None:
+    salon = build_salon(api, make_tenant, **settings)
+    customer = new_customer(phone=phone)
+    booking, sent = booked(notifications, salon, salon.at(salon.day(4), "13:30"), customer)
+
+    assert len(emails(sent, customer.email)) == 1
+    if customer.phone:
+        assert texts(sent, customer.phone) == []
+    text = entry(notifications.log(salon, booking["id"]), "confirmation", "sms")
+    assert (text["status"], text["detail"]) == ("skipped", reason)
+    assert text["provider_message_id"] is None
+
+
+# --- provider failures ----------------------------------------------------------------------------------
+
+
+def test_an_email_the_provider_refuses_is_recorded_failed_and_the_booking_stands(
+    notifications: Notifications, salon: Salon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # a reminders function configured with a sender SES has not verified: SES refuses every email
+    monkeypatch.setenv("SENDER_EMAIL", "no-reply@unverified.example")
+    notifications.install()
+    customer = new_customer()
+    booking, sent = booked(notifications, salon, salon.at(salon.day(4), "14:30"), customer)
+
+    assert emails(sent, customer.email) == []
+    assert emails(sent, salon.staff_email) == []
+    assert len(texts(sent, customer.phone)) == 1  # the text still goes out
+    log = notifications.log(salon, booking["id"])
+    failed = entry(log, "confirmation", "email")
+    assert failed["status"] == "failed"
+    assert "SES" in failed["detail"]
+    assert failed["provider_message_id"] is None
+    assert entry(log, "staff_new", "email")["status"] == "failed"
+    assert len(notifications.schedules(booking["id"])) == 2  # reminders are still planned
+
+    detail = notifications.detail(salon, booking["id"])
+    assert detail["status"] == "confirmed"
+    assert utc_instant(detail["start"]) == salon.at(salon.day(4), "14:30")
+    manage = notifications.api.get(f"/v1/public/bookings/{booking['id']}?token={booking['manage_token']}")
+    assert manage.status == 200
+    assert manage.json()["status"] == "confirmed"
+
+
+# --- the invite download --------------------------------------------------------------------------------
+
+
+def test_the_invite_downloads_with_the_manage_token_only(notifications: Notifications, salon: Salon) -> None:
+    customer = new_customer()
+    start = salon.at(salon.day(4), "16:00")
+    booking = book(notifications.api, salon, start, customer)
+    other = book(notifications.api, salon, salon.at(salon.day(4), "11:00"), new_customer())
+    url = f"/v1/public/bookings/{booking['id']}/invite.ics"
+
+    response = notifications.api.get(f"{url}?token={booking['manage_token']}")
+    assert response.status == 200, response.text
+    assert (response.header("Content-Type") or "").startswith("text/calendar")
+    assert f'filename="booking-{booking["id"]}.ics"' in (response.header("Content-Disposition") or "")
+    seen = parse_with_icaljs(response.text)
+    assert (seen["method"], seen["status"], seen["sequence"]) == ("REQUEST", "CONFIRMED", 0)
+    assert utc_instant(seen["dtstart"]["utc"]) == start
+    assert seen["tzid"] == "Europe/London"
+    assert seen["attendee"]["value"] == f"mailto:{customer.email}"
+    assert booking["manage_url"] in seen["description"]
+    _, event = parse_with_icalendar(response.text)
+    assert event.decoded("DTSTART") == start
+
+    for token in ("", "?token=nonsense", f"?token={other['manage_token']}"):
+        refused = notifications.api.get(f"{url}{token}")
+        assert refused.status == 401, (token, refused.text)
+        assert "BEGIN:VCALENDAR" not in refused.text
+
+
+# --- staff notices --------------------------------------------------------------------------------------
+
+
+def test_reassigning_a_booking_tells_both_staff_members_and_keeps_the_reminders(
+    notifications: Notifications, api: LambdaApi, make_tenant: MakeTenant
+) -> None:
+    salon = build_salon(api, make_tenant, second_staff=True)
+    customer = new_customer()
+    booking, _ = booked(notifications, salon, salon.at(salon.day(4), "10:30"), customer, staff=salon.staff_id)
+    assert booking["staff"]["id"] == salon.staff_id
+    schedules = set(notifications.schedules(booking["id"]))
+    customer_mail = len(messages_to(notifications.sent(), customer.email, customer.phone))
+
+    response = api.post(
+        f"/v1/admin/bookings/{booking['id']}/reassign",
+        token=salon.tenant.token(),
+        json_body={"staff_id": salon.extra["ben"]},
+    )
+    assert response.status == 200, response.text
+    sent = notifications.deliver()
+
+    [removed, _] = emails(sent, salon.staff_email)
+    assert removed["subject"].startswith("Booking reassigned away from you: Ada Lovelace, ")
+    [new] = emails(sent, salon.extra["ben_email"])
+    assert new["subject"].startswith("New booking: Ada Lovelace, ")
+    # same time: the customer hears nothing new, and the reminders stay as they were
+    assert len(messages_to(sent, customer.email, customer.phone)) == customer_mail
+    assert set(notifications.schedules(booking["id"])) == schedules
+
+
+def test_a_reminder_that_fires_after_the_appointment_began_is_not_sent(
+    notifications: Notifications, salon: Salon, clock: ManualClock
+) -> None:
+    customer = new_customer()
+    start = salon.at(salon.day(3), "11:30")
+    booking, _ = booked(notifications, salon, start, customer)
+    schedules = notifications.schedules(booking["id"])
+    hour_before = schedules[next(n for n in schedules if "-60m-" in n)]
+    count = len(messages_to(notifications.sent(), customer.email, customer.phone))
+
+    # the scheduler retries a failed invocation for up to an hour: this one arrives 5 minutes into it
+    payload = json.loads(hour_before["Target"]["Input"])
+    clock.set(start + timedelta(minutes=5))
+    notifications.handler.lambda_handler(payload, context())
+
+    assert len(messages_to(notifications.sent(), customer.email, customer.phone)) == count
+    late = [e for e in notifications.log(salon, booking["id"]) if e["kind"] == "reminder"]
+    late = [e for e in late if e["channel"] != "schedule"]
+    assert {e["channel"] for e in late} == {"email", "sms"}
+    assert {e["status"] for e in late} == {"skipped"}
+    assert all("already" in e["detail"] for e in late)
+
+
+def test_a_customer_name_on_two_lines_still_reaches_staff_and_gets_reminders(
+    notifications: Notifications, salon: Salon
+) -> None:
+    # the public API takes the name as typed; a line break must not break the staff email's headers
+    customer = Customer(
+        name="Ada\r\nBcc: intruder@evil.example", email=new_customer().email, phone=new_customer().phone
+    )
+    booking, sent = booked(notifications, salon, salon.at(salon.day(4), "09:00"), customer)
+
+    [notice] = emails(sent, salon.staff_email)
+    assert notice["subject"].startswith("New booking: Ada Bcc: intruder@evil.example, ")
+    headers = raw_email(notice["id"], notifications.resources.region)
+    assert headers["Bcc"] is None
+    assert emails(sent, "intruder@evil.example") == []
+    assert entry(notifications.log(salon, booking["id"]), "staff_new", "email")["status"] == "sent"
+    assert len(notifications.schedules(booking["id"])) == 2
+
+
+def test_changing_the_cadence_does_not_strand_the_reminders_already_booked(
+    notifications: Notifications, salon: Salon
+) -> None:
+    customer = new_customer()
+    old_start = salon.at(salon.day(5), "10:00")
+    booking, _ = booked(notifications, salon, old_start, customer)
+    booked_schedules = set(notifications.schedules(booking["id"]))
+    assert len(booked_schedules) == 2  # the default cadence: a day and an hour before
+
+    # the owner switches to a single reminder three days before, then the customer moves the booking
+    settings = notifications.api.get("/v1/admin/business", token=salon.tenant.token()).json()
+    for read_only in ("id", "version", "created_at", "updated_at"):
+        settings.pop(read_only)
+    settings["reminders"] = [{"minutes_before": 3 * 24 * 60, "channels": ["email"]}]
+    updated = notifications.api.put("/v1/admin/business", token=salon.tenant.token(), json_body=settings)
+    assert updated.status == 200, updated.text
+    notifications.install()  # a reminders-function container that has not seen the old settings
+    new_start = salon.at(salon.day(5), "15:00")
+    notifications.manage(booking, "reschedule", {"start": new_start.isoformat()})
+    notifications.deliver()
+
+    schedules = notifications.schedules(booking["id"])
+    assert not booked_schedules & set(schedules)
+    assert [s["ScheduleExpression"] for s in schedules.values()] == [
+        at_expression(new_start - timedelta(days=3))
+    ]
+    log = [e for e in notifications.log(salon, booking["id"]) if e["channel"] == "schedule"]
+    assert sorted((e["status"], utc_instant(e["send_at"])) for e in log) == [
+        ("scheduled", new_start - timedelta(days=3)),
+        ("unscheduled", old_start - timedelta(days=1)),
+        ("unscheduled", old_start - timedelta(hours=1)),
+    ]
+
+    # and a cancellation deletes what the new cadence scheduled
+    notifications.manage(booking, "cancel", {"reason": ""})
+    notifications.deliver()
+    assert notifications.schedules(booking["id"]) == {}
+    log = [e for e in notifications.log(salon, booking["id"]) if e["channel"] == "schedule"]
+    assert {e["status"] for e in log} == {"unscheduled"}
+
+
+def test_a_change_that_fails_midway_is_delivered_again_and_completes_without_repeats(
+    notifications: Notifications, salon: Salon, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # the reminders function cannot create schedules when the booking lands (here: deployed without the
+    # scheduler's role, so every CreateSchedule is refused)
+    monkeypatch.setenv("SCHEDULER_ROLE_ARN", "")
+    notifications.install()
+    customer = new_customer()
+    booking, sent = booked(notifications, salon, salon.at(salon.day(4), "15:30"), customer)
+    assert len(emails(sent, customer.email)) == 1  # the confirmation went out before the failure
+    assert notifications.schedules(booking["id"]) == {}
+
+    # fixed; the next delivery of the same change finishes the job and repeats nothing
+    monkeypatch.setenv("SCHEDULER_ROLE_ARN", notifications.resources.environment()["SCHEDULER_ROLE_ARN"])
+    notifications.install()
+    sent = notifications.deliver()
+    assert len(notifications.schedules(booking["id"])) == 2
+    assert len(emails(sent, customer.email)) == 1
+    assert len(texts(sent, customer.phone)) == 1
+    assert len(emails(sent, salon.staff_email)) == 1
+    log = notifications.log(salon, booking["id"])
+    assert sorted((e["kind"], e["channel"], e["status"]) for e in log) == [
+        ("confirmation", "email", "sent"),
+        ("confirmation", "sms", "sent"),
+        ("reminder", "schedule", "scheduled"),
+        ("reminder", "schedule", "scheduled"),
+        ("staff_new", "email", "sent"),
+    ]
