@@ -1,4 +1,4 @@
-"""The diary: a compact entry per booking, what calendars and the slot engine read."""
+"""The diary: a compact entry per booking, what calendars read (the slot engine reads only the busy time)."""
 
 from __future__ import annotations
 
@@ -6,8 +6,7 @@ from datetime import datetime
 
 from pydantic import BaseModel
 
-from booking.domain.availability import Busy, to_minute
-from booking.domain.booking import HOLDS_TIME, Booking, BookingStatus
+from booking.domain.booking import HOLDS_TIME, BookingStatus
 
 
 class DiaryEntry(BaseModel):
@@ -22,24 +21,6 @@ class DiaryEntry(BaseModel):
     customer_email: str
     service_names: list[str]
 
-    @classmethod
-    def of(cls, booking: Booking) -> DiaryEntry:
-        return cls(
-            booking_id=booking.id,
-            staff_id=booking.staff_id,
-            start=booking.start,
-            end=booking.end,
-            occupied_start=booking.occupied_start,
-            occupied_end=booking.occupied_end,
-            status=booking.status,
-            customer_name=booking.customer.name,
-            customer_email=booking.customer.email,
-            service_names=[s.name for s in booking.services],
-        )
-
     @property
     def holds_time(self) -> bool:
         return self.status in HOLDS_TIME
-
-    def as_busy(self) -> Busy:
-        return Busy(self.staff_id, to_minute(self.occupied_start), to_minute(self.occupied_end))
