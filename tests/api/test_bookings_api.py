@@ -619,6 +619,20 @@ def test_an_admin_booking_outside_shifts_needs_the_flag_and_never_overlaps(api: 
     assert starts == [spa.at("07:30"), spa.at("09:00")]
 
 
+def test_staff_book_clients_beyond_the_online_window_and_notice(
+    api: LambdaApi, container: Any, make_tenant: MakeTenant
+) -> None:
+    spa = build_spa(container, make_tenant, booking_window_days=2)  # day 3 is beyond it online
+    start = spa.iso("10:00")
+    assert_problem(book(api, spa, booking_body(spa, start, staff="amelia")), 422, field_name="start")
+
+    created = admin_book(api, spa, start, staff="amelia", role="admin")
+    assert created.status == 201, created.text
+    assert created.json()["outside_shift"] is False
+    # Still never over another booking of the same staff member.
+    assert_problem(admin_book(api, spa, start, staff="amelia"), 409, "slot-taken")
+
+
 def test_reassigning_moves_the_booking_to_another_qualified_free_member(api: LambdaApi, spa: Spa) -> None:
     booking = book_ok(api, spa, spa.iso("10:00"), staff="amelia")
     moved = admin(api, spa, booking["id"], "reassign", staff_id=spa.staff["ben"])

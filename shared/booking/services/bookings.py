@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -102,6 +102,13 @@ def actor_for(principal: Principal) -> Actor:
 
 def _invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, [FieldProblem(tuple(field.split(".")), message)])
+
+
+def _without_online_limits(catalogue: Catalogue) -> Catalogue:
+    """Staff booking for a client (a walk-in in ten minutes, a course of sessions next year) are not held
+    to the minimum notice and booking window that protect the diary from online bookings."""
+    business = catalogue.business.model_copy(update={"min_notice_minutes": 0, "booking_window_days": 730})
+    return replace(catalogue, business=business)
 
 
 class BookingService:
@@ -280,6 +287,7 @@ class BookingService:
         public: bool,
         allow_outside_shift: bool,
     ) -> BookingView:
+        catalogue = catalogue if public else _without_online_limits(catalogue)
         business = catalogue.business
         services = self._services(catalogue, request.services)
         delivery = self._delivery(services, request.delivery)
@@ -506,6 +514,8 @@ class BookingService:
             buffer_before=int((booking.start - booking.occupied_start).total_seconds() // 60),
             buffer_after=int((booking.occupied_end - booking.end).total_seconds() // 60),
         )
+        if not public:
+            catalogue = _without_online_limits(catalogue)
         candidates = self._candidates(catalogue, services, staff, public=public, field=staff_field)
         free = self._free_staff(
             catalogue,
