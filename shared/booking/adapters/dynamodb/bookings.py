@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
+from booking.adapters.dynamodb.items import plain, typed, typed_key
 from booking.domain.availability import MAX_OCCUPANCY_MINUTES, Busy, from_minute, lock_units, to_minute
 from booking.domain.booking import HOLDS_TIME, Booking, BookingStatus, HistoryEntry
 from booking.domain.diary import DiaryEntry
@@ -23,22 +23,8 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
 # Locks outlive their time by a week (TTL), then DynamoDB removes them: nobody can book the past.
 LOCK_RETENTION = timedelta(days=7)
-
-
-def _item(attributes: dict[str, Any]) -> dict[str, Any]:
-    return {name: _serializer.serialize(value) for name, value in attributes.items() if value is not None}
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
-def _key(key: dict[str, str]) -> dict[str, Any]:
-    return {name: {"S": value} for name, value in key.items()}
 
 
 # Diary items are small and flat (short attribute names, epoch minutes): a busy month of a large business
@@ -48,7 +34,7 @@ _HOLDING = frozenset(status.value for status in HOLDS_TIME)
 
 def _diary_item(key: dict[str, str], booking: Booking) -> dict[str, Any]:
     return {
-        **_key(key),
+        **typed_key(key),
         "kind": {"S": "diary"},
         "staff": {"S": booking.staff_id},
         "s0": {"N": str(to_minute(booking.start))},
@@ -149,7 +135,7 @@ class DynamoBookingRepository:
             ConsistentRead=True,
         ):
             for raw in page.get("Items", []):
-                item = _plain(raw)
+                item = plain(raw)
                 if item["sk"] == keys.BOOKING_SK:
                     booking = Booking.model_validate_json(item["doc"]).model_copy(
                         update={"version": int(item["version"])}
@@ -168,7 +154,7 @@ class DynamoBookingRepository:
             ExpressionAttributeValues={":pk": {"S": keys.customer_pk(tenant_id, email)}},
         ):
             for raw in page.get("Items", []):
-                item = _plain(raw)
+                item = plain(raw)
                 bookings.append(
                     Booking.model_validate_json(item["doc"]).model_copy(
                         update={"version": int(item["version"])}
@@ -192,7 +178,7 @@ class DynamoBookingRepository:
         lock_put_indexes: set[int] = set()
         customer_index: int | None = None
 
-        booking_item = _item(
+        booking_item = typed(
             {
                 **keys.booking_key(tenant, booking.id),
                 **keys.customer_bookings_index(tenant, booking.customer.email, booking.start, booking.id),
@@ -214,7 +200,7 @@ class DynamoBookingRepository:
         if previous is not None:
             old_diary = keys.diary_key(tenant, previous.start, previous.id)
             if old_diary != new_diary:
-                ops.append({"Delete": {"TableName": self._table, "Key": _key(old_diary)}})
+                ops.append({"Delete": {"TableName": self._table, "Key": typed_key(old_diary)}})
         ops.append({"Put": {"TableName": self._table, "Item": _diary_item(new_diary, booking)}})
 
         # Time claims: release what is no longer held, claim what is newly held.
@@ -226,7 +212,7 @@ class DynamoBookingRepository:
                     {
                         "Delete": {
                             "TableName": self._table,
-                            "Key": _key(key),
+                            "Key": typed_key(key),
                             "ConditionExpression": "booking_id = :id",
                             "ExpressionAttributeValues": {":id": {"S": booking.id}},
                         }
@@ -241,7 +227,7 @@ class DynamoBookingRepository:
                 {
                     "Put": {
                         "TableName": self._table,
-                        "Item": _item(
+                        "Item": typed(
                             {
                                 **key,
                                 "kind": "lock",
@@ -258,7 +244,7 @@ class DynamoBookingRepository:
             {
                 "Put": {
                     "TableName": self._table,
-                    "Item": _item(
+                    "Item": typed(
                         {
                             **keys.history_key(tenant, booking.id, entry.at, secrets.token_hex(4)),
                             "kind": "history",
@@ -273,13 +259,13 @@ class DynamoBookingRepository:
             customer_index = len(ops)
             update: dict[str, Any] = {
                 "TableName": self._table,
-                "Key": _key(keys.customer_key(tenant, booking.customer.email)),
+                "Key": typed_key(keys.customer_key(tenant, booking.customer.email)),
                 "UpdateExpression": (
                     "SET #name = :name, email = :email, kind = :kind, created_at = if_not_exists(created_at, :now)"
                     + (", phone = :phone" if booking.customer.phone else "")
                 ),
                 "ExpressionAttributeNames": {"#name": "name"},
-                "ExpressionAttributeValues": _item(
+                "ExpressionAttributeValues": typed(
                     {
                         ":name": booking.customer.name,
                         ":email": booking.customer.email.lower(),

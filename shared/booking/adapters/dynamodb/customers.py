@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import secrets
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
+from booking.adapters.dynamodb.items import condition_failed, plain, typed_key
 from booking.domain.booking import HistoryEntry, Note
 from booking.domain.customers import CustomerProfile, LoginCode
 from booking.domain.errors import NotFound
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
-
-_serializer = TypeSerializer()
-_deserializer = TypeDeserializer()
-
-
-def _plain(item: dict[str, Any]) -> dict[str, Any]:
-    return {name: _deserializer.deserialize(value) for name, value in item.items()}
-
-
-def _key(key: dict[str, str]) -> dict[str, Any]:
-    return {name: {"S": value} for name, value in key.items()}
-
-
-def _is_condition_failure(error: ClientError) -> bool:
-    return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
 
 
 class DynamoCustomerRepository:
@@ -39,11 +24,11 @@ class DynamoCustomerRepository:
 
     def profile(self, tenant_id: str, email: str) -> CustomerProfile | None:
         response = self._client.get_item(
-            TableName=self._table, Key=_key(keys.customer_key(tenant_id, email)), ConsistentRead=True
+            TableName=self._table, Key=typed_key(keys.customer_key(tenant_id, email)), ConsistentRead=True
         )
         if "Item" not in response:
             return None
-        item = _plain(response["Item"])
+        item = plain(response["Item"])
         return CustomerProfile(
             email=item["email"],
             name=item["name"],
@@ -58,7 +43,7 @@ class DynamoCustomerRepository:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_key(keys.customer_key(tenant_id, email)),
+                Key=typed_key(keys.customer_key(tenant_id, email)),
                 UpdateExpression="SET blocked = :blocked, blocked_reason = :reason",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={
@@ -67,7 +52,7 @@ class DynamoCustomerRepository:
                 },
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if condition_failed(error):
                 raise NotFound(f"no customer {email}") from error
             raise
         profile = self.profile(tenant_id, email)
@@ -78,13 +63,13 @@ class DynamoCustomerRepository:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_key(keys.customer_key(tenant_id, email)),
+                Key=typed_key(keys.customer_key(tenant_id, email)),
                 UpdateExpression="SET sms_opt_out = :value",
                 ConditionExpression="attribute_exists(pk)",
                 ExpressionAttributeValues={":value": {"BOOL": opted_out}},
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if condition_failed(error):
                 raise NotFound(f"no customer {email}") from error
             raise
 
@@ -92,7 +77,7 @@ class DynamoCustomerRepository:
         key = keys.note_key(tenant_id, customer_email, note.booking_id, note.at, note.id)
         self._client.put_item(
             TableName=self._table,
-            Item={**_key(key), "kind": {"S": "note"}, "doc": {"S": note.model_dump_json()}},
+            Item={**typed_key(key), "kind": {"S": "note"}, "doc": {"S": note.model_dump_json()}},
         )
 
     def notes(self, tenant_id: str, customer_email: str, booking_id: str | None = None) -> list[Note]:
@@ -103,7 +88,7 @@ class DynamoCustomerRepository:
         key = keys.audit_key(tenant_id, email, entry.at, secrets.token_hex(4))
         self._client.put_item(
             TableName=self._table,
-            Item={**_key(key), "kind": {"S": "audit"}, "doc": {"S": entry.model_dump_json()}},
+            Item={**typed_key(key), "kind": {"S": "audit"}, "doc": {"S": entry.model_dump_json()}},
         )
 
     def audit(self, tenant_id: str, email: str) -> list[HistoryEntry]:
@@ -121,26 +106,26 @@ class DynamoCustomerRepository:
             },
             ConsistentRead=True,
         ):
-            docs.extend(_plain(raw)["doc"] for raw in page.get("Items", []))
+            docs.extend(plain(raw)["doc"] for raw in page.get("Items", []))
         return docs
 
     # --- one-time login codes -------------------------------------------------------------------------
 
     def login_code(self, tenant_id: str, email: str) -> LoginCode | None:
         response = self._client.get_item(
-            TableName=self._table, Key=_key(keys.login_code_key(tenant_id, email)), ConsistentRead=True
+            TableName=self._table, Key=typed_key(keys.login_code_key(tenant_id, email)), ConsistentRead=True
         )
         if "Item" not in response:
             return None
-        return LoginCode.model_validate_json(_plain(response["Item"])["doc"]).model_copy(
-            update={"attempts": int(_plain(response["Item"])["attempts"])}
+        return LoginCode.model_validate_json(plain(response["Item"])["doc"]).model_copy(
+            update={"attempts": int(plain(response["Item"])["attempts"])}
         )
 
     def put_login_code(self, tenant_id: str, email: str, code: LoginCode) -> None:
         self._client.put_item(
             TableName=self._table,
             Item={
-                **_key(keys.login_code_key(tenant_id, email)),
+                **typed_key(keys.login_code_key(tenant_id, email)),
                 "kind": {"S": "login_code"},
                 "code_hash": {"S": code.code_hash},
                 "attempts": {"N": str(code.attempts)},
@@ -153,7 +138,7 @@ class DynamoCustomerRepository:
         try:
             self._client.update_item(
                 TableName=self._table,
-                Key=_key(keys.login_code_key(tenant_id, email)),
+                Key=typed_key(keys.login_code_key(tenant_id, email)),
                 UpdateExpression="ADD attempts :one",
                 ConditionExpression="code_hash = :hash AND attempts < :max",
                 ExpressionAttributeValues={
@@ -163,7 +148,7 @@ class DynamoCustomerRepository:
                 },
             )
         except ClientError as error:
-            if _is_condition_failure(error):  # attempts used up, or the code was replaced or consumed
+            if condition_failed(error):  # attempts used up, or the code was replaced or consumed
                 return False
             raise
         return True
@@ -172,12 +157,12 @@ class DynamoCustomerRepository:
         try:
             self._client.delete_item(
                 TableName=self._table,
-                Key=_key(keys.login_code_key(tenant_id, email)),
+                Key=typed_key(keys.login_code_key(tenant_id, email)),
                 ConditionExpression="code_hash = :hash",
                 ExpressionAttributeValues={":hash": {"S": code.code_hash}},
             )
         except ClientError as error:
-            if _is_condition_failure(error):
+            if condition_failed(error):
                 return False
             raise
         return True
