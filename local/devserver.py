@@ -18,6 +18,7 @@ from typing import Any
 
 import uvicorn
 from aws_lambda_powertools.event_handler import HttpResolver
+from aws_lambda_powertools.event_handler.http_resolver import MockLambdaContext
 
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
@@ -106,6 +107,8 @@ def main(argv: list[str] | None = None) -> None:
     verifier = CognitoIdTokenVerifier(resources.jwks_url, resources.issuer, resources.user_pool_client_id)
     container = build_container(claims=verifier.claims, clock=clock)
     deps.install(container)
+    # As on Lambda, a request counts as "in progress" for idempotency only while it can still be running.
+    container.idempotency.register_lambda_context(MockLambdaContext())
     install(build_service(clock=clock))
     outbox = Outbox(args.data_dir, resources.region, clock)
     dispatcher = Dispatcher(

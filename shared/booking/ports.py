@@ -154,6 +154,10 @@ class CustomerSessions(Protocol):
 
 
 class Idempotency(Protocol):
+    def register_lambda_context(self, context: Any) -> None:
+        """The current invocation, whose remaining time bounds how long a request counts as running."""
+        ...
+
     def run(
         self, scope: str, key: str, payload: dict[str, Any], action: Callable[[], dict[str, Any]]
     ) -> dict[str, Any]:

@@ -16,10 +16,12 @@ from booking_api.container import build_container
 logger = Logger()
 
 # Built once per container: clients and configuration are reused across invocations.
-deps.install(build_container())
+container = build_container()
+deps.install(container)
 app = mount(APIGatewayRestResolver(enable_validation=True))
 
 
 @logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    container.idempotency.register_lambda_context(context)
     return app.resolve(event, context)

@@ -29,7 +29,7 @@ _action: ContextVar[Callable[[], dict[str, Any]]] = ContextVar("idempotent_actio
 class PowertoolsIdempotency:
     def __init__(self, table_name: str, client: Any = None) -> None:
         persistence = DynamoDBPersistenceLayer(table_name=table_name, boto3_client=client)
-        config = IdempotencyConfig(
+        self._config = config = IdempotencyConfig(
             event_key_jmespath="[scope, key]",
             payload_validation_jmespath="payload",
             raise_on_no_idempotency_key=True,
@@ -43,6 +43,11 @@ class PowertoolsIdempotency:
             return _action.get()()
 
         self._run = run
+
+    def register_lambda_context(self, context: Any) -> None:
+        """Lets an in-progress record expire with the invocation: a retry after a crashed request is
+        processed again instead of being told for a day that the first one is still running."""
+        self._config.register_lambda_context(context)
 
     def run(
         self, scope: str, key: str, payload: dict[str, Any], action: Callable[[], dict[str, Any]]
