@@ -9,6 +9,7 @@ leaves the previous snapshot intact.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import signal
 import threading
@@ -17,6 +18,7 @@ from typing import Any
 
 import boto3
 
+logger = logging.getLogger("local.persistence")
 SNAPSHOT_VERSION = 1
 # Locally every restored user gets this password: moto cannot export password hashes. Local only.
 LOCAL_PASSWORD = "Local-dev-Passw0rd!"
@@ -127,7 +129,10 @@ class Snapshotter:
         schedules = []
         for page in scheduler.get_paginator("list_schedules").paginate(GroupName=self._group):
             for summary in page["Schedules"]:
-                found = scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+                try:
+                    found = scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+                except scheduler.exceptions.ResourceNotFoundException:
+                    continue  # fired and deleted since it was listed
                 schedules.append({key: found[key] for key in fields if key in found})
         return schedules
 
@@ -158,7 +163,11 @@ class Snapshotter:
         def loop() -> None:
             while not self._stop.wait(interval):
                 if self._dirty.is_set():
-                    self.save()
+                    try:
+                        self.save()
+                    except Exception:  # keep snapshotting: the next change retries, and stop() saves too
+                        self._dirty.set()
+                        logger.exception("snapshot failed; will retry")
 
         self._thread = threading.Thread(target=loop, name="snapshotter", daemon=True)
         self._thread.start()

@@ -393,6 +393,7 @@ def test_a_rescheduled_booking_is_reminded_only_at_its_new_time(stack: Stack, sp
 
 
 def test_the_outbox_is_a_page_people_can_read(stack: Stack) -> None:
+    # runs after the tests above and reads what they sent: confirmations, a cancellation, reminders
     page = stack.request("GET", "/dev/outbox")
     assert page.status_code == 200
     assert page.headers["Content-Type"].startswith("text/html")
@@ -407,6 +408,19 @@ def test_the_outbox_is_a_page_people_can_read(stack: Stack) -> None:
     )
     stamps = [datetime.fromisoformat(m["at"]) for m in stack.outbox()]
     assert stamps == sorted(stamps, reverse=True)
+
+
+def test_the_dev_clock_moves_forward_only(stack: Stack) -> None:
+    before = stack.now()
+    moved = stack.json("POST", "/dev/clock", json={"advance_minutes": 90})
+    assert datetime.fromisoformat(moved["now"]) - before >= timedelta(minutes=90)
+    assert moved["offset_seconds"] >= 90 * 60
+    back = stack.request("POST", "/dev/clock", json={"now": before.isoformat()})
+    assert back.status_code == 422
+    assert back.headers["Content-Type"].startswith("application/problem+json")
+    assert "only moves forward" in back.text
+    assert stack.now() >= datetime.fromisoformat(moved["now"])
+    assert stack.request("POST", "/dev/clock", json={}).status_code == 422
 
 
 def test_nothing_in_the_messaging_path_failed(stack: Stack) -> None:

@@ -155,6 +155,7 @@ class Salon:
     staff_email: str
     service_id: str
     extra: dict[str, str]  # further staff or services by name -> id
+    offset: int = 0  # days added to every day(): tests sharing a salon each take their own part of the diary
 
     @property
     def slug(self) -> str:
@@ -163,8 +164,9 @@ class Salon:
     def at(self, day: date, hhmm: str) -> datetime:
         return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=self.zone)
 
-    def day(self, days_ahead: int, now: datetime | None = None) -> date:
-        return (now or datetime.now(UTC)).astimezone(self.zone).date() + timedelta(days=days_ahead)
+    def day(self, days_ahead: int) -> date:
+        today = datetime.now(UTC).astimezone(self.zone).date()
+        return today + timedelta(days=self.offset + days_ahead)
 
 
 def admin_create(api: LambdaApi, tenant: Tenant, path: str, body: dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel
 
 MessageChannel = Literal["email", "sms", "schedule"]
-MessageStatus = Literal["scheduled", "unscheduled", "sending", "sent", "skipped", "failed"]
+MessageStatus = Literal["scheduled", "unscheduled", "fired", "sending", "sent", "skipped", "failed"]
 
 
 class MessageRecord(BaseModel):

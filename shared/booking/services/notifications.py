@@ -10,7 +10,7 @@ of a schedule sends nothing twice. A provider failure is recorded and never undo
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from aws_lambda_powertools import Logger
 
@@ -220,6 +220,20 @@ class NotificationService:
             minutes_before=minutes_before,
             skip_reason=skip,
         )
+        if skip is None:  # the log's schedule entry now says it went out, no longer "scheduled"
+            self._log.put(
+                tenant_id,
+                booking_id,
+                MessageRecord(
+                    key=reminder.key,
+                    kind="reminder",
+                    channel="schedule",
+                    status="fired",
+                    at=self._clock.now(),
+                    send_at=planned_start - timedelta(minutes=minutes_before),
+                    detail=f"{minutes_before} minutes before, by {' and '.join(channels)}",
+                ),
+            )
 
     # --- sending --------------------------------------------------------------------------------------
 
