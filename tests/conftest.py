@@ -43,16 +43,17 @@ def verifier(resources: LocalResources) -> CognitoIdTokenVerifier:
 
 @pytest.fixture(scope="session")
 def api(resources: LocalResources, verifier: CognitoIdTokenVerifier) -> LambdaApi:
-    from booking_api import handler  # imported once the environment points at the embedded AWS
+    # Imported once the environment points at the embedded AWS: the handler builds its container on import.
+    from booking_api.handler import lambda_handler
 
-    return LambdaApi(handler.lambda_handler, verifier)
+    return LambdaApi(lambda_handler, verifier)
 
 
 @pytest.fixture(scope="session")
 def container(api: LambdaApi) -> Any:
-    from booking_api import deps
+    from booking_api.deps import container as installed_container
 
-    return deps.container()
+    return installed_container()
 
 
 @dataclass
