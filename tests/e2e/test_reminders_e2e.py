@@ -377,7 +377,7 @@ def test_a_rescheduled_booking_is_reminded_only_at_its_new_time(stack: Stack, sp
 
     log = communications(stack, spa, booking["id"])
     reminded = [
-        utc_instant(e["send_at"]) for e in log if e["channel"] == "schedule" and e["status"] == "scheduled"
+        utc_instant(e["send_at"]) for e in log if e["channel"] == "schedule" and e["status"] == "fired"
     ]
     assert sorted(reminded) == [new_start - timedelta(hours=24), new_start - timedelta(hours=1)]
     assert sent(log, "reminder") == [
