@@ -244,15 +244,20 @@ def _availability_like_the_route(
 
 
 def _book_like_the_route(container: Container, slug: str, request: BookingRequest, key: str) -> str:
-    """POST .../bookings: the use case inside the idempotency wrapper, then the booking read back."""
+    """POST .../bookings as routers/public_bookings.py does it: the use case inside the idempotency
+    wrapper; the booking is read back only when a retry replays the stored result."""
+    made: list[str] = []
+
+    def book() -> dict[str, str]:
+        made.append(container.bookings.book(slug, request).booking.id)
+        return {"booking_id": made[0], "slug": slug}
+
     result = container.idempotency.run(
-        scope=f"public-booking:{slug}",
-        key=key,
-        payload=request.model_dump(mode="json"),
-        action=lambda: {"booking_id": container.bookings.book(slug, request).booking.id, "slug": slug},
+        scope=f"public-booking:{slug}", key=key, payload=request.model_dump(mode="json"), action=book
     )
     booking_id = str(result["booking_id"])
-    container.bookings.booking_for_business(slug, booking_id)
+    if not made:
+        container.bookings.booking_for_business(slug, booking_id)
     return booking_id
 
 
