@@ -5,101 +5,40 @@ just taken."""
 
 from __future__ import annotations
 
-import os
 import secrets
-import signal
-import socket
-import subprocess
-import sys
-import time
 from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
 import requests
 
+from tests.support.local_stack import LocalStack
+
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack_concurrency")]
 
-REPO = Path(__file__).resolve().parents[2]
 SPA = "serenity-spa"
-START_TIMEOUT_SECONDS = 60
-STOP_TIMEOUT_SECONDS = 10
 # Generous: under load fifty requests queue behind each other; this bounds a hang, it times nothing.
 HTTP_TIMEOUT_SECONDS = 20
 SLOT_TAKEN = "urn:booking:problem:slot-taken"
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@dataclass
-class Stack:
-    base_url: str
-    log_file: Path
-
-    def get(self, path: str, token: str | None = None) -> requests.Response:
-        headers = {"Authorization": f"Bearer {token}"} if token else {}
-        return requests.get(f"{self.base_url}{path}", headers=headers, timeout=HTTP_TIMEOUT_SECONDS)
-
-    def log(self) -> str:
-        return self.log_file.read_text(encoding="utf-8", errors="replace")
-
-
 @pytest.fixture(scope="module")
-def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
     root = tmp_path_factory.mktemp("concurrency-stack")
-    log_file = root / "devserver.log"
-    port = free_port()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-    for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "APP_SECRET"):
-        env.pop(name, None)
-    env["PYTHONUNBUFFERED"] = "1"
-    with log_file.open("wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "local.devserver", "--port", str(port), "--data-dir", str(root / "data")],
-            cwd=REPO,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    stack = Stack(f"http://127.0.0.1:{port}", log_file)
+    local = LocalStack(root / "data", root)
+    local.start()
     try:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the local stack exited with {process.returncode}:\n{stack.log()}")
-            try:
-                if requests.get(f"{stack.base_url}/v1/health", timeout=1).status_code == 200:
-                    break
-            except requests.RequestException:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(
-                    f"the local stack did not answer /v1/health in {START_TIMEOUT_SECONDS}s:\n{stack.log()}"
-                )
-            time.sleep(0.2)
-        yield stack
+        yield local
     finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait(timeout=STOP_TIMEOUT_SECONDS)
+        local.stop_if_running()
 
 
 @pytest.fixture(scope="module")
-def owner_token(stack: Stack) -> str:
+def owner_token(stack: LocalStack) -> str:
     response = stack.get("/dev/demo")
     assert response.status_code == 200, response.text
     [spa] = [b for b in response.json()["businesses"] if b["slug"] == SPA]
@@ -107,21 +46,21 @@ def owner_token(stack: Stack) -> str:
 
 
 @pytest.fixture(scope="module")
-def swedish(stack: Stack) -> str:
+def swedish(stack: LocalStack) -> str:
     response = stack.get(f"/v1/public/businesses/{SPA}/services")
     assert response.status_code == 200, response.text
     services = {s["name"]: s for c in response.json()["categories"] for s in c["services"]}
     return str(services["Swedish massage"]["id"])
 
 
-def assert_answering(stack: Stack) -> None:
+def assert_answering(stack: LocalStack) -> None:
     try:
         requests.get(f"{stack.base_url}/v1/health", timeout=5).raise_for_status()
     except requests.RequestException as error:
         pytest.fail(f"the local stack does not answer: {error}\n{stack.log()[-2000:]}")
 
 
-def offered(stack: Stack, service_id: str) -> list[dict[str, Any]]:
+def offered(stack: LocalStack, service_id: str) -> list[dict[str, Any]]:
     """Every slot of the next two weeks, in order."""
     first = datetime.now(ZoneInfo("Europe/London")).date() + timedelta(days=1)
     last = first + timedelta(days=13)
@@ -131,7 +70,9 @@ def offered(stack: Stack, service_id: str) -> list[dict[str, Any]]:
     return [slot for day in response.json()["days"] for slot in day["slots"]]
 
 
-def race(stack: Stack, service_id: str, start: str, staff: str, attempts: int) -> list[requests.Response]:
+def race(
+    stack: LocalStack, service_id: str, start: str, staff: str, attempts: int
+) -> list[requests.Response]:
     """`attempts` customers, each with their own Idempotency-Key, book the same time at the same moment."""
     url = f"{stack.base_url}/v1/public/businesses/{SPA}/bookings"
 
@@ -161,7 +102,7 @@ def race(stack: Stack, service_id: str, start: str, staff: str, attempts: int) -
     return [a for a in answers if a is not None]
 
 
-def diary_at(stack: Stack, token: str, start: str, staff: str | None = None) -> list[dict[str, Any]]:
+def diary_at(stack: LocalStack, token: str, start: str, staff: str | None = None) -> list[dict[str, Any]]:
     instant = datetime.fromisoformat(start)
     day: date = instant.astimezone(ZoneInfo("Europe/London")).date()
     path = f"/v1/admin/calendar?from={day}&to={day}" + (f"&staff={staff}" if staff else "")
@@ -186,7 +127,7 @@ def assert_all_lost_to_a_taken_slot(responses: list[requests.Response]) -> None:
 
 
 def test_fifty_customers_race_for_one_staff_members_time_and_one_wins(
-    stack: Stack, swedish: str, owner_token: str
+    stack: LocalStack, swedish: str, owner_token: str
 ) -> None:
     assert_answering(stack)
     slot = offered(stack, swedish)[0]
@@ -205,7 +146,7 @@ def test_fifty_customers_race_for_one_staff_members_time_and_one_wins(
 
 
 def test_twenty_customers_race_for_a_time_two_therapists_can_do_and_two_win(
-    stack: Stack, swedish: str, owner_token: str
+    stack: LocalStack, swedish: str, owner_token: str
 ) -> None:
     assert_answering(stack)
     slot = next(s for s in offered(stack, swedish) if len(s["staff_ids"]) == 2)

@@ -9,21 +9,16 @@ the clock as it finds it, days ahead of it.
 
 from __future__ import annotations
 
-import os
 import secrets
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
-import requests
 
+from tests.support.local_stack import LocalStack
 from tests.support.notification_fixtures import (
     Customer,
     emails,
@@ -38,78 +33,13 @@ from tests.support.notification_fixtures import (
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack_reminders")]
 
-REPO = Path(__file__).resolve().parents[2]
-START_TIMEOUT_SECONDS = 60
 WAIT_SECONDS = 15  # the dispatcher runs every 0.5 s; reading the outbox runs it once more
-HTTP_TIMEOUT_SECONDS = 10
 SPA = "serenity-spa"
 LONDON = ZoneInfo("Europe/London")
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-class Stack:
-    """`python -m local.devserver` on a free port with its own data directory, spoken to over HTTP."""
-
-    def __init__(self, data_dir: Path, log_file: Path) -> None:
-        self.log_file = log_file
-        port = free_port()
-        self.base_url = f"http://127.0.0.1:{port}"
-        # the stack configures its own embedded AWS: none of the test process's settings leak in
-        env = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "MOTO_"))}
-        for name in ("TABLE_NAME", "IDEMPOTENCY_TABLE_NAME", "SENDER_EMAIL", "APP_SECRET"):
-            env.pop(name, None)
-        env["PYTHONUNBUFFERED"] = "1"
-        with log_file.open("wb") as log:
-            self.process = subprocess.Popen(
-                [sys.executable, "-m", "local.devserver", "--port", str(port), "--data-dir", str(data_dir)],
-                cwd=REPO,
-                env=env,
-                stdout=log,
-                stderr=subprocess.STDOUT,
-            )
-
-    def wait_until_healthy(self) -> None:
-        deadline = time.monotonic() + START_TIMEOUT_SECONDS
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"the local stack exited with {self.process.returncode}:\n{self.log()}")
-            try:
-                if requests.get(f"{self.base_url}/v1/health", timeout=1).status_code == 200:
-                    return
-            except requests.RequestException:
-                pass
-            time.sleep(0.2)
-        pytest.fail(f"the local stack did not answer /v1/health in {START_TIMEOUT_SECONDS}s:\n{self.log()}")
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=20)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=20)
-
-    def log(self) -> str:
-        return self.log_file.read_text(encoding="utf-8", errors="replace")
-
-    def request(self, method: str, path: str, token: str | None = None, **kwargs: Any) -> requests.Response:
-        headers = dict(kwargs.pop("headers", {}))
-        if token is not None:
-            headers["Authorization"] = f"Bearer {token}"
-        return requests.request(
-            method, f"{self.base_url}{path}", headers=headers, timeout=HTTP_TIMEOUT_SECONDS, **kwargs
-        )
-
-    def json(self, method: str, path: str, token: str | None = None, status: int = 200, **kwargs: Any) -> Any:
-        response = self.request(method, path, token, **kwargs)
-        assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
-        return response.json()
+class Stack(LocalStack):
+    """The local stack with its dev clock and outbox."""
 
     # --- the dev clock and the outbox ---------------------------------------------------------------
 
@@ -142,12 +72,12 @@ class Stack:
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     root = tmp_path_factory.mktemp("reminders-stack")
-    local = Stack(root / "data", root / "devserver.log")
+    local = Stack(root / "data", root)
+    local.start()
     try:
-        local.wait_until_healthy()
         yield local
     finally:
-        local.stop()
+        local.stop_if_running()
 
 
 @pytest.fixture(scope="module")
