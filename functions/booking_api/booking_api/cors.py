@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from aws_lambda_powertools.event_handler import Response
+from aws_lambda_powertools.event_handler import Request, Response
 
 from booking.domain.catalogue import BusinessSettings
 
@@ -26,6 +26,11 @@ def _canonical(origin: str) -> str:
         return ""  # not an origin a browser would send
     suffix = f":{port}" if port and port != _DEFAULT_PORTS.get(parts.scheme) else ""
     return f"{parts.scheme}://{parts.hostname}{suffix}"
+
+
+def request_origin(request: Request) -> str | None:
+    """The browser's Origin header, whatever case the proxy delivered it in."""
+    return request.headers.get("origin") or request.headers.get("Origin")
 
 
 def cors_headers(business: BusinessSettings, origin: str | None) -> dict[str, str]:

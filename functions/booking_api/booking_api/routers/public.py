@@ -10,7 +10,7 @@ from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from booking.domain.menu import Menu, public_menu
 from booking.services.catalogue import CatalogueService
-from booking_api.cors import cors_headers, preflight
+from booking_api.cors import cors_headers, preflight, request_origin
 from booking_api.deps import catalogue_service
 
 router = APIGatewayRouter()
@@ -30,10 +30,10 @@ def list_services(slug: SlugParam, catalogue: Catalogue, request: Request) -> Re
         status_code=200,
         content_type="application/json",
         body=menu,
-        headers=cors_headers(found.business, request.headers.get("origin")),
+        headers=cors_headers(found.business, request_origin(request)),
     )
 
 
 @router.route(SERVICES, method="OPTIONS", include_in_schema=False)
 def services_preflight(slug: SlugParam, catalogue: Catalogue, request: Request) -> Response[None]:
-    return preflight(catalogue.public_catalogue(slug).business, request.headers.get("origin"))
+    return preflight(catalogue.public_catalogue(slug).business, request_origin(request))

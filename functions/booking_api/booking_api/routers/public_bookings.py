@@ -15,7 +15,7 @@ from booking.domain.types import Model
 from booking.ports import Idempotency
 from booking.services.bookings import BookingService, BookingView
 from booking.services.customers import CustomerService
-from booking_api.cors import cors_headers, preflight, respond
+from booking_api.cors import cors_headers, preflight, request_origin, respond
 from booking_api.deps import bearer_token, booking_service, customer_service, idempotency, tenant_catalogue
 from booking_api.schemas import AvailabilityOut, BookingOut
 
@@ -37,13 +37,11 @@ INVITE = "/v1/public/bookings/<booking_id>/invite.ics"
 SMS_PREFERENCE = "/v1/public/bookings/<booking_id>/sms"
 
 
-def _origin(request: Request) -> str | None:
-    return request.headers.get("origin") or request.headers.get("Origin")
-
-
 def _booking_response(view: BookingView, request: Request, status: int = 200) -> Response[BookingOut]:
     catalogue = tenant_catalogue(view.booking.tenant_id)
-    return respond(BookingOut.of(view.booking, catalogue, view), catalogue.business, _origin(request), status)
+    return respond(
+        BookingOut.of(view.booking, catalogue, view), catalogue.business, request_origin(request), status
+    )
 
 
 @router.get(AVAILABILITY, tags=["public"])
@@ -61,7 +59,7 @@ def availability(
     service_ids = [s for s in services.split(",") if s]
     result = bookings.availability(slug, service_ids, staff, from_, to, tz)
     business = bookings.public_business(slug)
-    return respond(AvailabilityOut.of(result), business, _origin(request))
+    return respond(AvailabilityOut.of(result), business, request_origin(request))
 
 
 @router.post(BOOKINGS, tags=["public"], responses={201: {"description": "Booked"}})
@@ -151,18 +149,18 @@ def _session_actor(
 
 @router.route(AVAILABILITY, method="OPTIONS", include_in_schema=False)
 def availability_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), _origin(request))
+    return preflight(bookings.public_business(slug), request_origin(request))
 
 
 @router.route(BOOKINGS, method="OPTIONS", include_in_schema=False)
 def bookings_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), _origin(request))
+    return preflight(bookings.public_business(slug), request_origin(request))
 
 
 def _manage_preflight(
     booking_id: str, bookings: BookingService, token: str | None, request: Request
 ) -> Response[None]:
-    return preflight(bookings.business_for_manage_token(booking_id, token), _origin(request))
+    return preflight(bookings.business_for_manage_token(booking_id, token), request_origin(request))
 
 
 @router.route(BOOKING, method="OPTIONS", include_in_schema=False)
@@ -201,7 +199,7 @@ def download_invite(
         content_type="text/calendar; charset=utf-8",
         body=bookings.invite(booking_id, token).decode(),
         headers={
-            **cors_headers(business, _origin(request)),
+            **cors_headers(business, request_origin(request)),
             "Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"',
         },
     )
@@ -222,7 +220,7 @@ def set_sms_preference(
     """Stops (enabled: false) or resumes text messages for this customer; email continues either way."""
     business = bookings.business_for_manage_token(booking_id, token)
     bookings.manage_sms_opt_out(booking_id, token, opted_out=not body.enabled)
-    return respond({"sms_enabled": body.enabled}, business, _origin(request))
+    return respond({"sms_enabled": body.enabled}, business, request_origin(request))
 
 
 @router.route(SMS_PREFERENCE, method="OPTIONS", include_in_schema=False)

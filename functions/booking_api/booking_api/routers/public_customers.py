@@ -12,7 +12,7 @@ from pydantic import Field
 from booking.domain.types import Email, Model
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
-from booking_api.cors import preflight, respond
+from booking_api.cors import preflight, request_origin, respond
 from booking_api.deps import bearer_token, booking_service, customer_service, tenant_catalogue
 from booking_api.schemas import CustomerSessionOut
 
@@ -36,10 +36,6 @@ class CodeExchange(Model):
     code: str = Field(pattern=r"^\d{6}$")
 
 
-def _origin(request: Request) -> str | None:
-    return request.headers.get("origin") or request.headers.get("Origin")
-
-
 def _session_out(token: str, customers: CustomerService, bookings: BookingService) -> CustomerSessionOut:
     session = customers.session(token)
     overview = customers.overview(session)
@@ -54,7 +50,7 @@ def request_login_code(
     """Emails a 6-digit code to a returning customer. Same answer whether or not the email is known."""
     customers.request_code(slug, body.email)
     message = {"detail": "if this email has booked with us, a sign-in code is on its way"}
-    return respond(message, bookings.public_business(slug), _origin(request), status=202)
+    return respond(message, bookings.public_business(slug), request_origin(request), status=202)
 
 
 @router.post(SESSION, tags=["public: customers"])
@@ -63,7 +59,9 @@ def exchange_login_code(
 ) -> Response[CustomerSessionOut]:
     """Trades a valid code for a customer session token, with the details to prefill and the bookings."""
     token, _ = customers.exchange_code(slug, body.email, body.code)
-    return respond(_session_out(token, customers, bookings), bookings.public_business(slug), _origin(request))
+    return respond(
+        _session_out(token, customers, bookings), bookings.public_business(slug), request_origin(request)
+    )
 
 
 @router.get(ME, tags=["public: customers"])
@@ -76,19 +74,19 @@ def me(
     business = bookings.public_business(slug)
     if session.tenant_id != business.id:
         customers.session("")  # a session for another business is no session here
-    return respond(_session_out(token, customers, bookings), business, _origin(request))
+    return respond(_session_out(token, customers, bookings), business, request_origin(request))
 
 
 @router.route(LOGIN_CODE, method="OPTIONS", include_in_schema=False)
 def login_code_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), _origin(request))
+    return preflight(bookings.public_business(slug), request_origin(request))
 
 
 @router.route(SESSION, method="OPTIONS", include_in_schema=False)
 def session_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), _origin(request))
+    return preflight(bookings.public_business(slug), request_origin(request))
 
 
 @router.route(ME, method="OPTIONS", include_in_schema=False)
 def me_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), _origin(request))
+    return preflight(bookings.public_business(slug), request_origin(request))
