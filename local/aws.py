@@ -7,12 +7,12 @@ from __future__ import annotations
 
 import logging
 import os
-import threading
 from dataclasses import dataclass
 from typing import Any
 
 import boto3
 
+from local import moto_patches
 from local.template import load_template, table_definitions, user_pool_definition
 
 REGION = "eu-west-1"
@@ -66,33 +66,11 @@ class LocalResources:
         }
 
 
-_WRITE_LOCK = threading.RLock()
-
-
-def _serialise_dynamodb_writes() -> None:
-    """moto rolls a failed TransactWriteItems back to a copy of the table taken before it began, wiping
-    whatever other threads wrote meanwhile (acknowledged writes vanish). DynamoDB itself never does that,
-    so the embedded one runs its writes one at a time: stricter than DynamoDB, never weaker."""
-    from moto.dynamodb.models import DynamoDBBackend
-
-    if getattr(DynamoDBBackend, "_booking_writes_serialised", False):
-        return
-    for name in ("put_item", "update_item", "delete_item", "transact_write_items", "batch_write_item"):
-        original = getattr(DynamoDBBackend, name)
-
-        def locked(self: Any, *args: Any, __original: Any = original, **kwargs: Any) -> Any:
-            with _WRITE_LOCK:
-                return __original(self, *args, **kwargs)
-
-        setattr(DynamoDBBackend, name, locked)
-    DynamoDBBackend._booking_writes_serialised = True  # type: ignore[attr-defined]
-
-
 class EmbeddedAws:
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer  # heavy import, only when a stack is started
 
-        _serialise_dynamodb_writes()
+        moto_patches.install()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint = ""
 

@@ -11,6 +11,7 @@ import argparse
 import asyncio
 import os
 import secrets
+import signal
 import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -20,12 +21,13 @@ import uvicorn
 from aws_lambda_powertools.event_handler import HttpResolver
 from aws_lambda_powertools.event_handler.http_resolver import MockLambdaContext
 
+from local import moto_patches
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.clock import DevClock
 from local.dispatcher import Dispatcher
 from local.outbox import Outbox
-from local.persistence import Snapshotter
+from local.persistence import Store
 from local.seed import load_manifest, seed
 
 
@@ -72,6 +74,10 @@ def local_secret(data_dir: Path) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
+def _exit_on_sigterm(signum: int, frame: Any) -> None:
+    raise SystemExit(0)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run the booking backend locally.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -96,30 +102,36 @@ def main(argv: list[str] | None = None) -> None:
     from local import dev_routes
     from reminders.handler import build_service, install, lambda_handler
 
-    store = Snapshotter(
-        args.data_dir, aws, resources.table_names, resources.user_pool_id, resources.schedule_group
-    )
-    restored = store.restore()
-    store.watch_default_session()
-
     # One clock for the whole application, which /dev/clock can move forward.
     clock = DevClock(args.data_dir)
+    # The dispatcher listens to the embedded AWS before the saved state is loaded, so it learns of the
+    # restored schedules as they come back; it resumes the stream at its checkpoint.
+    install(build_service(clock=clock))
+    dispatcher = Dispatcher(
+        aws,
+        resources.table_name,
+        resources.schedule_group,
+        clock,
+        lambda_handler,
+        data_dir=args.data_dir,
+        trim_delivered=True,
+    )
+    store = Store(args.data_dir, aws, resources.user_pool_id)
+    restored = store.restore()
+    store.start()  # from here on, every acknowledged write is in the journal first
+    moto_patches.retain_sent_messages = False  # the outbox keeps them, on disk
+    outbox = Outbox(args.data_dir, clock)
+    outbox.attach()
+
     verifier = CognitoIdTokenVerifier(resources.jwks_url, resources.issuer, resources.user_pool_client_id)
     container = build_container(claims=verifier.claims, clock=clock)
     deps.install(container)
     # As on Lambda, a request counts as "in progress" for idempotency only while it can still be running.
     container.idempotency.register_lambda_context(MockLambdaContext())
-    install(build_service(clock=clock))
-    outbox = Outbox(args.data_dir, resources.region, clock)
-    dispatcher = Dispatcher(
-        aws, resources.table_name, resources.schedule_group, clock, lambda_handler, outbox
-    )
-    dispatcher.follow_stream_from_now()
 
     demo = load_manifest(args.data_dir) if restored else None
     if demo is None:
         demo = seed(container.catalogue, aws.client("cognito-idp"), resources.user_pool_id, args.data_dir)
-        store.save()
 
     base_url = f"http://{args.host}:{args.port}"
     dev_routes.install(
@@ -137,8 +149,10 @@ def main(argv: list[str] | None = None) -> None:
     app = mount(LocalHttpResolver(enable_validation=True))
     app.include_router(dev_routes.router)
 
-    store.start()
     dispatcher.start()
+    # uvicorn shuts down gracefully on SIGTERM and then re-raises it; with the default handler the process
+    # would die there, before the `finally` below drains the dispatcher and folds the journal.
+    signal.signal(signal.SIGTERM, _exit_on_sigterm)
     print(
         "\n".join(
             [
@@ -159,7 +173,8 @@ def main(argv: list[str] | None = None) -> None:
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:
-        dispatcher.stop()
+        dispatcher.stop()  # delivers what the stream still holds first
+        outbox.detach()
         store.stop()
         aws.stop()
 

@@ -1,24 +1,45 @@
-"""Does locally what AWS does for us in the cloud: delivers the booking table's stream to the reminders
-function, and fires EventBridge Scheduler one-time schedules when they are due by the dev clock. Both are
-read through the same boto3 APIs the functions use, and the same handler is invoked, so nothing in the
-application knows it is local.
+"""Does locally what AWS does for us in the cloud: Lambda's event source mapping delivers the booking table's
+stream to the reminders function, and EventBridge Scheduler fires one-time schedules when they are due by
+the dev clock. Records and schedules are read through the same boto3 APIs the functions use, and the same
+handler is invoked, so nothing in the application knows it is local.
+
+Delivery never skips a record: the position in each shard is a checkpoint (the last delivered sequence
+number) kept in the data directory and written only after the handler succeeded, so a failed batch, a
+restart or a crash of the handler means the same records are delivered again (the handler is idempotent).
+A failed batch is retried with backoff; with `ReportBatchItemFailures`, from the first failed record, as
+Lambda does. Iterators are re-created from the checkpoint whenever the stream or its shards change.
+
+Schedules: the dispatcher learns of created and deleted schedules from the embedded AWS as they happen
+(`local.moto_patches.subscribe`), so a diary with thousands of pending reminders costs nothing per pass;
+it lists the group once, at its first pass, for schedules made before it started.
 """
 
 from __future__ import annotations
 
+import heapq
 import json
 import logging
+import os
 import threading
+import time
 from collections.abc import Callable
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
+from botocore.exceptions import ClientError
+
+from local import moto_patches
 from local.aws import EmbeddedAws
 from local.clock import DevClock
-from local.outbox import Outbox
+from local.moto_patches import Commit, ScheduleChange
+from local.persistence import CHECKPOINT_FILE
 
 logger = logging.getLogger("local.dispatcher")
 Handler = Callable[[dict[str, Any], Any], Any]
+STREAM_BATCH_SIZE = 25  # the template's BatchSize for the stream mapping
+MAX_BACKOFF_SECONDS = 30.0
 
 
 class _Context:
@@ -43,6 +64,37 @@ def _due_at(expression: str, zone: str) -> datetime | None:
     return local.replace(tzinfo=ZoneInfo(zone)).astimezone(UTC)
 
 
+def _backoff(failures: int) -> float:
+    return float(min(MAX_BACKOFF_SECONDS, 0.5 * 2 ** (failures - 1)))
+
+
+class Checkpoints:
+    """The last delivered sequence number per table, in the data directory (or only in memory)."""
+
+    def __init__(self, data_dir: Path | None) -> None:
+        self._file = data_dir / CHECKPOINT_FILE if data_dir is not None else None
+        self.tables: dict[str, int] = {}
+        if self._file is not None and self._file.exists():
+            saved = json.loads(self._file.read_text(encoding="utf-8"))
+            self.tables = {table: int(seq) for table, seq in saved["tables"].items()}
+
+    def advance(self, table: str, sequence: int) -> None:
+        self.tables[table] = sequence
+        if self._file is not None:
+            tmp = self._file.with_suffix(".tmp")
+            tmp.write_text(
+                json.dumps({"tables": {t: str(s) for t, s in self.tables.items()}}), encoding="utf-8"
+            )
+            os.replace(tmp, self._file)
+
+
+@dataclass
+class _Shard:
+    iterator: str | None = None
+    failures: int = 0
+    retry_at: float = 0.0
+
+
 class Dispatcher:
     def __init__(
         self,
@@ -51,7 +103,8 @@ class Dispatcher:
         schedule_group: str,
         clock: DevClock,
         handler: Handler,
-        outbox: Outbox,
+        data_dir: Path | None = None,
+        trim_delivered: bool = False,
     ) -> None:
         self._dynamodb = aws.client("dynamodb")
         self._streams = aws.client("dynamodbstreams")
@@ -60,89 +113,246 @@ class Dispatcher:
         self._group = schedule_group
         self._clock = clock
         self._handler = handler
-        self._outbox = outbox
-        self._iterators: dict[str, str] = {}
-        self._schedules: dict[str, dict[str, Any]] = {}
-        self._lock = threading.Lock()
+        self._trim = trim_delivered  # the dev server trims; tests may read the stream themselves
+        self.checkpoints = Checkpoints(data_dir)
+        self._stream_arn: str | None = None
+        self._shards: dict[str, _Shard] = {}
+        self._due: list[tuple[datetime, str]] = []  # heap of (due, schedule name)
+        self._schedules: dict[str, datetime] = {}  # name -> due, for schedules that exist
+        self._schedule_failures: dict[str, int] = {}
+        self._listed = False
+        self._index_lock = threading.Lock()
+        self._lock = threading.RLock()
         self._stop = threading.Event()
+        self._wake = threading.Event()
         self._thread: threading.Thread | None = None
+        self.failing_batches = 0  # fault injection: this many coming batches fail as a crashed function would
+        self._unsubscribe = [
+            moto_patches.subscribe(ScheduleChange, self._on_schedule),
+            moto_patches.subscribe(Commit, self._on_commit),
+        ]
 
-    def follow_stream_from_now(self) -> None:
-        """Starts at the end of the stream: what is already in the table (e.g. restored) is old news."""
-        arn = self._dynamodb.describe_table(TableName=self._table)["Table"]["LatestStreamArn"]
-        self._stream_arn = arn
-        for shard in self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-            self._iterators[shard["ShardId"]] = self._streams.get_shard_iterator(
-                StreamArn=arn, ShardId=shard["ShardId"], ShardIteratorType="LATEST"
-            )["ShardIterator"]
+    # --- what the embedded AWS tells us -----------------------------------------------------------------
 
-    def run_once(self) -> None:
+    def _on_schedule(self, change: ScheduleChange) -> None:
+        if change.group != self._group:
+            return
+        with self._index_lock:
+            if change.definition is None:
+                self._schedules.pop(change.name, None)
+                return
+            due = _due_at(
+                change.definition["ScheduleExpression"],
+                change.definition.get("ScheduleExpressionTimezone", "UTC"),
+            )
+            if due is not None:
+                self._schedules[change.name] = due
+                heapq.heappush(self._due, (due, change.name))
+
+    def _on_commit(self, commit: Commit) -> None:
+        if any(s.table == self._table for s in commit.stream):
+            self._wake.set()
+
+    # --- the stream -------------------------------------------------------------------------------------
+
+    def skip_to_latest(self) -> None:
+        """Marks everything already in the stream as delivered (tests that share one embedded AWS)."""
         with self._lock:
-            self._deliver_stream()
-            self._fire_due_schedules()
-            self._outbox.collect()
+            self.checkpoints.advance(self._table, moto_patches.stream_end(self._table))
+            self._shards.clear()
 
-    def _deliver_stream(self) -> None:
-        for shard_id, iterator in list(self._iterators.items()):
-            response = self._streams.get_records(ShardIterator=iterator)
-            records = [
-                {**record, "eventSourceARN": self._stream_arn}
-                for record in response.get("Records", [])
-                # The same filter the template puts on the event source mapping: booking items only.
-                if (record["dynamodb"].get("NewImage") or {}).get("kind") == {"S": "booking"}
+    def _arn(self) -> str:
+        if self._stream_arn is None:
+            self._stream_arn = self._dynamodb.describe_table(TableName=self._table)["Table"][
+                "LatestStreamArn"
             ]
-            if records:
-                # As Lambda's event source mapping does, a batch that fails is delivered again (the
-                # consumer is idempotent): the shard's position moves on only once it succeeded.
-                try:
-                    result = self._handler({"Records": records}, _Context())
-                except Exception:
-                    logger.exception("stream batch failed; it will be delivered again")
-                    continue
-                if result and result.get("batchItemFailures"):
-                    logger.error(
-                        "stream records failed, to be delivered again: %s", result["batchItemFailures"]
-                    )
-                    continue
-            self._iterators[shard_id] = response["NextShardIterator"]
+        return self._stream_arn
 
-    def _fire_due_schedules(self) -> None:
-        now = self._clock.now()
-        listed: set[str] = set()
+    def _iterator(self, shard: dict[str, Any]) -> str:
+        start = int(shard["SequenceNumberRange"]["StartingSequenceNumber"])
+        delivered = self.checkpoints.tables.get(self._table)
+        arguments: dict[str, Any] = {"ShardIteratorType": "TRIM_HORIZON"}
+        if delivered is not None and delivered + 1 >= start:
+            arguments = {"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": str(delivered)}
+        response = self._streams.get_shard_iterator(
+            StreamArn=self._arn(), ShardId=shard["ShardId"], **arguments
+        )
+        return str(response["ShardIterator"])
+
+    def _deliver_stream(self, patient: bool) -> int:
+        """One batch per shard; returns how many records were read (0 when the stream is drained). A
+        patient pass leaves a shard alone while it backs off after a failure."""
+        try:
+            shards = self._streams.describe_stream(StreamArn=self._arn())["StreamDescription"]["Shards"]
+        except ClientError:
+            self._stream_arn = None  # the table or its stream was re-created: find it again next pass
+            self._shards.clear()
+            return 0
+        known = {s["ShardId"] for s in shards}
+        for gone in set(self._shards) - known:
+            del self._shards[gone]
+        read = 0
+        for shard in shards:
+            state = self._shards.setdefault(shard["ShardId"], _Shard())
+            if patient and time.monotonic() < state.retry_at:
+                continue
+            try:
+                if state.iterator is None:
+                    state.iterator = self._iterator(shard)
+                response = self._streams.get_records(ShardIterator=state.iterator, Limit=STREAM_BATCH_SIZE)
+            except ClientError as error:
+                logger.info("stream iterator refused (%s); starting again from the checkpoint", error)
+                state.iterator = None
+                continue
+            records = response.get("Records", [])
+            read += len(records)
+            if not records:
+                state.iterator = response["NextShardIterator"]
+                continue
+            delivered = self._deliver(records)
+            if delivered == len(records):
+                state.failures, state.iterator = 0, response["NextShardIterator"]
+            else:  # read again from the first record not delivered, after a pause
+                state.failures += 1
+                state.retry_at = time.monotonic() + _backoff(state.failures)
+                state.iterator = None
+            if delivered:
+                sequence = int(records[delivered - 1]["dynamodb"]["SequenceNumber"])
+                self.checkpoints.advance(self._table, sequence)
+                if self._trim:
+                    moto_patches.trim_stream(self._table, sequence)
+        return read
+
+    def _deliver(self, records: list[dict[str, Any]]) -> int:
+        """Hands the booking records among `records` to the handler; returns how many of `records`, from
+        the first, are done (all of them, or those before the first failure)."""
+        arn = self._arn()
+        # The same filter the template puts on the event source mapping: booking items only.
+        batch = [
+            {**r, "eventSourceARN": arn}
+            for r in records
+            if (r["dynamodb"].get("NewImage") or {}).get("kind") == {"S": "booking"}
+        ]
+        if not batch:
+            return len(records)
+        try:
+            if self.failing_batches > 0:
+                self.failing_batches -= 1
+                raise RuntimeError("fault injected: the function crashed on this batch")
+            result = self._handler({"Records": batch}, _Context())
+        except Exception:
+            logger.exception("stream batch failed; it will be delivered again")
+            return 0
+        failed = {f["itemIdentifier"] for f in (result or {}).get("batchItemFailures", [])}
+        if not failed:
+            return len(records)
+        logger.error("stream records failed, to be delivered again: %s", sorted(failed))
+        first = min(int(sequence) for sequence in failed)
+        return sum(1 for r in records if int(r["dynamodb"]["SequenceNumber"]) < first)
+
+    # --- schedules --------------------------------------------------------------------------------------
+
+    def _list_schedules(self) -> None:
+        """Learns of schedules made before this dispatcher subscribed (once)."""
         paginator = self._scheduler.get_paginator("list_schedules")
         for page in paginator.paginate(GroupName=self._group):
             for summary in page["Schedules"]:
-                name = summary["Name"]
-                listed.add(name)
-                # A one-time schedule never changes once made (a moved reminder gets a new name), so its
-                # details are read once, not on every pass: a diary full of reminders stays cheap.
-                if name not in self._schedules:
-                    self._schedules[name] = self._scheduler.get_schedule(Name=name, GroupName=self._group)
-                schedule = self._schedules[name]
-                due = _due_at(
-                    schedule["ScheduleExpression"], schedule.get("ScheduleExpressionTimezone", "UTC")
-                )
-                if due is None or due > now:
+                if summary["Name"] in self._schedules:
                     continue
-                self._handler(json.loads(schedule["Target"]["Input"]), _Context())
-                if schedule.get("ActionAfterCompletion") == "DELETE":
-                    self._scheduler.delete_schedule(Name=name, GroupName=self._group)
-                    listed.discard(name)
-        for gone in set(self._schedules) - listed:
-            del self._schedules[gone]
+                try:
+                    found = self._scheduler.get_schedule(Name=summary["Name"], GroupName=self._group)
+                except self._scheduler.exceptions.ResourceNotFoundException:
+                    continue
+                self._on_schedule(ScheduleChange(self._group, found["Name"], found))
+        self._listed = True
+
+    def _fire_due_schedules(self) -> None:
+        if not self._listed:
+            self._list_schedules()
+        now = self._clock.now()
+        while True:
+            with self._index_lock:
+                if not self._due or self._due[0][0] > now:
+                    return
+                due, name = heapq.heappop(self._due)
+                if self._schedules.get(name) != due:
+                    continue  # deleted, or an older entry of a schedule since re-made
+            self._fire(name, now)
+
+    def _fire(self, name: str, now: datetime) -> None:
+        try:
+            schedule = self._scheduler.get_schedule(Name=name, GroupName=self._group)
+        except self._scheduler.exceptions.ResourceNotFoundException:
+            return
+        try:
+            self._handler(json.loads(schedule["Target"]["Input"]), _Context())
+        except Exception:
+            failures = self._schedule_failures[name] = self._schedule_failures.get(name, 0) + 1
+            allowed = schedule["Target"].get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)
+            if failures <= allowed:
+                logger.exception("schedule %s failed (attempt %d); it will be retried", name, failures)
+                retry = now + timedelta(seconds=_backoff(failures))
+                with self._index_lock:
+                    self._schedules[name] = retry
+                    heapq.heappush(self._due, (retry, name))
+                return
+            logger.exception(
+                "schedule %s failed %d times; EventBridge Scheduler gives up here", name, failures
+            )
+        self._schedule_failures.pop(name, None)
+        if schedule.get("ActionAfterCompletion") == "DELETE":
+            self._scheduler.delete_schedule(Name=name, GroupName=self._group)
+
+    # --- running ----------------------------------------------------------------------------------------
+
+    def run_once(self, patient: bool = False) -> None:
+        """One full pass: the stream until it is drained (or failing), then every schedule now due, then
+        the stream again (what the reminders wrote). The background loop is patient (it waits out the
+        backoff after a failure); a pass asked for explicitly (tests, /dev routes) retries at once."""
+        with self._lock:
+            self._drain_stream(patient)
+            self._fire_due_schedules()
+            self._drain_stream(patient)
+
+    def _drain_stream(self, patient: bool) -> None:
+        while self._deliver_stream(patient) and not self.pending():
+            pass
+
+    def pending(self) -> bool:
+        """Whether undelivered records are waiting (or being retried)."""
+        return any(s.failures for s in self._shards.values())
 
     def start(self, interval: float = 0.5) -> None:
         def loop() -> None:
-            while not self._stop.wait(interval):
+            while not self._stop.is_set():
                 try:
-                    self.run_once()
+                    self.run_once(patient=True)
                 except Exception:  # keep dispatching; the error is visible in the dev server's log
                     logger.exception("dispatch failed")
+                self._wake.wait(interval)
+                self._wake.clear()
 
         self._thread = threading.Thread(target=loop, name="dispatcher", daemon=True)
         self._thread.start()
 
-    def stop(self) -> None:
+    def stop(self, drain_seconds: float = 10.0) -> None:
+        """Stops the background loop, then delivers what the stream still holds (bounded in time)."""
         self._stop.set()
+        self._wake.set()
         if self._thread:
             self._thread.join()
+        deadline = time.monotonic() + drain_seconds
+        try:
+            self.run_once()
+            while self.pending() and time.monotonic() < deadline:
+                time.sleep(0.2)
+                self.run_once()
+        except Exception:
+            logger.exception("could not drain the stream before stopping; the checkpoint keeps the rest")
+        self.close()
+
+    def close(self) -> None:
+        """Stops listening to the embedded AWS."""
+        for unsubscribe in self._unsubscribe:
+            unsubscribe()
+        self._unsubscribe = []

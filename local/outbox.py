@@ -1,35 +1,33 @@
 """The local outbox: every email (with its attachments) and SMS the system handed to the embedded SES and
-SNS, captured from them after each dispatch and kept in the data directory, newest first."""
+SNS, kept in the data directory."""
 
 from __future__ import annotations
 
 import json
 import threading
+from collections.abc import Callable
 from email import policy
 from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from moto.core.models import DEFAULT_ACCOUNT_ID
-from moto.ses.models import ses_backends
-from moto.sns.models import sns_backends
-
+from local import moto_patches
 from local.clock import DevClock
+from local.moto_patches import Sent
 
 
-def _email_entry(message: Any) -> dict[str, Any]:
-    raw = getattr(message, "raw_data", None)
-    if raw is None:  # a simple (non-raw) message
+def _email_entry(sent: Sent) -> dict[str, Any]:
+    if sent.raw is None:  # a simple (non-raw) message
         return {
             "channel": "email",
-            "to": list(getattr(message, "destinations", {}).get("ToAddresses", [])),
-            "from": message.source,
-            "subject": message.subject,
-            "text": message.body,
+            "to": list(sent.to),
+            "from": sent.source,
+            "subject": sent.subject,
+            "text": sent.text,
             "html": None,
             "attachments": [],
         }
-    parsed = BytesParser(policy=policy.default).parsebytes(raw.encode() if isinstance(raw, str) else raw)
+    parsed = BytesParser(policy=policy.default).parsebytes(sent.raw.encode("utf-8", "surrogateescape"))
     text = parsed.get_body(preferencelist=("plain",))
     html = parsed.get_body(preferencelist=("html",))
     attachments = [
@@ -53,39 +51,35 @@ def _email_entry(message: Any) -> dict[str, Any]:
 
 
 class Outbox:
-    def __init__(self, data_dir: Path, region: str, clock: DevClock) -> None:
+    """Listens to the embedded SES and SNS: each message is written to `outbox.jsonl` before the provider
+    answers the send, so what was sent is on disk even if the process is killed a moment later."""
+
+    def __init__(self, data_dir: Path, clock: DevClock) -> None:
         self._file = data_dir / "outbox.jsonl"
-        self._region = region
         self._clock = clock
         self._lock = threading.Lock()
-        self._seen: set[str] = set()
-        if self._file.exists():
-            self._seen = {json.loads(line)["id"] for line in self._file.read_text().splitlines() if line}
+        self._detach: Callable[[], None] | None = None
 
-    def collect(self) -> int:
-        """Moves newly sent messages from the embedded SES and SNS into the outbox; returns how many."""
-        ses = ses_backends[DEFAULT_ACCOUNT_ID][self._region]
-        sns = sns_backends[DEFAULT_ACCOUNT_ID][self._region]
-        new: list[dict[str, Any]] = []
-        with self._lock:
-            for message in ses.sent_messages:
-                if message.id not in self._seen:
-                    new.append({"id": message.id, **_email_entry(message)})
-            for message_id, (phone, text) in list(sns.sms_messages.items()):
-                if message_id not in self._seen:
-                    new.append({"id": message_id, "channel": "sms", "to": [phone], "text": text})
-            if not new:
-                return 0
-            at = self._clock.now().isoformat()
-            with self._file.open("a", encoding="utf-8") as handle:
-                for entry in new:
-                    entry["at"] = at
-                    handle.write(json.dumps(entry) + "\n")
-                    self._seen.add(entry["id"])
-        return len(new)
+    def attach(self) -> None:
+        self._detach = moto_patches.subscribe(Sent, self._record)
+
+    def detach(self) -> None:
+        if self._detach is not None:
+            self._detach()
+            self._detach = None
+
+    def _record(self, sent: Sent) -> None:
+        if sent.channel == "sms":
+            entry: dict[str, Any] = {"channel": "sms", "to": list(sent.to), "text": sent.text}
+        else:
+            entry = _email_entry(sent)
+        line = json.dumps({"id": sent.message_id, **entry, "at": self._clock.now().isoformat()}) + "\n"
+        with self._lock, self._file.open("a", encoding="utf-8") as handle:
+            handle.write(line)
 
     def entries(self) -> list[dict[str, Any]]:
+        """Every message, newest first."""
         if not self._file.exists():
             return []
         lines = self._file.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in reversed(lines) if line]
+        return [json.loads(line) for line in reversed(lines) if line.endswith("}")]

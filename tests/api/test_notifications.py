@@ -55,7 +55,7 @@ Aws = tuple[EmbeddedAws, LocalResources]
 
 def context() -> Any:
     """The Lambda context the reminders function is invoked with."""
-    return cast(Any, LambdaContext(function_name="RemindersFunction"))
+    return cast(Any, LambdaContext(function_name="RemindersFunction", remaining_millis=60_000))
 
 
 # --- the notification side of the deployment, wired as the local stack wires it --------------------------
@@ -75,14 +75,14 @@ class Notifications:
         self.handler = handler
         self.scheduler = self.aws.client("scheduler")
         self.container = self.default = self.install()
-        self.outbox = Outbox(data_dir, self.resources.region, DevClock(data_dir))
+        self.outbox = Outbox(data_dir, DevClock(data_dir))
+        self.outbox.attach()
         self.dispatcher = Dispatcher(
             self.aws,
             self.resources.table_name,
             self.resources.schedule_group,
             DevClock(data_dir),
             handler.lambda_handler,
-            self.outbox,
         )
 
     def reset(self) -> None:
@@ -91,9 +91,8 @@ class Notifications:
         if self.container is not self.default:
             self.handler.install(self.default)
             self.container = self.default
-        self.dispatcher.follow_stream_from_now()
+        self.dispatcher.skip_to_latest()
         self.existing = self.schedule_names()
-        self.outbox.collect()
         self.earlier = {m["id"] for m in self.outbox.entries()}
 
     def clean_up(self) -> None:
@@ -121,7 +120,6 @@ class Notifications:
 
     def sent(self) -> list[dict[str, Any]]:
         """Every message sent since the test began, newest first."""
-        self.outbox.collect()
         return [m for m in self.outbox.entries() if m["id"] not in self.earlier]
 
     def redeliver(self, records: list[dict[str, Any]]) -> None:
@@ -164,6 +162,8 @@ def wiring(
 ) -> Iterator[Notifications]:
     wired = Notifications(api, embedded_aws, tmp_path_factory.mktemp("notifications"))
     yield wired
+    wired.outbox.detach()
+    wired.dispatcher.close()
     # leave the process's reminders function as Lambda would build it (system clock, environment sender)
     wired.handler.install(wired.handler.build_service())
 

@@ -9,12 +9,10 @@ the clock as it finds it, days ahead of it.
 
 from __future__ import annotations
 
-import secrets
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -30,30 +28,15 @@ from tests.support.notification_fixtures import (
     texts,
     utc_instant,
 )
+from tests.support.spa_bookings import LONDON, book, free_slot, spa_of
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack_reminders")]
 
 WAIT_SECONDS = 15  # the dispatcher runs every 0.5 s; reading the outbox runs it once more
-SPA = "serenity-spa"
-LONDON = ZoneInfo("Europe/London")
 
 
 class Stack(LocalStack):
-    """The local stack with its dev clock and outbox."""
-
-    # --- the dev clock and the outbox ---------------------------------------------------------------
-
-    def now(self) -> datetime:
-        return datetime.fromisoformat(self.json("GET", "/dev/clock")["now"])
-
-    def set_clock(self, instant: datetime) -> None:
-        """Moves the clock; the dispatcher has fired whatever became due when this returns."""
-        moved = self.json("POST", "/dev/clock", json={"now": instant.isoformat()})
-        assert datetime.fromisoformat(moved["now"]) >= instant
-
-    def outbox(self) -> list[dict[str, Any]]:
-        messages: list[dict[str, Any]] = self.json("GET", "/dev/outbox.json")["messages"]
-        return messages
+    """The local stack, waiting for the customer's messages."""
 
     def wait_for(
         self, what: str, found: Callable[[list[dict[str, Any]]], bool], customer: Customer
@@ -82,49 +65,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 
 @pytest.fixture(scope="module")
 def spa(stack: Stack) -> dict[str, Any]:
-    """The seeded spa: its id, an owner token, and its services by name."""
-    demo = {b["slug"]: b for b in stack.json("GET", "/dev/demo")["businesses"]}[SPA]
-    menu = stack.json("GET", f"/v1/public/businesses/{SPA}/services")
-    services = {s["name"]: s["id"] for section in menu["categories"] for s in section["services"]}
-    return {"id": demo["id"], "owner": demo["users"]["owner"]["token"], "services": services}
-
-
-def free_slot(stack: Stack, spa: dict[str, Any], after: datetime, staff: str = "any") -> datetime:
-    """The first bookable start of a Swedish massage at or after `after` (by the stack's availability),
-    with `staff` (a staff id) or anyone."""
-    first = after.astimezone(LONDON).date()
-    availability = stack.json(
-        "GET",
-        f"/v1/public/businesses/{SPA}/availability",
-        params={
-            "services": spa["services"]["Swedish massage"],
-            "from": first.isoformat(),
-            "to": (first + timedelta(days=10)).isoformat(),
-            "tz": "Europe/London",
-            "staff": staff,
-        },
-    )
-    for day in availability["days"]:
-        for slot in day["slots"]:
-            start = datetime.fromisoformat(slot["start"])
-            if start >= after:
-                return start
-    pytest.fail(f"no free Swedish massage in the ten days from {first}")
-
-
-def book(stack: Stack, spa: dict[str, Any], start: datetime, customer: Customer) -> dict[str, Any]:
-    booking: dict[str, Any] = stack.json(
-        "POST",
-        f"/v1/public/businesses/{SPA}/bookings",
-        status=201,
-        json={
-            "services": [spa["services"]["Swedish massage"]],
-            "start": start.isoformat(),
-            "customer": customer.body(),
-        },
-        headers={"Idempotency-Key": secrets.token_hex(8)},
-    )
-    return booking
+    return spa_of(stack)
 
 
 def communications(stack: Stack, spa: dict[str, Any], booking_id: str) -> list[dict[str, Any]]:

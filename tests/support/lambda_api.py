@@ -24,9 +24,10 @@ class LambdaContext:
     memory_limit_in_mb: int = 512
     invoked_function_arn: str = "arn:aws:lambda:eu-west-1:123456789012:function:BookingApiFunction"
     aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    remaining_millis: int = 10_000  # the API function's timeout; the reminders function has 60 s
 
     def get_remaining_time_in_millis(self) -> int:
-        return 10_000
+        return self.remaining_millis
 
 
 @dataclass

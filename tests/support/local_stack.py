@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -61,7 +62,7 @@ class LocalStack:
             env.pop(name, None)
         env["PYTHONUNBUFFERED"] = "1"
         with self.log_file.open("wb") as log:
-            self.process = subprocess.Popen(
+            self.process = subprocess.Popen(  # its own process group, so a test can kill all of it
                 [
                     sys.executable,
                     "-m",
@@ -75,6 +76,7 @@ class LocalStack:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,
             )
         self.base_url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + START_TIMEOUT_SECONDS
@@ -107,6 +109,12 @@ class LocalStack:
             self.process.kill()
             self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
 
+    def kill_group(self) -> None:
+        """SIGKILL to the whole process group, as a power-off of the process would be: no handler runs."""
+        assert self.process is not None
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
     def log(self) -> str:
         return self.log_file.read_text(encoding="utf-8", errors="replace") if self.log_file else ""
 
@@ -132,6 +140,21 @@ class LocalStack:
         response = self.request(method, path, token, **kwargs)
         assert response.status_code == status, f"{method} {path}: {response.status_code} {response.text}"
         return response.json()
+
+    # --- the dev clock and the outbox ---------------------------------------------------------------
+
+    def now(self) -> datetime:
+        return datetime.fromisoformat(self.json("GET", "/dev/clock")["now"])
+
+    def set_clock(self, instant: datetime) -> None:
+        """Moves the clock; the dispatcher has fired whatever became due when this returns."""
+        moved = self.json("POST", "/dev/clock", json={"now": instant.isoformat()})
+        assert datetime.fromisoformat(moved["now"]) >= instant
+
+    def outbox(self) -> list[dict[str, Any]]:
+        """Everything sent, newest first (reading it runs the dispatcher once)."""
+        messages: list[dict[str, Any]] = self.json("GET", "/dev/outbox.json")["messages"]
+        return messages
 
     def stop_if_running(self) -> None:
         if self.process is not None and self.process.poll() is None:

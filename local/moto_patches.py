@@ -1,0 +1,750 @@
+"""Every change the local stack makes to moto (its embedded AWS), in one module.
+
+Written against moto 5.2.5 (pinned in pyproject.toml). `PATCHED` and `RELIED_ON` name each moto function
+this module replaces, wraps or leans on, with a hash of its source; tests/unit/test_moto_patches.py fails
+when an upgrade changes any of them, so whoever upgrades re-reads those functions before trusting this.
+
+1. TransactWriteItems without table copies. moto's version (`DynamoDBBackend.transact_write_items`)
+   deep-copies the whole table once per item of the transaction so it can roll back by swapping the copy
+   in. Each booking copied the table about 19 times; latency and memory grew with every booking, and the
+   swapped-in copy brought its own stream shard, so the dispatcher's iterator read a dead stream after any
+   failed transaction. Ours checks every item first (unicity, conditions) and writes only when all pass;
+   a write that still fails (a validation error) undoes exactly the items it touched.
+2. No tracked instances. moto's `BaseModel.__new__` keeps every model object it ever made (every item
+   version, stream record and shard iterator) in a class-level list for its dashboard, so nothing is ever
+   freed. The embedded AWS has no dashboard: instances are no longer tracked.
+3. Writes one at a time. DynamoDB writes (and stream reads) run under one lock: stricter than DynamoDB,
+   never weaker, and it gives every committed change one order, which the journal relies on.
+4. Stream retention and iterators. DynamoDB keeps stream records 24 hours and shard iterators 15 minutes;
+   moto keeps both for ever. `trim_stream` drops records the (single, local) consumer has delivered, and
+   iterators expire after 15 minutes.
+5. Change capture. Every committed DynamoDB write, stream record, schedule change, user change and sent
+   email or SMS is handed to subscribers (the local journal, the dispatcher, the outbox) before moto
+   answers the request, so an acknowledged write can be made durable before it is acknowledged.
+6. Fault injection. The embedded SES/SNS can be told to refuse or to crash on the next sends, so tests
+   can prove that messages survive provider errors and a crash between claim and send.
+"""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import inspect
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import moto
+from moto.core.common_models import BaseModel
+from moto.core.exceptions import ServiceException
+from moto.dynamodb.comparisons import get_filter_expression
+from moto.dynamodb.exceptions import (
+    MockValidationException,
+    MultipleTransactionsException,
+    TooManyTransactionsException,
+    TransactionCanceledException,
+    TransactWriteSingleOpException,
+)
+from moto.dynamodb.models import DynamoDBBackend
+from moto.dynamodb.models.dynamo_type import DynamoType, Item
+from moto.dynamodb.models.table import StreamShard, Table
+from moto.dynamodbstreams.models import DynamoDBStreamsBackend
+
+logger = logging.getLogger("local.moto_patches")
+
+MOTO_VERSION = "5.2.5"
+ITERATOR_LIFETIME_SECONDS = 15 * 60  # as DynamoDB Streams
+
+# The first 16 hex digits of the sha256 of each moto function's source in MOTO_VERSION: those this module
+# replaces or wraps (by their name in `original`), and those whose internals it relies on.
+PATCHED: dict[str, str] = {
+    "transact_write_items": "81db2cb7d94e39c9",  # replaced: check all, then write; no table copies
+    "put_item": "f5d9a5042c77b89e",  # wrapped, with update_item and delete_item: lock, undo, capture
+    "update_item": "218984588dd689a5",
+    "delete_item": "083a4bb1af18f6fd",
+    "shard_add": "357dc6da267e5dd7",  # wrapped: the stream records of a write, for undo and capture
+    "base_model_new": "08cf0ef20e88029a",  # replaced: no tracking
+    "streams_init": "074dec7c828aa7e5",  # wrapped: expiring iterators
+    "get_records": "db8c6cb04430c08f",  # wrapped: under the write lock; expired iterators refused
+    "create_schedule": "513099380dbd4563",  # wrapped, with update and delete: capture
+    "update_schedule": "15f9bd86f2396a39",
+    "delete_schedule": "4569544648c9a8c4",
+    "ses.send_email": "62402224cef38244",  # wrapped, with send_raw_email and SNS publish: capture, faults
+    "ses.send_raw_email": "b908bd50201b2d10",
+    "sns.publish": "6356a2b5b79eb3de",
+    "cognito.admin_add_user_to_group": "da85be44cd4b0137",  # wrapped, all of them: capture
+    "cognito.admin_confirm_sign_up": "bce605620eaf380b",
+    "cognito.admin_create_user": "27a62b755132778c",
+    "cognito.admin_delete_user": "3f85046438cf9018",
+    "cognito.admin_delete_user_attributes": "9d301b8a8c061119",
+    "cognito.admin_disable_user": "f05ca11c85427129",
+    "cognito.admin_enable_user": "95fd22053b5ef45a",
+    "cognito.admin_remove_user_from_group": "4380a3a8fa70e60c",
+    "cognito.admin_reset_user_password": "f8c3f42e089ddcb5",
+    "cognito.admin_set_user_password": "0b2a56503d390d4d",
+    "cognito.admin_update_user_attributes": "e3a1c7c948637d41",
+}
+RELIED_ON: dict[str, str] = {
+    "moto.dynamodb.models.table:Table.put_item": "de23933013ef8426",  # items[hash][range] = Item
+    "moto.dynamodb.models.table:Table.delete_item": "1594f7b07616c8cb",
+    "moto.dynamodb.models.table:StreamShard.get": "fa7e9a0d7b438c2f",  # index = seq - starting number
+    "moto.dynamodbstreams.models:ShardIterator.__init__": "5842e50a95242ef8",
+    "moto.scheduler.models:Schedule.to_dict": "293b6c07de343115",
+}
+
+# Cognito calls that change users (the local stack persists users; groups come from the template).
+COGNITO_USER_WRITES = (
+    "admin_create_user",
+    "admin_set_user_password",
+    "admin_add_user_to_group",
+    "admin_remove_user_from_group",
+    "admin_update_user_attributes",
+    "admin_delete_user_attributes",
+    "admin_delete_user",
+    "admin_disable_user",
+    "admin_enable_user",
+    "admin_confirm_sign_up",
+    "admin_reset_user_password",
+)
+
+WRITE_LOCK = threading.RLock()
+
+
+class AwsError(ServiceException):
+    """An error answered in the called service's own format (defined outside moto's packages, so moto
+    looks its code up in the service being called)."""
+
+
+_ORIGINALS: dict[str, Any] = {}
+_installed = False
+
+
+# --- what subscribers receive ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ItemChange:
+    table: str
+    key: dict[str, Any]  # DynamoDB JSON of the key attributes
+    item: dict[str, Any] | None  # the item after the write (DynamoDB JSON), None when deleted
+
+
+@dataclass(frozen=True)
+class StreamAppend:
+    table: str
+    record: dict[str, Any]  # the stream record as GetRecords returns it, with its SequenceNumber
+
+
+@dataclass(frozen=True)
+class Commit:
+    """One acknowledged DynamoDB write call: a PutItem, UpdateItem, DeleteItem or a whole transaction."""
+
+    items: tuple[ItemChange, ...]
+    stream: tuple[StreamAppend, ...]
+
+
+@dataclass(frozen=True)
+class ScheduleChange:
+    group: str
+    name: str
+    definition: dict[str, Any] | None  # CreateSchedule arguments; None when deleted
+
+
+@dataclass(frozen=True)
+class UsersChange:
+    pool_id: str
+    users: tuple[dict[str, Any], ...]  # every user of the pool: attributes (without sub), groups, enabled
+
+
+@dataclass(frozen=True)
+class Sent:
+    channel: str  # "email" or "sms"
+    message_id: str
+    to: tuple[str, ...]
+    raw: str | None = None  # the MIME message of an email
+    text: str | None = None  # an SMS, or a simple (non-MIME) email's body
+    subject: str | None = None
+    source: str | None = None
+
+
+Listener = Callable[[Any], None]
+_listeners: dict[type, list[Listener]] = {Commit: [], ScheduleChange: [], UsersChange: [], Sent: []}
+
+
+def subscribe(kind: type, listener: Listener) -> Callable[[], None]:
+    """Calls `listener(event)` for each event of `kind`, inside the request, before moto answers it.
+    Returns a function that unsubscribes."""
+    _listeners[kind].append(listener)
+    return lambda: _listeners[kind].remove(listener) if listener in _listeners[kind] else None
+
+
+def _publish(event: Any) -> None:
+    for listener in list(_listeners[type(event)]):
+        listener(event)
+
+
+# --- 1 and 3: DynamoDB writes, one at a time, all or nothing, captured -----------------------------------
+
+
+@dataclass
+class _WriteCall:
+    """What one outermost write call touched, to undo it on failure or publish it on success."""
+
+    before: dict[tuple[str, str], tuple[Table, DynamoType, DynamoType | None, Item | None]] = field(
+        default_factory=dict
+    )
+    shard_lengths: dict[int, tuple[StreamShard, int]] = field(default_factory=dict)
+    stream: list[StreamAppend] = field(default_factory=list)
+
+
+_local = threading.local()
+
+
+def _current_call() -> _WriteCall | None:
+    return getattr(_local, "call", None)
+
+
+def _key_of(table: Table, attrs: dict[str, Any]) -> tuple[DynamoType, DynamoType | None]:
+    if table.hash_key_attr not in attrs or (table.range_key_attr and table.range_key_attr not in attrs):
+        raise MockValidationException("The provided key element does not match the schema")
+    hash_key = DynamoType(attrs[table.hash_key_attr])
+    range_key = DynamoType(attrs[table.range_key_attr]) if table.range_key_attr else None
+    return hash_key, range_key
+
+
+def _touch(backend: DynamoDBBackend, table_name: str, attrs: dict[str, Any]) -> None:
+    """Remembers the item's state before the current call first writes it (for undo and capture)."""
+    call = _current_call()
+    if call is None:
+        return
+    try:
+        table = backend.get_table(table_name)
+        hash_key, range_key = _key_of(table, attrs)
+    except Exception:
+        return
+    marker = _item_marker(table, hash_key, range_key)
+    if marker not in call.before:
+        current = table.get_item(hash_key, range_key)
+        call.before[marker] = (table, hash_key, range_key, copy.deepcopy(current))
+
+
+def _undo(call: _WriteCall) -> None:
+    for table, hash_key, range_key, before in call.before.values():
+        if range_key is None:
+            if before is None:
+                table.items.pop(hash_key, None)
+            else:
+                table.items[hash_key] = before  # type: ignore[assignment]
+        elif before is None:
+            table.items[hash_key].pop(range_key, None)
+        else:
+            table.items[hash_key][range_key] = before
+    for shard, length in call.shard_lengths.values():
+        del shard.items[length:]
+
+
+def _captured(call: _WriteCall) -> Commit:
+    changes = []
+    for table, hash_key, range_key, _ in call.before.values():
+        key = {table.hash_key_attr: hash_key.to_json()}
+        if range_key is not None and table.range_key_attr:
+            key[table.range_key_attr] = range_key.to_json()
+        after = table.get_item(hash_key, range_key)
+        changes.append(ItemChange(table.name, key, after.to_json()["Attributes"] if after else None))
+    return Commit(tuple(changes), tuple(call.stream))
+
+
+@contextmanager
+def _write_call() -> Iterator[None]:
+    """The outermost DynamoDB write of a request: serialised, undone on failure, published on success."""
+    with WRITE_LOCK:
+        if _current_call() is not None:  # nested (a transaction's own puts): the outer call owns it
+            yield
+            return
+        call = _local.call = _WriteCall()
+        try:
+            yield
+        except BaseException:
+            _undo(call)
+            raise
+        else:
+            commit = _captured(call)
+            if commit.items or commit.stream:
+                _publish(commit)
+        finally:
+            _local.call = None
+
+
+def _put_item(
+    self: DynamoDBBackend, table_name: str, item_attrs: dict[str, Any], *args: Any, **kw: Any
+) -> Any:
+    with _write_call():
+        _touch(self, table_name, item_attrs)
+        return _ORIGINALS["put_item"](self, table_name, item_attrs, *args, **kw)
+
+
+def _update_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kw: Any) -> Any:
+    with _write_call():
+        _touch(self, table_name, key)
+        return _ORIGINALS["update_item"](self, table_name, key, *args, **kw)
+
+
+def _delete_item(self: DynamoDBBackend, table_name: str, key: dict[str, Any], *args: Any, **kw: Any) -> Any:
+    with _write_call():
+        _touch(self, table_name, key)
+        return _ORIGINALS["delete_item"](self, table_name, key, *args, **kw)
+
+
+def _item_marker(table: Table, hash_key: DynamoType, range_key: DynamoType | None) -> tuple[str, str]:
+    return table.name, f"{hash_key.to_json()}|{range_key.to_json() if range_key else None}"
+
+
+def _check(
+    self: DynamoDBBackend, op_type: str, op: dict[str, Any], seen: set[tuple[str, str]]
+) -> dict[str, Any] | None:
+    """One item of a transaction, against the state before the transaction. Raises what is wrong with
+    the request; returns the item's current attributes (or {}) when its condition does not hold."""
+    if op_type not in {"ConditionCheck", "Put", "Delete", "Update"}:
+        raise ValueError("Unsupported transaction operation")
+    table = self.get_table(op["TableName"])
+    hash_key, range_key = _key_of(table, op["Item"] if op_type == "Put" else op["Key"])
+    marker = _item_marker(table, hash_key, range_key)
+    if marker in seen:
+        raise MultipleTransactionsException()
+    seen.add(marker)
+    condition = op.get("ConditionExpression")
+    if condition is None:
+        return None
+    current = table.get_item(hash_key, range_key)
+    check = get_filter_expression(
+        condition, op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    )
+    if check.expr(current):
+        return None
+    wants_old = op.get("ReturnValuesOnConditionCheckFailure") == "ALL_OLD" and current is not None
+    return current.to_json()["Attributes"] if wants_old else {}  # type: ignore[union-attr]
+
+
+def _apply(self: DynamoDBBackend, op_type: str, op: dict[str, Any]) -> None:
+    """Writes one checked item (its condition already held, so it is not evaluated again)."""
+    names, values = op.get("ExpressionAttributeNames"), op.get("ExpressionAttributeValues")
+    if op_type == "Put":
+        self.put_item(op["TableName"], op["Item"], None, None, names, values, True)
+    elif op_type == "Delete":
+        self.delete_item(op["TableName"], op["Key"], names, values, None)
+    elif op_type == "Update":
+        self.update_item(
+            op["TableName"],
+            op["Key"],
+            update_expression=op["UpdateExpression"],
+            expression_attribute_names=names or {},
+            expression_attribute_values=values or {},
+        )
+
+
+def _transact_write_items(self: DynamoDBBackend, transact_items: list[dict[str, Any]]) -> None:
+    """Replaces moto's: check every item, then write them all; never copy a table. Same errors as moto's:
+    a validation error as such, anything else as TransactionCanceled with one reason per item."""
+    if len(transact_items) > 100:
+        raise TooManyTransactionsException()
+    if any(len(item) > 1 for item in transact_items):
+        raise TransactWriteSingleOpException
+    operations = [next(iter(item.items())) for item in transact_items]
+    with _write_call():
+        # Two operations on one item are refused, so checking all before writing any is exact.
+        seen: set[tuple[str, str]] = set()
+        reasons: list[tuple[Any, Any, Any]] = []
+        for op_type, op in operations:
+            try:
+                old = _check(self, op_type, op, seen)
+            except (MultipleTransactionsException, MockValidationException):
+                raise
+            except Exception as error:
+                reasons.append((type(error).__name__, str(error), None))
+                continue
+            failed = old is not None
+            reasons.append(
+                ("ConditionalCheckFailed", "The conditional request failed", old or None)
+                if failed
+                else (None, None, None)
+            )
+        if any(code is not None for code, _, _ in reasons):
+            raise TransactionCanceledException(reasons)
+        # A write can still fail on what a check cannot see (e.g. an update's validation): `_write_call`
+        # then undoes exactly the items written so far.
+        for index, (op_type, op) in enumerate(operations):
+            try:
+                _apply(self, op_type, op)
+            except MockValidationException:
+                raise
+            except Exception as error:
+                only: list[tuple[Any, Any, Any]] = [(None, None, None)] * len(operations)
+                only[index] = (type(error).__name__, str(error), None)
+                raise TransactionCanceledException(only) from error
+
+
+def _shard_add(self: StreamShard, old: Item | None, new: Item | None) -> None:
+    call = _current_call()
+    if call is not None and id(self) not in call.shard_lengths:
+        call.shard_lengths[id(self)] = (self, len(self.items))
+    _ORIGINALS["shard_add"](self, old, new)
+    if call is not None and self.items:
+        call.stream.append(StreamAppend(self.table.name, self.items[-1].to_json()))
+
+
+# --- 2: nothing tracked ---------------------------------------------------------------------------------
+
+
+def _untracked_new(cls: type[BaseModel], *args: Any, **kwargs: Any) -> Any:
+    return super(BaseModel, cls).__new__(cls)  # what moto's does, minus the tracking
+
+
+# --- 4: stream retention, expiring iterators ------------------------------------------------------------
+
+
+class _ExpiringIterators(OrderedDict[str, Any]):
+    """moto's registry of shard iterators, forgetting each 15 minutes after it was handed out."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._issued: OrderedDict[str, float] = OrderedDict()
+
+    def __setitem__(self, key: str, value: Any) -> None:
+        now = time.monotonic()
+        while self._issued:
+            oldest, at = next(iter(self._issued.items()))
+            if now - at < ITERATOR_LIFETIME_SECONDS:
+                break
+            self._issued.pop(oldest)
+            self.pop(oldest, None)
+        self._issued[key] = now
+        super().__setitem__(key, value)
+
+
+def _streams_init(self: DynamoDBStreamsBackend, *args: Any, **kwargs: Any) -> None:
+    _ORIGINALS["streams_init"](self, *args, **kwargs)
+    self.shard_iterators = _ExpiringIterators()
+
+
+def _get_records(self: DynamoDBStreamsBackend, iterator_arn: str, limit: int) -> Any:
+    if iterator_arn not in self.shard_iterators:
+        raise AwsError(
+            "ExpiredIteratorException", "Iterator expired. The iterator was created over 15 minutes ago."
+        )
+    with WRITE_LOCK:  # never read a record of a write that may still be undone
+        return _ORIGINALS["get_records"](self, iterator_arn, limit)
+
+
+def trim_stream(table_name: str, through_sequence_number: int) -> int:
+    """Drops the table's stream records up to and including `through_sequence_number` (the local stand-in
+    for DynamoDB's 24-hour retention: the one local consumer has delivered them). Returns how many."""
+    with WRITE_LOCK:
+        shard = _backend("dynamodb").get_table(table_name).stream_shard
+        if shard is None:
+            return 0
+        count = min(len(shard.items), max(0, through_sequence_number + 1 - shard.starting_sequence_number))
+        del shard.items[:count]
+        shard.starting_sequence_number += count  # the records kept keep their sequence numbers
+        return int(count)
+
+
+def stream_end(table_name: str) -> int:
+    """The sequence number of the table's newest stream record (one before the first, when empty)."""
+    with WRITE_LOCK:
+        shard = _backend("dynamodb").get_table(table_name).stream_shard
+        return 0 if shard is None else int(shard.starting_sequence_number + len(shard.items) - 1)
+
+
+# --- 5: schedules, users and sends, captured ------------------------------------------------------------
+
+
+def _bound(original: Any, self: Any, args: tuple[Any, ...], kwargs: dict[str, Any]) -> dict[str, Any]:
+    bound = inspect.signature(original).bind(self, *args, **kwargs)
+    bound.apply_defaults()
+    return dict(bound.arguments)
+
+
+def _schedule_definition(schedule: Any) -> dict[str, Any]:
+    full = schedule.to_dict()
+    keys = ("Name", "GroupName", "ScheduleExpression", "ScheduleExpressionTimezone", "FlexibleTimeWindow")
+    definition = {k: full[k] for k in keys if full.get(k) is not None}
+    definition["Target"] = copy.deepcopy(full["Target"])
+    if full.get("ActionAfterCompletion"):
+        definition["ActionAfterCompletion"] = full["ActionAfterCompletion"]
+    if full.get("State"):
+        definition["State"] = full["State"]
+    return definition
+
+
+def _schedule_write(name: str) -> Callable[..., Any]:
+    original = _ORIGINALS[name]
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = _bound(original, self, args, kwargs)
+        with WRITE_LOCK:
+            result = original(self, *args, **kwargs)
+            group = arguments.get("group_name") or "default"
+            if name == "delete_schedule":
+                _publish(ScheduleChange(group, arguments["name"], None))
+            else:
+                _publish(ScheduleChange(group, result.name, _schedule_definition(result)))
+            return result
+
+    return wrapper
+
+
+def users_of(backend: Any, pool_id: str) -> tuple[dict[str, Any], ...]:
+    pool = backend.user_pools.get(pool_id)
+    if pool is None:
+        return ()
+    return tuple(
+        {
+            "attributes": [dict(a) for a in user.attributes if a["Name"] != "sub"],
+            "groups": sorted(g.group_name for g in user.groups),
+            "enabled": user.enabled,
+        }
+        for user in pool.users.values()
+    )
+
+
+def _users_write(name: str) -> Callable[..., Any]:
+    original = _ORIGINALS[f"cognito.{name}"]
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        arguments = _bound(original, self, args, kwargs)
+        with WRITE_LOCK:
+            result = original(self, *args, **kwargs)
+            pool_id = arguments.get("user_pool_id")
+            if pool_id:
+                _publish(UsersChange(pool_id, users_of(self, pool_id)))
+            return result
+
+    return wrapper
+
+
+# --- 6: faults and sends --------------------------------------------------------------------------------
+
+
+@dataclass
+class SendFaults:
+    """What the embedded SES/SNS do with the next sends (local tests only)."""
+
+    refuse: int = 0  # answer this many sends with a throttling error (retryable, as SES's 429)
+    crash: int = 0  # kill the whole process on this many sends, before the message is accepted
+
+    def before_send(self, channel: str) -> None:
+        if self.crash > 0:
+            self.crash -= 1
+            logger.warning("fault injected: the process dies before the %s is accepted", channel)
+            import os
+            import signal
+
+            os.kill(os.getpid(), signal.SIGKILL)
+        if self.refuse > 0:
+            self.refuse -= 1
+            code = "TooManyRequestsException" if channel == "email" else "Throttling"
+            raise AwsError(code, "Maximum sending rate exceeded (fault injected by the local stack).")
+
+
+faults = SendFaults()
+# Whether moto also keeps what was sent in its own lists: tests read them; the dev server hands every
+# message to its durable outbox instead, so its memory does not grow with each email.
+retain_sent_messages = True
+
+
+def _ses_send(name: str) -> Callable[..., Any]:
+    original = _ORIGINALS[f"ses.{name}"]
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        faults.before_send("email")
+        message = original(self, *args, **kwargs)
+        raw = getattr(message, "raw_data", None)
+        if isinstance(raw, bytes):
+            raw = raw.decode("utf-8", "surrogateescape")
+        destinations = getattr(message, "destinations", [])
+        if isinstance(destinations, dict):
+            destinations = [a for addresses in destinations.values() for a in addresses]
+        _publish(
+            Sent(
+                channel="email",
+                message_id=message.id,
+                to=tuple(str(d) for d in destinations),
+                raw=raw,
+                text=None if raw is not None else getattr(message, "body", None),
+                subject=None if raw is not None else getattr(message, "subject", None),
+                source=getattr(message, "source", None),
+            )
+        )
+        if not retain_sent_messages and message in self.sent_messages:
+            self.sent_messages.remove(message)
+        return message
+
+    return wrapper
+
+
+def _sns_publish(self: Any, *args: Any, **kwargs: Any) -> Any:
+    original = _ORIGINALS["sns.publish"]
+    arguments = _bound(original, self, args, kwargs)
+    phone = arguments.get("phone_number")
+    if phone:
+        faults.before_send("sms")
+    message_id = original(self, *args, **kwargs)
+    if phone:
+        _publish(Sent(channel="sms", message_id=message_id, to=(phone,), text=arguments["message"]))
+        if not retain_sent_messages:
+            self.sms_messages.pop(message_id, None)
+            self.sms_message_objects.pop(message_id, None)
+    return message_id
+
+
+# --- restoring saved state (the local stack's persistence) --------------------------------------------
+
+
+def _backend(service: str) -> Any:
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    from local.aws import REGION
+
+    module = __import__(f"moto.{service}.models", fromlist=["x"])
+    return getattr(module, f"{service}_backends")[DEFAULT_ACCOUNT_ID][REGION]
+
+
+def load_items(table_name: str, items: Iterable[dict[str, Any]]) -> None:
+    """Puts saved items into a table as they were, making no stream records (they are not new)."""
+    table = _backend("dynamodb").get_table(table_name)
+    shard, table.stream_shard = table.stream_shard, None
+    try:
+        for attrs in items:
+            table.put_item(attrs, overwrite=True)
+    finally:
+        table.stream_shard = shard
+
+
+class _SavedRecord:
+    def __init__(self, record: dict[str, Any]) -> None:
+        change = dict(record["dynamodb"])
+        created = change.get("ApproximateCreationDateTime")
+        if isinstance(created, str):
+            change["ApproximateCreationDateTime"] = datetime.fromisoformat(created)
+        self._record = {**record, "dynamodb": change}
+
+    def to_json(self) -> dict[str, Any]:
+        return self._record
+
+
+def load_stream(table_name: str, next_sequence: int, records: list[dict[str, Any]]) -> None:
+    """Gives a table's stream its undelivered records back, with their sequence numbers; new records
+    continue the numbering, so a consumer's checkpoint stays meaningful across restarts."""
+    shard = _backend("dynamodb").get_table(table_name).stream_shard
+    if shard is None:
+        return
+    records = sorted(records, key=lambda r: int(r["dynamodb"]["SequenceNumber"]))
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    first = numbers[0] if numbers else next_sequence
+    if numbers != list(range(first, first + len(numbers))):
+        raise RuntimeError(f"the saved stream of {table_name} has gaps; run `make dev-reset`")
+    shard.starting_sequence_number = first
+    shard.items = [_SavedRecord(r) for r in records]
+
+
+def load_schedules(definitions: Iterable[dict[str, Any]]) -> None:
+    backend = _backend("scheduler")
+    create = _ORIGINALS["create_schedule"]
+    for d in definitions:
+        if d.get("GroupName", "default") not in backend.schedule_groups:
+            logger.warning("schedule %s belongs to a group that no longer exists; dropped", d["Name"])
+            continue
+        create(
+            backend,
+            description=None,
+            end_date=None,
+            flexible_time_window=d["FlexibleTimeWindow"],
+            group_name=d.get("GroupName", "default"),
+            kms_key_arn=None,
+            name=d["Name"],
+            schedule_expression=d["ScheduleExpression"],
+            schedule_expression_timezone=d.get("ScheduleExpressionTimezone"),
+            start_date=None,
+            state=d.get("State"),
+            target=d["Target"],
+            action_after_completion=d.get("ActionAfterCompletion"),
+        )
+
+
+# --- installing -----------------------------------------------------------------------------------------
+
+
+def source_hash(function: Any) -> str:
+    return hashlib.sha256(inspect.getsource(function).encode()).hexdigest()[:16]
+
+
+def relied_on(name: str) -> Any:
+    """A moto function named as in RELIED_ON ("module:Class.function")."""
+    module_name, _, path = name.partition(":")
+    target: Any = __import__(module_name, fromlist=["x"])
+    for part in path.split("."):
+        target = getattr(target, part)
+    return target
+
+
+def install() -> None:
+    """Applies every patch once per process (the embedded AWS calls it before starting moto)."""
+    global _installed  # noqa: PLW0603 - once per process
+    if _installed:
+        return
+    if moto.__version__ != MOTO_VERSION:
+        logger.warning(
+            "moto %s is not the version these patches were written for (%s)", moto.__version__, MOTO_VERSION
+        )
+    from moto.cognitoidp.models import CognitoIdpBackend
+    from moto.scheduler.models import EventBridgeSchedulerBackend
+    from moto.ses.models import SESBackend
+    from moto.sns.models import SNSBackend
+
+    _ORIGINALS.update(
+        put_item=DynamoDBBackend.put_item,
+        update_item=DynamoDBBackend.update_item,
+        delete_item=DynamoDBBackend.delete_item,
+        transact_write_items=DynamoDBBackend.transact_write_items,
+        shard_add=StreamShard.add,
+        streams_init=DynamoDBStreamsBackend.__init__,
+        get_records=DynamoDBStreamsBackend.get_records,
+        base_model_new=BaseModel.__new__,
+    )
+    for name in ("create_schedule", "update_schedule", "delete_schedule"):
+        _ORIGINALS[name] = getattr(EventBridgeSchedulerBackend, name)
+        setattr(EventBridgeSchedulerBackend, name, _schedule_write(name))
+    for name in COGNITO_USER_WRITES:
+        _ORIGINALS[f"cognito.{name}"] = getattr(CognitoIdpBackend, name)
+        setattr(CognitoIdpBackend, name, _users_write(name))
+    for name in ("send_raw_email", "send_email"):
+        _ORIGINALS[f"ses.{name}"] = getattr(SESBackend, name)
+        setattr(SESBackend, name, _ses_send(name))
+    _ORIGINALS["sns.publish"] = SNSBackend.publish
+    SNSBackend.publish = _sns_publish  # type: ignore[method-assign]
+
+    BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign]
+    from moto.core.model_instances import model_data
+
+    for models in model_data.values():
+        for model in models.values():
+            model.instances_tracked = []  # type: ignore[attr-defined]
+    DynamoDBBackend.put_item = _put_item  # type: ignore[method-assign]
+    DynamoDBBackend.update_item = _update_item  # type: ignore[method-assign]
+    DynamoDBBackend.delete_item = _delete_item  # type: ignore[method-assign]
+    DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
+    StreamShard.add = _shard_add  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.__init__ = _streams_init  # type: ignore[method-assign]
+    DynamoDBStreamsBackend.get_records = _get_records  # type: ignore[method-assign]
+    _installed = True
+
+
+def original(name: str) -> Any:
+    """The moto function as it was before `install` (for the upgrade check)."""
+    return _ORIGINALS[name]

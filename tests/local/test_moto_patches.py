@@ -1,0 +1,268 @@
+"""The embedded AWS's fixes to moto (`local/moto_patches.py`), through boto3 against the running server, as
+the application talks to it: all-or-nothing transactions without table copies, a stream that keeps
+flowing after a failed transaction, no tracked instances, bounded memory, and an alarm when moto changes."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from typing import Any
+
+import moto
+import pytest
+from botocore.exceptions import ClientError
+
+from local import moto_patches
+from local.aws import EmbeddedAws, LocalResources
+
+Aws = tuple[EmbeddedAws, LocalResources]
+
+
+@pytest.fixture
+def dynamodb(embedded_aws: Aws) -> Any:
+    return embedded_aws[0].client("dynamodb")
+
+
+@pytest.fixture
+def table(resources: LocalResources) -> str:
+    return resources.table_name
+
+
+@pytest.fixture
+def prefix() -> str:
+    return f"patch-test-{secrets.token_hex(4)}"
+
+
+def put(table: str, pk: str, sk: str, **extra: Any) -> dict[str, Any]:
+    item = {"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"S": v} for k, v in extra.items()}}
+    return {"Put": {"TableName": table, "Item": item, "ConditionExpression": "attribute_not_exists(pk)"}}
+
+
+def get(dynamodb: Any, table: str, pk: str, sk: str) -> dict[str, Any] | None:
+    found: dict[str, Any] | None = dynamodb.get_item(
+        TableName=table, Key={"pk": {"S": pk}, "sk": {"S": sk}}, ConsistentRead=True
+    ).get("Item")
+    return found
+
+
+class StreamReader:
+    """Follows the table's stream from now on, as the dispatcher does."""
+
+    def __init__(self, aws: EmbeddedAws, table: str) -> None:
+        self._streams = aws.client("dynamodbstreams")
+        arn = aws.client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
+        shard = self._streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+        self._iterator = self._streams.get_shard_iterator(
+            StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST"
+        )["ShardIterator"]
+
+    def keys(self, prefix: str) -> list[tuple[str, str, str]]:
+        response = self._streams.get_records(ShardIterator=self._iterator)
+        self._iterator = response["NextShardIterator"]
+        return [
+            (r["eventName"], r["dynamodb"]["Keys"]["pk"]["S"], r["dynamodb"]["Keys"]["sk"]["S"])
+            for r in response["Records"]
+            if r["dynamodb"]["Keys"]["pk"]["S"].startswith(prefix)
+        ]
+
+
+@pytest.fixture
+def commits() -> Iterator[list[moto_patches.Commit]]:
+    seen: list[moto_patches.Commit] = []
+    unsubscribe = moto_patches.subscribe(moto_patches.Commit, seen.append)
+    yield seen
+    unsubscribe()
+
+
+# --- all or nothing ---------------------------------------------------------------------------------------
+
+
+def test_a_transaction_writes_every_item_and_publishes_one_commit(
+    dynamodb: Any, table: str, prefix: str, commits: list[moto_patches.Commit]
+) -> None:
+    dynamodb.transact_write_items(TransactItems=[put(table, prefix, f"item-{n}") for n in range(19)])
+
+    assert all(get(dynamodb, table, prefix, f"item-{n}") for n in range(19))
+    [commit] = [c for c in commits if c.items and c.items[0].key["pk"] == {"S": prefix}]
+    assert len(commit.items) == 19 and len(commit.stream) == 19
+    assert {c.item["sk"]["S"] for c in commit.items if c.item} == {f"item-{n}" for n in range(19)}
+
+
+def test_a_failed_condition_writes_nothing_and_gives_a_reason_for_each_item(
+    dynamodb: Any, table: str, prefix: str, commits: list[moto_patches.Commit]
+) -> None:
+    dynamodb.put_item(
+        TableName=table, Item={"pk": {"S": prefix}, "sk": {"S": "taken"}, "who": {"S": "first"}}
+    )
+    taken = put(table, prefix, "taken", who="second")
+    taken["Put"]["ReturnValuesOnConditionCheckFailure"] = "ALL_OLD"
+    before = len(commits)
+
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(TransactItems=[put(table, prefix, "a"), taken, put(table, prefix, "b")])
+
+    assert refused.value.response["Error"]["Code"] == "TransactionCanceledException"
+    reasons: Any = refused.value.response["CancellationReasons"]
+    assert [r["Code"] for r in reasons] == ["None", "ConditionalCheckFailed", "None"]
+    assert reasons[1]["Item"]["who"] == {"S": "first"}
+    assert get(dynamodb, table, prefix, "a") is None and get(dynamodb, table, prefix, "b") is None
+    assert get(dynamodb, table, prefix, "taken")["who"] == {"S": "first"}  # type: ignore[index]
+    assert len(commits) == before  # nothing to journal
+
+
+def test_a_write_that_fails_midway_is_undone_item_by_item_and_leaves_no_stream_record(
+    embedded_aws: Aws, dynamodb: Any, table: str, prefix: str
+) -> None:
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": prefix}, "sk": {"S": "counter"}, "n": {"S": "text"}})
+    stream = StreamReader(embedded_aws[0], table)
+    # the checks pass (no conditions); adding a number to a string fails only when the update is applied
+    bad_update = {
+        "Update": {
+            "TableName": table,
+            "Key": {"pk": {"S": prefix}, "sk": {"S": "counter"}},
+            "UpdateExpression": "SET n = n + :one",
+            "ExpressionAttributeValues": {":one": {"N": "1"}},
+        }
+    }
+
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(TransactItems=[put(table, prefix, "written-first"), bad_update])
+
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert get(dynamodb, table, prefix, "written-first") is None
+    assert get(dynamodb, table, prefix, "counter")["n"] == {"S": "text"}  # type: ignore[index]
+    assert stream.keys(prefix) == []
+
+
+def test_two_operations_on_one_item_are_refused(dynamodb: Any, table: str, prefix: str) -> None:
+    with pytest.raises(ClientError) as refused:
+        dynamodb.transact_write_items(TransactItems=[put(table, prefix, "same"), put(table, prefix, "same")])
+    assert refused.value.response["Error"]["Code"] == "ValidationException"
+    assert get(dynamodb, table, prefix, "same") is None
+
+
+def test_the_stream_keeps_flowing_after_a_failed_transaction(
+    embedded_aws: Aws, dynamodb: Any, table: str, prefix: str
+) -> None:
+    stream = StreamReader(embedded_aws[0], table)
+    dynamodb.transact_write_items(TransactItems=[put(table, prefix, "one")])
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=[put(table, prefix, "two"), put(table, prefix, "one")])
+    dynamodb.transact_write_items(TransactItems=[put(table, prefix, "three")])
+
+    # moto's rollback swapped in a copy of the table with its own stream: "three" was never seen
+    assert stream.keys(prefix) == [("INSERT", prefix, "one"), ("INSERT", prefix, "three")]
+
+
+def test_a_failed_transaction_leaves_other_writers_alone(dynamodb: Any, table: str, prefix: str) -> None:
+    dynamodb.put_item(TableName=table, Item={"pk": {"S": prefix}, "sk": {"S": "other"}})
+    with pytest.raises(ClientError):
+        dynamodb.transact_write_items(TransactItems=[put(table, prefix, "x"), put(table, prefix, "other")])
+    assert get(dynamodb, table, prefix, "other") is not None
+
+
+# --- memory ----------------------------------------------------------------------------------------------
+
+
+def resident_bytes() -> int:
+    with open("/proc/self/statm", encoding="ascii") as statm:
+        return int(statm.read().split()[1]) * 4096
+
+
+def test_two_hundred_booking_sized_transactions_keep_memory_bounded(
+    dynamodb: Any, table: str, prefix: str
+) -> None:
+    """Each transaction is 19 items, as a booking is. moto deep-copied the whole table for every item and
+    kept every copy (tracked instances): with a few thousand items in the table this grew by gigabytes."""
+    for n in range(20):  # a table that is not empty, and a warm server
+        dynamodb.transact_write_items(
+            TransactItems=[put(table, f"{prefix}-warm-{n}", f"i-{i}") for i in range(19)]
+        )
+    before = resident_bytes()
+
+    for n in range(200):
+        dynamodb.transact_write_items(
+            TransactItems=[put(table, f"{prefix}-{n}", f"i-{i}", blob="x" * 200) for i in range(19)]
+        )
+
+    grown = resident_bytes() - before
+    # 3,800 new items and their stream records are a few MB of Python objects
+    assert grown < 60 * 1024 * 1024, f"resident memory grew by {grown / 2**20:.0f} MiB"
+    from moto.dynamodb.models.dynamo_type import Item
+    from moto.dynamodb.models.table import StreamRecord
+
+    assert Item.instances_tracked == [] and StreamRecord.instances_tracked == []  # type: ignore[attr-defined]
+
+
+# --- stream retention and iterators ----------------------------------------------------------------------
+
+
+def test_trimming_keeps_sequence_numbers_and_later_records(
+    embedded_aws: Aws, dynamodb: Any, table: str, prefix: str
+) -> None:
+    first_end = moto_patches.stream_end(table)
+    dynamodb.transact_write_items(TransactItems=[put(table, prefix, "a"), put(table, prefix, "b")])
+    end = moto_patches.stream_end(table)
+    assert end == first_end + 2
+
+    moto_patches.trim_stream(table, end - 1)  # "a" was delivered
+
+    streams = embedded_aws[0].client("dynamodbstreams")
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]
+    assert int(shard["SequenceNumberRange"]["StartingSequenceNumber"]) == end
+    iterator = streams.get_shard_iterator(
+        StreamArn=arn,
+        ShardId=shard["ShardId"],
+        ShardIteratorType="AFTER_SEQUENCE_NUMBER",
+        SequenceNumber=str(end - 1),
+    )["ShardIterator"]
+    [record] = streams.get_records(ShardIterator=iterator)["Records"]
+    assert record["dynamodb"]["SequenceNumber"] == str(end)
+    assert record["dynamodb"]["Keys"]["sk"] == {"S": "b"}
+
+
+def test_shard_iterators_expire_instead_of_piling_up(
+    embedded_aws: Aws, dynamodb: Any, table: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    streams = embedded_aws[0].client("dynamodbstreams")
+    arn = dynamodb.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    old = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
+        "ShardIterator"
+    ]
+    monkeypatch.setattr(moto_patches, "ITERATOR_LIFETIME_SECONDS", 0)
+    streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")
+
+    with pytest.raises(ClientError) as refused:
+        streams.get_records(ShardIterator=old)
+    assert refused.value.response["Error"]["Code"] == "ExpiredIteratorException"
+
+
+# --- the upgrade alarm -----------------------------------------------------------------------------------
+
+
+def test_moto_is_the_version_the_patches_were_written_for() -> None:
+    assert moto.__version__ == moto_patches.MOTO_VERSION, (
+        f"moto {moto.__version__} is installed; local/moto_patches.py was written for "
+        f"{moto_patches.MOTO_VERSION}. Re-read the functions it patches, then update MOTO_VERSION."
+    )
+
+
+@pytest.mark.usefixtures("embedded_aws")
+@pytest.mark.parametrize("name", sorted(moto_patches.PATCHED))
+def test_no_patched_moto_function_changed(name: str) -> None:
+    changed = moto_patches.source_hash(moto_patches.original(name))
+    assert changed == moto_patches.PATCHED[name], (
+        f"moto's {name} is not the one local/moto_patches.py replaces or wraps: read the new one, check "
+        "the patch still holds, then record the new hash in PATCHED"
+    )
+
+
+@pytest.mark.parametrize("name", sorted(moto_patches.RELIED_ON))
+def test_no_moto_function_the_patches_rely_on_changed(name: str) -> None:
+    changed = moto_patches.source_hash(moto_patches.relied_on(name))
+    assert changed == moto_patches.RELIED_ON[name], (
+        f"moto's {name} changed, and local/moto_patches.py relies on how it works: read it, check the "
+        "patch still holds, then record the new hash in RELIED_ON"
+    )

@@ -1,0 +1,179 @@
+"""The local stack's journal and snapshot (`local/persistence.py`): what is replayed after a crash, what a
+compaction keeps, and that the previous format still loads."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from local.persistence import (
+    CHECKPOINT_FILE,
+    Journal,
+    State,
+    compact,
+    load_state,
+    segment_path,
+    segments,
+)
+
+
+def keys(table: str, item: dict[str, Any]) -> dict[str, Any]:
+    return {"pk": item["pk"], "sk": item["sk"]} if table == "BookingTable" else {"id": item["id"]}
+
+
+def item(pk: str, sk: str, **values: str) -> dict[str, Any]:
+    return {"pk": {"S": pk}, "sk": {"S": sk}, **{k: {"S": v} for k, v in values.items()}}
+
+
+def record(sequence: int, pk: str) -> dict[str, Any]:
+    return {
+        "eventName": "INSERT",
+        "dynamodb": {
+            "SequenceNumber": str(sequence),
+            "Keys": {"pk": {"S": pk}, "sk": {"S": "BOOKING"}},
+            "ApproximateCreationDateTime": "2026-11-30T10:00:00",
+        },
+    }
+
+
+def write(data_dir: Path, segment: int, entries: list[dict[str, Any]]) -> Journal:
+    directory = data_dir / "state"
+    directory.mkdir(parents=True, exist_ok=True)
+    journal = Journal(directory, segment)
+    for entry in entries:
+        journal.append(entry)
+    return journal
+
+
+def test_an_empty_directory_has_no_state(tmp_path: Path) -> None:
+    assert load_state(tmp_path, keys) is None
+
+
+def test_the_journal_replays_puts_deletes_stream_records_schedules_and_users(tmp_path: Path) -> None:
+    key = {"pk": {"S": "T#1#BOOKING#b1"}, "sk": {"S": "BOOKING"}}
+    gone = {"pk": {"S": "T#1#LOCK#s"}, "sk": {"S": "2026"}}
+    write(
+        tmp_path,
+        0,
+        [
+            {"ddb": [["BookingTable", key, item("T#1#BOOKING#b1", "BOOKING", v="1")]], "stream": []},
+            {"ddb": [["BookingTable", gone, item("T#1#LOCK#s", "2026")]], "stream": []},
+            {
+                "ddb": [
+                    ["BookingTable", key, item("T#1#BOOKING#b1", "BOOKING", v="2")],
+                    ["BookingTable", gone, None],
+                ],
+                "stream": [["BookingTable", record(7, "T#1#BOOKING#b1")]],
+            },
+            {
+                "schedule": [
+                    "g",
+                    "rem-1",
+                    {"Name": "rem-1", "GroupName": "g", "ScheduleExpression": "at(2026-12-01T10:00:00)"},
+                ]
+            },
+            {
+                "schedule": [
+                    "g",
+                    "rem-2",
+                    {"Name": "rem-2", "GroupName": "g", "ScheduleExpression": "at(2026-12-01T11:00:00)"},
+                ]
+            },
+            {"schedule": ["g", "rem-1", None]},
+            {"users": ["pool", [{"attributes": [{"Name": "email", "Value": "a@b.c"}], "groups": ["owner"]}]]},
+        ],
+    ).close()
+
+    state = load_state(tmp_path, keys)
+
+    assert state is not None
+    assert list(state.tables["BookingTable"].values()) == [item("T#1#BOOKING#b1", "BOOKING", v="2")]
+    assert state.streams["BookingTable"]["next"] == 8
+    assert [r["dynamodb"]["SequenceNumber"] for r in state.streams["BookingTable"]["records"]] == ["7"]
+    assert list(state.schedules) == ["g/rem-2"]
+    assert state.users["pool"][0]["groups"] == ["owner"]
+
+
+def test_a_line_torn_by_a_crash_is_ignored_and_everything_before_it_kept(tmp_path: Path) -> None:
+    key = {"pk": {"S": "p"}, "sk": {"S": "s"}}
+    write(tmp_path, 0, [{"ddb": [["BookingTable", key, item("p", "s")]], "stream": []}]).close()
+    with segment_path(tmp_path / "state", 0).open("ab") as journal:
+        journal.write(b'{"ddb": [["BookingTable", {"pk"')  # the process died mid-write
+
+    state = load_state(tmp_path, keys)
+
+    assert state is not None and len(state.tables["BookingTable"]) == 1
+
+
+def test_compaction_folds_segments_into_the_snapshot_and_drops_delivered_stream_records(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        0,
+        [
+            {
+                "ddb": [["BookingTable", {"pk": {"S": "a"}, "sk": {"S": "1"}}, item("a", "1")]],
+                "stream": [["BookingTable", record(10, "a")]],
+            },
+            {
+                "ddb": [["BookingTable", {"pk": {"S": "b"}, "sk": {"S": "1"}}, item("b", "1")]],
+                "stream": [["BookingTable", record(11, "b")]],
+            },
+        ],
+    ).close()
+    write(
+        tmp_path, 1, [{"ddb": [["IdempotencyTable", {"id": {"S": "k"}}, {"id": {"S": "k"}}]], "stream": []}]
+    ).close()
+    (tmp_path / CHECKPOINT_FILE).write_text(json.dumps({"tables": {"BookingTable": "10"}}))
+
+    compact(tmp_path, through_segment=0)
+
+    assert segments(tmp_path / "state") == [1]  # the open segment stays
+    snapshot = json.loads((tmp_path / "state" / "snapshot.json").read_text())
+    assert snapshot["through_segment"] == 0
+    assert [r["dynamodb"]["SequenceNumber"] for r in snapshot["streams"]["BookingTable"]["records"]] == ["11"]
+    state = load_state(tmp_path, keys)
+    assert state is not None
+    assert set(state.tables) == {"BookingTable", "IdempotencyTable"}  # snapshot plus segment 1
+    assert state.streams["BookingTable"]["next"] == 12
+    assert state.through_segment == 1
+
+
+def test_a_compaction_that_died_before_deleting_segments_does_not_apply_them_twice(tmp_path: Path) -> None:
+    key = {"pk": {"S": "a"}, "sk": {"S": "1"}}
+    write(
+        tmp_path,
+        0,
+        [{"ddb": [["BookingTable", key, item("a", "1")]], "stream": [["BookingTable", record(5, "a")]]}],
+    ).close()
+    compact(tmp_path, through_segment=0)
+    write(tmp_path, 0, [{"ddb": [["BookingTable", key, None]], "stream": []}]).close()  # a stale segment 0
+
+    state = load_state(tmp_path, keys)
+
+    assert state is not None and len(state.tables["BookingTable"]) == 1
+
+
+def test_a_snapshot_of_the_previous_format_still_loads(tmp_path: Path) -> None:
+    (tmp_path / "snapshot.json").write_text(
+        json.dumps(
+            {
+                "version": 1,
+                "tables": {"BookingTable": [item("p", "s")]},
+                "users": [{"attributes": [{"Name": "email", "Value": "a@b.c"}], "groups": ["staff"]}],
+                "schedules": [
+                    {"Name": "rem-1", "GroupName": "g", "ScheduleExpression": "at(2026-12-01T10:00:00)"}
+                ],
+            }
+        )
+    )
+
+    state = load_state(tmp_path, keys)
+
+    assert state is not None
+    assert list(state.tables["BookingTable"].values()) == [item("p", "s")]
+    assert state.users[""][0]["groups"] == ["staff"]  # the one pool the stack provisions
+    assert list(state.schedules) == ["g/rem-1"]
+    assert State().to_json()["version"] == 2
