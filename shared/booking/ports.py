@@ -176,7 +176,12 @@ class Attachment:
 
 
 class DeliveryFailed(Exception):
-    """The provider refused or kept failing after its retries; the message is recorded as failed."""
+    """The provider refused the message or kept failing after its own retries. `retryable` says whether
+    trying again later may succeed (throttling, an outage) or not (a rejected address)."""
+
+    def __init__(self, reason: str, retryable: bool = True) -> None:
+        super().__init__(reason)
+        self.retryable = retryable
 
 
 class EmailSender(Protocol):
@@ -201,6 +206,12 @@ class SmsSender(Protocol):
         ...
 
 
+class RetryScheduler(Protocol):
+    def schedule_retry(self, tenant_id: str, booking_id: str, key: str, channel: str, at: datetime) -> None:
+        """A one-time timer that hands the message back to the sender at `at` (idempotent)."""
+        ...
+
+
 class ReminderScheduler(Protocol):
     def schedule(self, reminder: PlannedReminder) -> None:
         """Creates the one-time schedule (idempotent: an existing one is left as it is)."""
@@ -213,12 +224,23 @@ class ReminderScheduler(Protocol):
 
 class MessageLog(Protocol):
     def claim(self, tenant_id: str, booking_id: str, record: MessageRecord) -> bool:
-        """Records the message if it is not recorded yet; False means another run already has it, so
-        it must not be sent again."""
+        """Records the message (with its request) if it is not recorded yet; False means another run
+        already has it, so this one must not send it."""
+        ...
+
+    def get(self, tenant_id: str, booking_id: str, key: str, channel: str) -> MessageRecord | None:
+        """The message as recorded now (strongly consistent), with its request."""
+        ...
+
+    def replace(
+        self, tenant_id: str, booking_id: str, record: MessageRecord, expected: MessageRecord
+    ) -> bool:
+        """Records the message's new state if it is still at `expected` (same status and attempt);
+        False when another run has moved it on meanwhile."""
         ...
 
     def put(self, tenant_id: str, booking_id: str, record: MessageRecord) -> None:
-        """Records the message's new status."""
+        """Records an entry unconditionally (the reminder schedule entries)."""
         ...
 
     def records(self, tenant_id: str, booking_id: str) -> list[MessageRecord]: ...

@@ -1,9 +1,13 @@
 """Reminders function: everything the business says to customers and staff after a booking changes.
 
-Two triggers:
+Three triggers:
 - the booking table's stream (committed changes): confirmations, reschedule and cancellation messages,
   staff notifications, and creating, moving or deleting the reminder schedules;
-- EventBridge Scheduler, when a reminder's one-time schedule fires: send it if still due.
+- EventBridge Scheduler, when a reminder's one-time schedule fires: send it if still due;
+- EventBridge Scheduler, when a message's retry timer fires: try it again if still unsettled.
+
+A send is started only while the invocation has time for it; otherwise the work is handed back (the
+stream record reported as failed, the timer invocation failing) and runs again in a fresh invocation.
 """
 
 from __future__ import annotations
@@ -23,7 +27,7 @@ from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.messages import DynamoMessageLog
-from booking.adapters.scheduler import EventBridgeReminderScheduler
+from booking.adapters.scheduler import EventBridgeScheduler
 from booking.adapters.secrets import app_secret
 from booking.adapters.ses import SesEmailSender
 from booking.adapters.sns import SnsSmsSender
@@ -31,6 +35,7 @@ from booking.adapters.system import SystemClock
 from booking.domain.booking import Booking
 from booking.domain.tokens import ManageTokens
 from booking.ports import Clock
+from booking.services.delivery import MessageDelivery
 from booking.services.notifications import NotificationService
 
 logger = Logger()
@@ -40,26 +45,35 @@ _service: NotificationService | None = None
 
 def build_service(clock: Clock | None = None) -> NotificationService:
     """From the environment: TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL, APP_SECRET(_PARAMETER),
-    SCHEDULE_GROUP_NAME, REMINDERS_FUNCTION_ARN, SCHEDULER_ROLE_ARN."""
+    SCHEDULE_GROUP_NAME, REMINDERS_FUNCTION_ARN, SCHEDULER_ROLE_ARN, SCHEDULER_DLQ_ARN (optional)."""
     dynamodb = clients.client("dynamodb")
     table = os.environ["TABLE_NAME"]
+    clock = clock or SystemClock()
+    timers = EventBridgeScheduler(
+        clients.client("scheduler"),
+        group_name=os.environ["SCHEDULE_GROUP_NAME"],
+        target_arn=os.environ["REMINDERS_FUNCTION_ARN"],
+        role_arn=os.environ["SCHEDULER_ROLE_ARN"],
+        dead_letter_arn=os.environ.get("SCHEDULER_DLQ_ARN") or None,
+    )
+    log = DynamoMessageLog(dynamodb, table)
     return NotificationService(
         catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
         bookings=DynamoBookingRepository(dynamodb, table),
         customers=DynamoCustomerRepository(dynamodb, table),
-        log=DynamoMessageLog(dynamodb, table),
-        email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
-        sms=SnsSmsSender(clients.client("sns")),
-        scheduler=EventBridgeReminderScheduler(
-            clients.client("scheduler"),
-            group_name=os.environ["SCHEDULE_GROUP_NAME"],
-            target_arn=os.environ["REMINDERS_FUNCTION_ARN"],
-            role_arn=os.environ["SCHEDULER_ROLE_ARN"],
+        log=log,
+        delivery=MessageDelivery(
+            log=log,
+            email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
+            sms=SnsSmsSender(clients.client("sns")),
+            retries=timers,
+            clock=clock,
         ),
+        scheduler=timers,
         tokens=ManageTokens(app_secret()),
         manage_base_url=os.environ["PUBLIC_BASE_URL"],
         sender_email=os.environ["SENDER_EMAIL"],
-        clock=clock or SystemClock(),
+        clock=clock,
     )
 
 
@@ -95,9 +109,11 @@ def record_handler(record: DynamoDBRecord) -> None:
 
 @logger.inject_lambda_context
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    notifications = service()
+    notifications.delivery.time_left = lambda: context.get_remaining_time_in_millis() / 1000
     if event.get("type") == "reminder":
         logger.append_keys(booking_id=event["booking_id"])
-        service().send_reminder(
+        notifications.send_reminder(
             event["tenant_id"],
             event["booking_id"],
             int(event["minutes_before"]),
@@ -105,6 +121,10 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
             event.get("channels", ["email", "sms"]),
         )
         return {"handled": "reminder"}
+    if event.get("type") == "message_retry":
+        logger.append_keys(booking_id=event["booking_id"])
+        notifications.retry_message(event["tenant_id"], event["booking_id"], event["key"], event["channel"])
+        return {"handled": "message_retry"}
     failures = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
     )

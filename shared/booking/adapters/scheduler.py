@@ -1,10 +1,14 @@
-"""Reminders as EventBridge Scheduler one-time schedules: at(send time), deterministic names, deleted
-after they fire. Creating one that exists, or deleting one that is gone, is not an error."""
+"""Timers as EventBridge Scheduler one-time schedules: at(time), deterministic names, deleted after they
+fire, each target with a retry policy and (when configured) a dead-letter queue. Reminders and message
+retries both invoke the reminders function. Creating one that exists, or deleting one that is gone, is not
+an error."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -13,7 +17,7 @@ from booking.domain.reminders import PlannedReminder
 
 
 def reminder_payload(reminder: PlannedReminder) -> dict[str, Any]:
-    """What the reminders function receives when the schedule fires."""
+    """What the reminders function receives when a reminder's schedule fires."""
     return {
         "type": "reminder",
         "tenant_id": reminder.tenant_id,
@@ -24,32 +28,58 @@ def reminder_payload(reminder: PlannedReminder) -> dict[str, Any]:
     }
 
 
+def retry_payload(tenant_id: str, booking_id: str, key: str, channel: str) -> dict[str, Any]:
+    """What the reminders function receives when a message's retry timer fires."""
+    return {
+        "type": "message_retry",
+        "tenant_id": tenant_id,
+        "booking_id": booking_id,
+        "key": key,
+        "channel": channel,
+    }
+
+
+def retry_name(tenant_id: str, booking_id: str, key: str, channel: str, at: datetime) -> str:
+    """Deterministic (<= 64 chars, [0-9A-Za-z_.-]): one timer per message and time."""
+    digest = hashlib.sha256(f"{tenant_id}|{booking_id}|{key}|{channel}".encode()).hexdigest()[:32]
+    return f"msg-{digest}-{int(at.timestamp())}"
+
+
 @dataclass(frozen=True)
-class EventBridgeReminderScheduler:
+class EventBridgeScheduler:
     client: Any  # boto3 scheduler client
     group_name: str
     target_arn: str  # the reminders function
-    role_arn: str  # lets the scheduler invoke it
+    role_arn: str  # lets the scheduler invoke it (and write to the dead-letter queue)
+    dead_letter_arn: str | None = None  # where an invocation that keeps failing ends up
 
-    def schedule(self, reminder: PlannedReminder) -> None:
+    def _at(self, name: str, when: datetime, payload: dict[str, Any]) -> None:
+        target: dict[str, Any] = {
+            "Arn": self.target_arn,
+            "RoleArn": self.role_arn,
+            "Input": json.dumps(payload),
+            "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
+        }
+        if self.dead_letter_arn:
+            target["DeadLetterConfig"] = {"Arn": self.dead_letter_arn}
         try:
             self.client.create_schedule(
-                Name=reminder.name,
+                Name=name,
                 GroupName=self.group_name,
-                ScheduleExpression=f"at({reminder.send_at.strftime('%Y-%m-%dT%H:%M:%S')})",
+                ScheduleExpression=f"at({when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
-                Target={
-                    "Arn": self.target_arn,
-                    "RoleArn": self.role_arn,
-                    "Input": json.dumps(reminder_payload(reminder)),
-                    "RetryPolicy": {"MaximumRetryAttempts": 10, "MaximumEventAgeInSeconds": 3600},
-                },
+                Target=target,
             )
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ConflictException":
                 raise
+
+    # --- ReminderScheduler ------------------------------------------------------------------------------
+
+    def schedule(self, reminder: PlannedReminder) -> None:
+        self._at(reminder.name, reminder.send_at, reminder_payload(reminder))
 
     def cancel(self, reminder: PlannedReminder) -> None:
         try:
@@ -57,3 +87,12 @@ class EventBridgeReminderScheduler:
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") != "ResourceNotFoundException":
                 raise
+
+    # --- RetryScheduler ---------------------------------------------------------------------------------
+
+    def schedule_retry(self, tenant_id: str, booking_id: str, key: str, channel: str, at: datetime) -> None:
+        self._at(
+            retry_name(tenant_id, booking_id, key, channel, at),
+            at,
+            retry_payload(tenant_id, booking_id, key, channel),
+        )

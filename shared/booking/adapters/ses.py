@@ -1,6 +1,6 @@
 """Email through Amazon SES v2: multipart (plain text + HTML) with optional attachments (calendar invites),
 sent as a raw MIME message. Throttling and 5xx are retried with backoff by botocore's standard retry mode;
-what still fails raises DeliveryFailed for the caller to record."""
+what still fails raises DeliveryFailed, saying whether a later attempt may succeed."""
 
 from __future__ import annotations
 
@@ -13,6 +13,19 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 
 from booking.ports import Attachment, DeliveryFailed
+
+# SESv2 errors that another try will not cure (everything else, e.g. TooManyRequests, LimitExceeded or an
+# outage, may pass). https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html
+PERMANENT = frozenset(
+    {
+        "MessageRejected",
+        "MailFromDomainNotVerifiedException",
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "BadRequestException",
+        "NotFoundException",
+    }
+)
 
 
 def _one_line(value: str) -> str:
@@ -60,6 +73,9 @@ class SesEmailSender:
                 Destination={"ToAddresses": [to]},
                 Content={"Raw": {"Data": message.as_bytes()}},
             )
-        except (ClientError, BotoCoreError) as error:
-            raise DeliveryFailed(f"SES refused the email: {type(error).__name__}") from error
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            raise DeliveryFailed(f"SES refused the email: {code}", retryable=code not in PERMANENT) from error
+        except BotoCoreError as error:  # timeouts, connection errors: worth another try later
+            raise DeliveryFailed(f"SES did not answer: {type(error).__name__}") from error
         return str(response["MessageId"])

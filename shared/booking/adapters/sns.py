@@ -9,6 +9,12 @@ from botocore.exceptions import BotoCoreError, ClientError
 
 from booking.ports import DeliveryFailed
 
+# SNS errors that another try will not cure (throttling and internal errors may pass).
+# https://docs.aws.amazon.com/sns/latest/api/API_Publish.html
+PERMANENT = frozenset(
+    {"InvalidParameter", "InvalidParameterValue", "AuthorizationError", "OptedOut", "EndpointDisabled"}
+)
+
 
 @dataclass(frozen=True)
 class SnsSmsSender:
@@ -22,6 +28,9 @@ class SnsSmsSender:
             attributes["AWS.SNS.SMS.SenderID"] = {"DataType": "String", "StringValue": sender_id}
         try:
             response = self.client.publish(PhoneNumber=to, Message=text, MessageAttributes=attributes)
-        except (ClientError, BotoCoreError) as error:
-            raise DeliveryFailed(f"SNS refused the SMS: {type(error).__name__}") from error
+        except ClientError as error:
+            code = error.response.get("Error", {}).get("Code", "")
+            raise DeliveryFailed(f"SNS refused the SMS: {code}", retryable=code not in PERMANENT) from error
+        except BotoCoreError as error:  # timeouts, connection errors: worth another try later
+            raise DeliveryFailed(f"SNS did not answer: {type(error).__name__}") from error
         return str(response["MessageId"])

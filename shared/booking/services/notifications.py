@@ -2,9 +2,10 @@
 the reminder schedules, and sending a reminder when its schedule fires.
 
 Driven from the committed change (the table's stream), never from the request that made it, so a
-request that dies after its transaction still gets its messages. Every message is claimed in the
-communications log before it is sent (a conditional write), so a redelivered change or a second firing
-of a schedule sends nothing twice. A provider failure is recorded and never undoes a booking.
+request that dies after its transaction still gets its messages. Each message goes out through
+`MessageDelivery` (services/delivery.py): claimed in the communications log with a lease before it is
+sent, so a redelivered change or a second firing of a schedule sends nothing twice, and a sender that died
+mid-way is taken over; provider failures are retried by a timer and never undo a booking.
 """
 
 from __future__ import annotations
@@ -16,8 +17,14 @@ from aws_lambda_powertools import Logger
 
 from booking.domain.booking import Booking, BookingStatus
 from booking.domain.catalogue import Business, Catalogue
-from booking.domain.communications import MessageChannel, MessageRecord
-from booking.domain.invite import Method, build_invite
+from booking.domain.communications import (
+    InviteMethod,
+    MessageChannel,
+    MessageRecord,
+    MessageRequest,
+    stale_reason,
+)
+from booking.domain.invite import build_invite
 from booking.domain.reminders import (
     DEFAULT_REMINDERS,
     REMINDABLE,
@@ -28,14 +35,7 @@ from booking.domain.reminders import (
     still_due,
 )
 from booking.domain.tokens import ManageTokens
-from booking.messages import (
-    CustomerKind,
-    MessageContent,
-    StaffKind,
-    customer_message,
-    login_code_message,
-    staff_message,
-)
+from booking.messages import CustomerKind, StaffKind, customer_message, login_code_message, staff_message
 from booking.ports import (
     Attachment,
     BookingRepository,
@@ -46,8 +46,8 @@ from booking.ports import (
     EmailSender,
     MessageLog,
     ReminderScheduler,
-    SmsSender,
 )
+from booking.services.delivery import MessageDelivery, Rendered
 
 logger = Logger(child=True)
 
@@ -68,8 +68,7 @@ class NotificationService:
         bookings: BookingRepository,
         customers: CustomerRepository,
         log: MessageLog,
-        email: EmailSender,
-        sms: SmsSender,
+        delivery: MessageDelivery,
         scheduler: ReminderScheduler,
         tokens: ManageTokens,
         manage_base_url: str,
@@ -80,8 +79,7 @@ class NotificationService:
         self._bookings = bookings
         self._customers = customers
         self._log = log
-        self._email = email
-        self._sms = sms
+        self.delivery = delivery
         self._scheduler = scheduler
         self._tokens = tokens
         self._manage_base_url = manage_base_url.rstrip("/")
@@ -210,7 +208,6 @@ class NotificationService:
             send_at=planned_start,
             channels=tuple(channels),
         )
-        skip = still_due(booking, minutes_before, planned_start, now=self._clock.now())
         self._customer(
             catalogue,
             booking,
@@ -218,9 +215,10 @@ class NotificationService:
             reminder.key,
             channels=channels,
             minutes_before=minutes_before,
-            skip_reason=skip,
+            about_start=planned_start,
         )
-        if skip is None:  # the log's schedule entry now says it went out, no longer "scheduled"
+        if still_due(booking, minutes_before, planned_start, now=self._clock.now()) is None:
+            # the log's schedule entry now says it went out, no longer "scheduled"
             self._log.put(
                 tenant_id,
                 booking_id,
@@ -234,6 +232,31 @@ class NotificationService:
                     detail=f"{minutes_before} minutes before, by {' and '.join(channels)}",
                 ),
             )
+
+    # --- retries --------------------------------------------------------------------------------------
+
+    def retry_message(self, tenant_id: str, booking_id: str, key: str, channel: str) -> None:
+        """Called when a message's retry timer fires: another attempt if it is still unsettled and due,
+        and still true of the booking as it is now."""
+        record = self._log.get(tenant_id, booking_id, key, channel)
+        if record is None or record.request is None:
+            logger.warning("retry of a message that is not in the log", extra={"booking_id": booking_id})
+            return
+        found = self._bookings.get(tenant_id, booking_id)
+        catalogue = self._catalogue.load_catalogue(tenant_id)
+        if found is None or catalogue is None:
+            logger.warning("retry for a booking that does not exist", extra={"booking_id": booking_id})
+            return
+        booking, _ = found
+        request = record.request
+        self.delivery.resume(
+            tenant_id,
+            booking_id,
+            catalogue.business,
+            record,
+            lambda: self._render(catalogue, booking, request, record.channel),
+            stale=lambda: stale_reason(request, booking, self._clock.now()),
+        )
 
     # --- sending --------------------------------------------------------------------------------------
 
@@ -258,44 +281,24 @@ class NotificationService:
         kind: CustomerKind,
         key: str,
         *,
-        invite: Method | None = None,
+        invite: InviteMethod | None = None,
         previous: Booking | None = None,
         channels: Sequence[Channel] = ("email", "sms"),
         minutes_before: int | None = None,
-        skip_reason: str | None = None,
+        about_start: datetime | None = None,
     ) -> None:
-        business = catalogue.business
-        member = catalogue.staff_member(booking.staff_id)
-        manage_url = self._manage_url(booking)
-        content = customer_message(
-            kind,
-            booking,
-            business,
-            staff_name=member.name if member else None,
-            manage_url=manage_url,
-            previous=previous,
+        request = MessageRequest(
+            kind=kind,
+            invite=invite,
+            about_start=about_start or booking.start,
+            about_staff_id=booking.staff_id,
+            previous_start=previous.start if previous is not None else None,
+            previous_staff_id=previous.staff_id if previous is not None else None,
             minutes_before=minutes_before,
         )
-        attachments: tuple[Attachment, ...] = ()
-        if invite is not None:
-            ics = build_invite(
-                booking,
-                business,
-                staff_name=member.name if member else None,
-                manage_url=manage_url,
-                organizer_email=business.contact_email or self._sender_email,
-                now=self._clock.now(),
-                method=invite,
-            )
-            attachments = (
-                Attachment("invite.ics", "text/calendar", ics, (("method", invite), ("charset", "UTF-8"))),
-            )
         for channel in channels:
             recipient = booking.customer.email if channel == "email" else booking.customer.phone
-            reason = skip_reason or (self._sms_refusal(booking, business) if channel == "sms" else None)
-            self._deliver(
-                booking, business, key, kind, channel, "customer", recipient, content, attachments, reason
-            )
+            self._send(catalogue, booking, key, channel, recipient, request)
 
     def _staff(
         self,
@@ -309,73 +312,103 @@ class NotificationService:
         member = catalogue.staff_member(staff_id)
         if member is None:
             return
-        content = staff_message(kind, booking, catalogue.business, staff_name=member.name, previous=previous)
-        self._deliver(
-            booking, catalogue.business, key, kind, "email", "staff", member.email, content, (), None
-        )
-
-    def _deliver(
-        self,
-        booking: Booking,
-        business: Business,
-        key: str,
-        kind: str,
-        channel: MessageChannel,
-        audience: str,
-        recipient: str | None,
-        content: MessageContent,
-        attachments: tuple[Attachment, ...],
-        skip_reason: str | None,
-    ) -> None:
-        now = self._clock.now()
-        record = MessageRecord(
-            key=f"{key}" if audience == "customer" else f"{key}:{recipient}",
+        request = MessageRequest(
             kind=kind,
+            audience="staff",
+            staff_id=staff_id,
+            about_start=booking.start,
+            about_staff_id=booking.staff_id,
+            previous_start=previous.start if previous is not None else None,
+            previous_staff_id=previous.staff_id if previous is not None else None,
+        )
+        self._send(catalogue, booking, f"{key}:{member.email}", "email", member.email, request)
+
+    def _send(
+        self,
+        catalogue: Catalogue,
+        booking: Booking,
+        key: str,
+        channel: MessageChannel,
+        recipient: str | None,
+        request: MessageRequest,
+    ) -> None:
+        record = MessageRecord(
+            key=key,
+            kind=request.kind,
             channel=channel,
-            audience="customer" if audience == "customer" else "staff",
+            audience=request.audience,
             recipient=recipient,
             status="sending",
-            at=now,
+            at=self._clock.now(),
+            request=request,
         )
-        if not self._log.claim(booking.tenant_id, booking.id, record):
-            return  # already handled by an earlier delivery of the same change
-        if skip_reason is not None or recipient is None:
-            self._log.put(
-                booking.tenant_id,
-                booking.id,
-                record.model_copy(update={"status": "skipped", "detail": skip_reason}),
-            )
-            return
-        try:
-            if channel == "email":
-                message_id = self._email.send(
-                    to=recipient,
-                    subject=content.subject,
-                    text=content.text,
-                    html=content.html,
-                    from_name=business.email_sender_name or business.name,
-                    reply_to=business.reply_to_email or business.contact_email,
-                    attachments=attachments,
-                )
-            else:
-                message_id = self._sms.send(to=recipient, text=content.sms or content.text)
-        except DeliveryFailed as error:
-            logger.warning(
-                "message failed", extra={"booking_id": booking.id, "kind": kind, "channel": channel}
-            )
-            self._log.put(
-                booking.tenant_id,
-                booking.id,
-                record.model_copy(update={"status": "failed", "detail": str(error), "at": self._clock.now()}),
-            )
-            return
-        self._log.put(
+        self.delivery.send(
             booking.tenant_id,
             booking.id,
-            record.model_copy(
-                update={"status": "sent", "provider_message_id": message_id, "at": self._clock.now()}
-            ),
+            catalogue.business,
+            record,
+            lambda: self._render(catalogue, booking, request, channel),
         )
+
+    def _render(
+        self, catalogue: Catalogue, booking: Booking, request: MessageRequest, channel: str
+    ) -> Rendered:
+        """The message `request` describes, for `channel`, from the booking as it is now."""
+        business = catalogue.business
+        previous = None
+        if request.previous_start is not None:
+            previous = booking.model_copy(
+                update={
+                    "start": request.previous_start,
+                    "staff_id": request.previous_staff_id or booking.staff_id,
+                }
+            )
+        if request.audience == "staff":
+            member = catalogue.staff_member(request.staff_id or "")
+            if member is None:
+                return Rendered(None, skip_reason="the staff member no longer exists")
+            content = staff_message(
+                request.kind,  # type: ignore[arg-type]
+                booking,
+                business,
+                staff_name=member.name,
+                previous=previous,
+            )
+            return Rendered(member.email, content)
+        member = catalogue.staff_member(booking.staff_id)
+        manage_url = self._manage_url(booking)
+        content = customer_message(
+            request.kind,  # type: ignore[arg-type]
+            booking,
+            business,
+            staff_name=member.name if member else None,
+            manage_url=manage_url,
+            previous=previous,
+            minutes_before=request.minutes_before,
+        )
+        attachments: tuple[Attachment, ...] = ()
+        if request.invite is not None:
+            ics = build_invite(
+                booking,
+                business,
+                staff_name=member.name if member else None,
+                manage_url=manage_url,
+                organizer_email=business.contact_email or self._sender_email,
+                now=self._clock.now(),
+                method=request.invite,
+            )
+            attachments = (
+                Attachment(
+                    "invite.ics", "text/calendar", ics, (("method", request.invite), ("charset", "UTF-8"))
+                ),
+            )
+        skip = None
+        if request.kind == "reminder" and request.minutes_before is not None:
+            skip = still_due(booking, request.minutes_before, request.about_start, now=self._clock.now())
+        if skip is None and channel == "sms":
+            skip = self._sms_refusal(booking, business)
+        recipient = booking.customer.email if channel == "email" else booking.customer.phone
+        return Rendered(recipient, content, attachments, skip)
 
 
 class LoginCodeMailer:
