@@ -13,7 +13,13 @@ from typing import Any
 import boto3
 
 from local import moto_patches
-from local.template import load_template, table_definitions, user_pool_definition
+from local.template import (
+    load_template,
+    queue_names,
+    scheduler_dead_letter_queue,
+    table_definitions,
+    user_pool_definition,
+)
 
 REGION = "eu-west-1"
 USER_POOL_NAME = "booking-local-users"
@@ -35,6 +41,8 @@ class LocalResources:
     user_pool_client_id: str
     sender_email: str
     schedule_group: str
+    queues: dict[str, str]  # logical id in the template -> queue URL
+    timer_dead_letter_arn: str
     public_base_url: str = "http://localhost:8080"
 
     @property
@@ -62,6 +70,7 @@ class LocalResources:
             # Locally the dispatcher fires schedules itself; these only have to look like ARNs.
             "REMINDERS_FUNCTION_ARN": f"arn:aws:lambda:{self.region}:123456789012:function:RemindersFunction",
             "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/SchedulerInvokeRole",
+            "SCHEDULER_DLQ_ARN": self.timer_dead_letter_arn,
             "PUBLIC_BASE_URL": self.public_base_url,
         }
 
@@ -146,6 +155,16 @@ class EmbeddedAws:
             group_name = f"booking-local-{logical_id}"
             if group_name not in groups:
                 scheduler.create_schedule_group(Name=group_name)
+        # The dead-letter queues, and which one the timers name.
+        sqs = self.client("sqs")
+        queues = {
+            name: sqs.create_queue(QueueName=f"booking-local-{name}")["QueueUrl"]
+            for name in queue_names(template)
+        }
+        timer_queue = queues[scheduler_dead_letter_queue(template)]
+        timer_dead_letter_arn = sqs.get_queue_attributes(QueueUrl=timer_queue, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
         return LocalResources(
             endpoint=self.endpoint,
             region=REGION,
@@ -156,4 +175,6 @@ class EmbeddedAws:
             user_pool_client_id=client_id,
             sender_email=f"no-reply@{sender_domain}",
             schedule_group=group_name,
+            queues=queues,
+            timer_dead_letter_arn=timer_dead_letter_arn,
         )

@@ -1,5 +1,5 @@
 """Routes that exist only on the local stack (never in the Lambda app): demo businesses and tokens, the
-dev clock, and the outbox of everything the system sent."""
+dev clock, the outbox of everything the system sent, and faults to inject into delivery."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ from pydantic import AwareDatetime, Field
 
 from booking.domain.errors import FieldProblem, InvalidInput
 from booking.domain.types import Model
+from local import moto_patches
 from local.clock import DevClock
 from local.dispatcher import Dispatcher
 from local.outbox import Outbox
@@ -33,6 +34,9 @@ class DevState:
     clock: DevClock
     dispatcher: Dispatcher
     outbox: Outbox
+    aws: Any
+    queues: dict[str, str]  # the dead-letter queues: logical id -> URL
+    handler: Any  # the reminders function's handler
 
 
 _state: DevState | None = None
@@ -113,6 +117,69 @@ def set_clock(change: ClockChange) -> dict[str, Any]:
         raise InvalidInput(str(error), [FieldProblem(("body",), str(error))]) from error
     state.dispatcher.run_once()
     return _clock_view(state)
+
+
+class Faults(Model):
+    """Faults for sends and stream batches, to watch delivery recover (local stack only). Each call
+    replaces the faults set before."""
+
+    refuse_sends_to: list[str] = Field(
+        default_factory=list, max_length=20, description="SES/SNS refuse every send to these, as throttled"
+    )
+    crash_on_send_to: list[str] = Field(
+        default_factory=list, max_length=20, description="the process dies as a send to one of these begins"
+    )
+    fail_stream_batches: int = Field(
+        default=0, ge=0, le=100, description="this many stream batches fail, as a crashed function would"
+    )
+
+
+@router.post("/dev/faults", include_in_schema=False)
+def set_faults(faults: Faults) -> dict[str, Any]:
+    state = _current()
+    moto_patches.faults.refuse_to = set(faults.refuse_sends_to)
+    moto_patches.faults.crash_on_send_to = set(faults.crash_on_send_to)
+    state.dispatcher.failing_batches = faults.fail_stream_batches
+    return faults.model_dump()
+
+
+class Redrive(Model):
+    queue: str = Field(
+        description="a dead-letter queue's logical id in the template, e.g. StreamFailureQueue"
+    )
+    dry_run: bool = False
+
+
+@router.post("/dev/redrive", include_in_schema=False)
+def redrive(request: Redrive) -> dict[str, Any]:
+    """`ops/redrive.py` against the embedded AWS, invoking the reminders function in process."""
+    from ops.redrive import redrive as replay
+
+    state = _current()
+    if request.queue not in state.queues:
+        known = ", ".join(sorted(state.queues))
+        raise InvalidInput(
+            f"no such queue; known: {known}", [FieldProblem(("body", "queue"), "unknown queue")]
+        )
+
+    def invoke(event: dict[str, Any]) -> dict[str, Any] | None:
+        from local.dispatcher import lambda_context
+
+        result: dict[str, Any] | None = state.handler(event, lambda_context())
+        return result
+
+    outcome = replay(
+        state.aws.client("sqs"),
+        state.queues[request.queue],
+        state.aws.client("dynamodbstreams"),
+        invoke,
+        dry_run=request.dry_run,
+    )
+    return {
+        "replayed": outcome.replayed,
+        "failed": [list(f) for f in outcome.failed],
+        "unknown": outcome.unknown,
+    }
 
 
 @router.get("/dev/outbox.json", include_in_schema=False)

@@ -25,10 +25,11 @@ from local import moto_patches
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.clock import DevClock
-from local.dispatcher import Dispatcher
+from local.dispatcher import DeadLetters, Dispatcher
 from local.outbox import Outbox
 from local.persistence import Store
 from local.seed import load_manifest, seed
+from local.template import reminders_failure_handling
 
 
 class LocalHttpResolver(HttpResolver):
@@ -107,6 +108,7 @@ def main(argv: list[str] | None = None) -> None:
     # The dispatcher listens to the embedded AWS before the saved state is loaded, so it learns of the
     # restored schedules as they come back; it resumes the stream at its checkpoint.
     install(build_service(clock=clock))
+    failures = reminders_failure_handling()
     dispatcher = Dispatcher(
         aws,
         resources.table_name,
@@ -115,6 +117,14 @@ def main(argv: list[str] | None = None) -> None:
         lambda_handler,
         data_dir=args.data_dir,
         trim_delivered=True,
+        dead_letters=DeadLetters(
+            sqs=aws.client("sqs"),
+            stream_queue_url=resources.queues[failures.stream_failure_queue],
+            async_queue_url=resources.queues[failures.async_failure_queue],
+            stream_retries=failures.stream_retries,
+            async_retries=failures.async_retries,
+        ),
+        batch_size=failures.stream_batch_size,
     )
     store = Store(args.data_dir, aws, resources.user_pool_id)
     restored = store.restore()
@@ -144,6 +154,9 @@ def main(argv: list[str] | None = None) -> None:
             clock=clock,
             dispatcher=dispatcher,
             outbox=outbox,
+            aws=aws,
+            queues=resources.queues,
+            handler=lambda_handler,
         )
     )
     app = mount(LocalHttpResolver(enable_validation=True))

@@ -7,7 +7,9 @@ Delivery never skips a record: the position in each shard is a checkpoint (the l
 number) kept in the data directory and written only after the handler succeeded, so a failed batch, a
 restart or a crash of the handler means the same records are delivered again (the handler is idempotent).
 A failed batch is retried with backoff; with `ReportBatchItemFailures`, from the first failed record, as
-Lambda does. Iterators are re-created from the checkpoint whenever the stream or its shards change.
+Lambda does. After the template's MaximumRetryAttempts the batch goes to the on-failure queue, and a timer
+that keeps failing to the function's failure queue, as on AWS (without Lambda's bisecting of a batch).
+Iterators are re-created from the checkpoint whenever the stream or its shards change.
 
 Schedules: the dispatcher learns of created and deleted schedules from the embedded AWS as they happen
 (`local.moto_patches.subscribe`), so a diary with thousands of pending reminders costs nothing per pass;
@@ -38,7 +40,7 @@ from local.persistence import CHECKPOINT_FILE
 
 logger = logging.getLogger("local.dispatcher")
 Handler = Callable[[dict[str, Any], Any], Any]
-STREAM_BATCH_SIZE = 25  # the template's BatchSize for the stream mapping
+STREAM_BATCH_SIZE = 25  # the template's BatchSize (the dev server passes what the template says)
 MAX_BACKOFF_SECONDS = 30.0
 
 
@@ -50,6 +52,11 @@ class _Context:
 
     def get_remaining_time_in_millis(self) -> int:
         return 60_000
+
+
+def lambda_context() -> Any:
+    """The context the reminders function is invoked with locally."""
+    return _Context()
 
 
 def _due_at(expression: str, zone: str) -> datetime | None:
@@ -69,23 +76,88 @@ def _backoff(failures: int) -> float:
 
 
 class Checkpoints:
-    """The last delivered sequence number per table, in the data directory (or only in memory)."""
+    """The last delivered sequence number per table, in the data directory (or only in memory); and,
+    per table, the first record of a batch sent to the failure queue, which is kept in the stream (as
+    DynamoDB keeps records 24 hours) so that `ops/redrive.py` can read it back."""
 
     def __init__(self, data_dir: Path | None) -> None:
         self._file = data_dir / CHECKPOINT_FILE if data_dir is not None else None
         self.tables: dict[str, int] = {}
+        self.held: dict[str, int] = {}
         if self._file is not None and self._file.exists():
             saved = json.loads(self._file.read_text(encoding="utf-8"))
             self.tables = {table: int(seq) for table, seq in saved["tables"].items()}
+            self.held = {table: int(seq) for table, seq in saved.get("held", {}).items()}
 
     def advance(self, table: str, sequence: int) -> None:
         self.tables[table] = sequence
-        if self._file is not None:
-            tmp = self._file.with_suffix(".tmp")
-            tmp.write_text(
-                json.dumps({"tables": {t: str(s) for t, s in self.tables.items()}}), encoding="utf-8"
-            )
-            os.replace(tmp, self._file)
+        self._save()
+
+    def hold(self, table: str, sequence: int) -> None:
+        self.held.setdefault(table, sequence)
+        self._save()
+
+    def trimmable(self, table: str) -> int:
+        """The last record that may be dropped from the stream."""
+        delivered = self.tables.get(table, -1)
+        return min(delivered, self.held[table] - 1) if table in self.held else delivered
+
+    def _save(self) -> None:
+        if self._file is None:
+            return
+        saved = {
+            "tables": {t: str(s) for t, s in self.tables.items()},
+            "held": {t: str(s) for t, s in self.held.items()},
+        }
+        tmp = self._file.with_suffix(".tmp")
+        tmp.write_text(json.dumps(saved), encoding="utf-8")
+        os.replace(tmp, self._file)
+
+
+@dataclass(frozen=True)
+class DeadLetters:
+    """Where Lambda records what keeps failing, as the template configures it (local queues)."""
+
+    sqs: Any
+    stream_queue_url: str  # a stream batch still failing after `stream_retries` retries
+    async_queue_url: str  # a timer invocation still failing after `async_retries` retries
+    stream_retries: int
+    async_retries: int
+
+    def stream_batch(self, arn: str, shard_id: str, records: list[dict[str, Any]], attempts: int) -> None:
+        first, last = records[0]["dynamodb"], records[-1]["dynamodb"]
+        self._send(
+            self.stream_queue_url,
+            {
+                "requestContext": {"condition": "RetryAttemptsExhausted", "approximateInvokeCount": attempts},
+                "DDBStreamBatchInfo": {
+                    "shardId": shard_id,
+                    "startSequenceNumber": first["SequenceNumber"],
+                    "endSequenceNumber": last["SequenceNumber"],
+                    "batchSize": len(records),
+                    "streamArn": arn,
+                },
+            },
+        )
+
+    def invocation(self, payload: dict[str, Any], error: Exception, attempts: int) -> None:
+        self._send(
+            self.async_queue_url,
+            {
+                "requestContext": {"condition": "RetriesExhausted", "approximateInvokeCount": attempts},
+                "requestPayload": payload,
+                "responseContext": {"functionError": "Unhandled"},
+                "responsePayload": {"errorType": type(error).__name__, "errorMessage": str(error)},
+            },
+        )
+
+    def _send(self, queue_url: str, record: dict[str, Any]) -> None:
+        record = {"version": "1.0", "timestamp": datetime.now(UTC).isoformat(), **record}
+        self.sqs.send_message(QueueUrl=queue_url, MessageBody=json.dumps(record))
+
+
+# Lambda's pauses before retrying a failed asynchronous invocation.
+ASYNC_RETRY_PAUSES = (timedelta(minutes=1), timedelta(minutes=2))
 
 
 @dataclass
@@ -105,6 +177,8 @@ class Dispatcher:
         handler: Handler,
         data_dir: Path | None = None,
         trim_delivered: bool = False,
+        dead_letters: DeadLetters | None = None,
+        batch_size: int = STREAM_BATCH_SIZE,
     ) -> None:
         self._dynamodb = aws.client("dynamodb")
         self._streams = aws.client("dynamodbstreams")
@@ -114,6 +188,8 @@ class Dispatcher:
         self._clock = clock
         self._handler = handler
         self._trim = trim_delivered  # the dev server trims; tests may read the stream themselves
+        self._dead_letters = dead_letters  # without: retry for ever (tests that drive failures themselves)
+        self._batch_size = batch_size
         self.checkpoints = Checkpoints(data_dir)
         self._stream_arn: str | None = None
         self._shards: dict[str, _Shard] = {}
@@ -199,7 +275,7 @@ class Dispatcher:
             try:
                 if state.iterator is None:
                     state.iterator = self._iterator(shard)
-                response = self._streams.get_records(ShardIterator=state.iterator, Limit=STREAM_BATCH_SIZE)
+                response = self._streams.get_records(ShardIterator=state.iterator, Limit=self._batch_size)
             except ClientError as error:
                 logger.info("stream iterator refused (%s); starting again from the checkpoint", error)
                 state.iterator = None
@@ -212,6 +288,15 @@ class Dispatcher:
             delivered = self._deliver(records)
             if delivered == len(records):
                 state.failures, state.iterator = 0, response["NextShardIterator"]
+            elif self._dead_letters and state.failures >= self._dead_letters.stream_retries:
+                # as Lambda does after the last retry: record the batch where failures go, move on
+                failing = records[delivered:]
+                self._dead_letters.stream_batch(self._arn(), shard["ShardId"], failing, state.failures + 1)
+                logger.error(
+                    "stream batch failed %d times; recorded in the failure queue", state.failures + 1
+                )
+                self.checkpoints.hold(self._table, int(failing[0]["dynamodb"]["SequenceNumber"]))
+                delivered, state.failures, state.iterator = len(records), 0, None
             else:  # read again from the first record not delivered, after a pause
                 state.failures += 1
                 state.retry_at = time.monotonic() + _backoff(state.failures)
@@ -220,7 +305,7 @@ class Dispatcher:
                 sequence = int(records[delivered - 1]["dynamodb"]["SequenceNumber"])
                 self.checkpoints.advance(self._table, sequence)
                 if self._trim:
-                    moto_patches.trim_stream(self._table, sequence)
+                    moto_patches.trim_stream(self._table, self.checkpoints.trimmable(self._table))
         return read
 
     def _deliver(self, records: list[dict[str, Any]]) -> int:
@@ -284,21 +369,24 @@ class Dispatcher:
             schedule = self._scheduler.get_schedule(Name=name, GroupName=self._group)
         except self._scheduler.exceptions.ResourceNotFoundException:
             return
+        payload = json.loads(schedule["Target"]["Input"])
         try:
-            self._handler(json.loads(schedule["Target"]["Input"]), _Context())
-        except Exception:
+            self._handler(payload, _Context())
+        except Exception as error:
+            # Scheduler invokes the function asynchronously: Lambda retries a failing invocation (after
+            # 1, then 2 minutes), then records it in the function's failure queue.
             failures = self._schedule_failures[name] = self._schedule_failures.get(name, 0) + 1
-            allowed = schedule["Target"].get("RetryPolicy", {}).get("MaximumRetryAttempts", 185)
+            allowed = self._dead_letters.async_retries if self._dead_letters else len(ASYNC_RETRY_PAUSES)
             if failures <= allowed:
-                logger.exception("schedule %s failed (attempt %d); it will be retried", name, failures)
-                retry = now + timedelta(seconds=_backoff(failures))
+                logger.exception("timer %s failed (attempt %d); Lambda will retry it", name, failures)
+                retry = now + ASYNC_RETRY_PAUSES[min(failures, len(ASYNC_RETRY_PAUSES)) - 1]
                 with self._index_lock:
                     self._schedules[name] = retry
                     heapq.heappush(self._due, (retry, name))
                 return
-            logger.exception(
-                "schedule %s failed %d times; EventBridge Scheduler gives up here", name, failures
-            )
+            logger.exception("timer %s failed %d times; recorded in the failure queue", name, failures)
+            if self._dead_letters:
+                self._dead_letters.invocation(payload, error, failures)
         self._schedule_failures.pop(name, None)
         if schedule.get("ActionAfterCompletion") == "DELETE":
             self._scheduler.delete_schedule(Name=name, GroupName=self._group)

@@ -18,8 +18,8 @@ when an upgrade changes any of them, so whoever upgrades re-reads those function
 4. Stream retention and iterators. DynamoDB keeps stream records 24 hours and shard iterators 15 minutes;
    moto keeps both for ever. `trim_stream` drops records the (single, local) consumer has delivered, and
    iterators expire after 15 minutes.
-5. Change capture. Every committed DynamoDB write, stream record, schedule change, user change and sent
-   email or SMS is handed to subscribers (the local journal, the dispatcher, the outbox) before moto
+5. Change capture. Every committed DynamoDB write, stream record, schedule change, user change, queued
+   or deleted dead letter and sent email or SMS is handed to subscribers (the local journal, the dispatcher, the outbox) before moto
    answers the request, so an acknowledged write can be made durable before it is acknowledged.
 6. Fault injection. The embedded SES/SNS can be told to refuse or to crash on the next sends, so tests
    can prove that messages survive provider errors and a crash between claim and send.
@@ -38,6 +38,7 @@ from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime
+from email.utils import parseaddr
 from typing import Any
 
 import moto
@@ -89,6 +90,8 @@ PATCHED: dict[str, str] = {
     "cognito.admin_reset_user_password": "f8c3f42e089ddcb5",
     "cognito.admin_set_user_password": "0b2a56503d390d4d",
     "cognito.admin_update_user_attributes": "e3a1c7c948637d41",
+    "sqs.send_message": "bf161af09a9e6b86",  # wrapped, with delete_message: capture
+    "sqs.delete_message": "9eb658afdceb6bd9",
 }
 RELIED_ON: dict[str, str] = {
     "moto.dynamodb.models.table:Table.put_item": "de23933013ef8426",  # items[hash][range] = Item
@@ -96,6 +99,8 @@ RELIED_ON: dict[str, str] = {
     "moto.dynamodb.models.table:StreamShard.get": "fa7e9a0d7b438c2f",  # index = seq - starting number
     "moto.dynamodbstreams.models:ShardIterator.__init__": "5842e50a95242ef8",
     "moto.scheduler.models:Schedule.to_dict": "293b6c07de343115",
+    "moto.sqs.models:Queue.add_message": "f27c9231c1f20433",  # restoring saved messages
+    "moto.sqs.models:Message.__init__": "4ab16d5eb16ec41c",
 }
 
 # Cognito calls that change users (the local stack persists users; groups come from the template).
@@ -163,6 +168,13 @@ class UsersChange:
 
 
 @dataclass(frozen=True)
+class QueueChange:
+    queue: str  # queue name
+    message_id: str
+    body: str | None  # None when the message was deleted
+
+
+@dataclass(frozen=True)
 class Sent:
     channel: str  # "email" or "sms"
     message_id: str
@@ -174,7 +186,13 @@ class Sent:
 
 
 Listener = Callable[[Any], None]
-_listeners: dict[type, list[Listener]] = {Commit: [], ScheduleChange: [], UsersChange: [], Sent: []}
+_listeners: dict[type, list[Listener]] = {
+    Commit: [],
+    ScheduleChange: [],
+    UsersChange: [],
+    QueueChange: [],
+    Sent: [],
+}
 
 
 def subscribe(kind: type, listener: Listener) -> Callable[[], None]:
@@ -528,26 +546,43 @@ def _users_write(name: str) -> Callable[..., Any]:
     return wrapper
 
 
+def _sqs_send(self: Any, *args: Any, **kwargs: Any) -> Any:
+    with WRITE_LOCK:
+        message = _ORIGINALS["sqs.send_message"](self, *args, **kwargs)
+        queue = _bound(_ORIGINALS["sqs.send_message"], self, args, kwargs)["queue_name"]
+        _publish(QueueChange(queue, message.id, message.body))
+        return message
+
+
+def _sqs_delete(self: Any, queue_name: str, receipt_handle: str) -> None:
+    with WRITE_LOCK:
+        queue = self.get_queue(queue_name)
+        ids = [m.id for m in queue._messages if m.had_receipt_handle(receipt_handle)]
+        _ORIGINALS["sqs.delete_message"](self, queue_name, receipt_handle)
+        for message_id in ids:
+            _publish(QueueChange(queue_name, message_id, None))
+
+
 # --- 6: faults and sends --------------------------------------------------------------------------------
 
 
 @dataclass
 class SendFaults:
-    """What the embedded SES/SNS do with the next sends (local tests only)."""
+    """What the embedded SES/SNS do with sends to given recipients (local tests only). A refusal holds
+    for every request to that recipient, the SDK's own retries included, until it is lifted."""
 
-    refuse: int = 0  # answer this many sends with a throttling error (retryable, as SES's 429)
-    crash: int = 0  # kill the whole process on this many sends, before the message is accepted
+    refuse_to: set[str] = field(default_factory=set)  # answered with a throttling error (as SES's 429)
+    crash_on_send_to: set[str] = field(default_factory=set)  # the process dies before the send is accepted
 
-    def before_send(self, channel: str) -> None:
-        if self.crash > 0:
-            self.crash -= 1
+    def before_send(self, channel: str, recipients: Iterable[str]) -> None:
+        targets = {r.lower() for r in recipients}
+        if targets & {r.lower() for r in self.crash_on_send_to}:
             logger.warning("fault injected: the process dies before the %s is accepted", channel)
             import os
             import signal
 
             os.kill(os.getpid(), signal.SIGKILL)
-        if self.refuse > 0:
-            self.refuse -= 1
+        if targets & {r.lower() for r in self.refuse_to}:
             code = "TooManyRequestsException" if channel == "email" else "Throttling"
             raise AwsError(code, "Maximum sending rate exceeded (fault injected by the local stack).")
 
@@ -562,7 +597,10 @@ def _ses_send(name: str) -> Callable[..., Any]:
     original = _ORIGINALS[f"ses.{name}"]
 
     def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
-        faults.before_send("email")
+        destinations = _bound(original, self, args, kwargs)["destinations"]
+        if isinstance(destinations, dict):
+            destinations = [a for addresses in destinations.values() for a in addresses]
+        faults.before_send("email", [parseaddr(str(d))[1] for d in destinations])
         message = original(self, *args, **kwargs)
         raw = getattr(message, "raw_data", None)
         if isinstance(raw, bytes):
@@ -593,7 +631,7 @@ def _sns_publish(self: Any, *args: Any, **kwargs: Any) -> Any:
     arguments = _bound(original, self, args, kwargs)
     phone = arguments.get("phone_number")
     if phone:
-        faults.before_send("sms")
+        faults.before_send("sms", [phone])
     message_id = original(self, *args, **kwargs)
     if phone:
         _publish(Sent(channel="sms", message_id=message_id, to=(phone,), text=arguments["message"]))
@@ -677,6 +715,17 @@ def load_schedules(definitions: Iterable[dict[str, Any]]) -> None:
         )
 
 
+def load_queue_messages(queue_name: str, messages: dict[str, str]) -> None:
+    """Puts saved messages back into a queue with their ids, as if never received."""
+    from moto.sqs.models import Message
+
+    queue = _backend("sqs").get_queue(queue_name)
+    for message_id, body in messages.items():
+        message = Message(message_id, body)
+        message.mark_sent()
+        queue.add_message(message)
+
+
 # --- installing -----------------------------------------------------------------------------------------
 
 
@@ -706,6 +755,7 @@ def install() -> None:
     from moto.scheduler.models import EventBridgeSchedulerBackend
     from moto.ses.models import SESBackend
     from moto.sns.models import SNSBackend
+    from moto.sqs.models import SQSBackend
 
     _ORIGINALS.update(
         put_item=DynamoDBBackend.put_item,
@@ -728,6 +778,10 @@ def install() -> None:
         setattr(SESBackend, name, _ses_send(name))
     _ORIGINALS["sns.publish"] = SNSBackend.publish
     SNSBackend.publish = _sns_publish  # type: ignore[method-assign]
+    _ORIGINALS["sqs.send_message"] = SQSBackend.send_message
+    _ORIGINALS["sqs.delete_message"] = SQSBackend.delete_message
+    SQSBackend.send_message = _sqs_send  # type: ignore[method-assign]
+    SQSBackend.delete_message = _sqs_delete  # type: ignore[method-assign]
 
     BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign]
     from moto.core.model_instances import model_data

@@ -5,7 +5,7 @@ Files in `<data dir>/state/`:
 - `journal-<n>.jsonl`: one line per committed change, written to the operating system inside the
   embedded AWS's request, before it answers (moto publishes each change to us under its write lock, see
   `local/moto_patches.py`): a DynamoDB write (each item's new image, and the stream records it made), a
-  schedule created or deleted, the users of a pool after a change. Written with a plain `write`: the
+  schedule created or deleted, the users of a pool after a change, a dead letter queued or deleted. Written with a plain `write`: the
   bytes survive the process being killed; a power cut may lose the last lines (no fsync per write).
 - `snapshot.json`: the state as of the end of journal segment N. A compaction, run in a child process so
   the dev server's memory never holds two copies, folds the finished segments into a new snapshot (temp
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from local import moto_patches
-from local.moto_patches import Commit, ScheduleChange, UsersChange
+from local.moto_patches import Commit, QueueChange, ScheduleChange, UsersChange
 
 logger = logging.getLogger("local.persistence")
 SNAPSHOT_VERSION = 2
@@ -62,6 +62,7 @@ class State:
     streams: dict[str, dict[str, Any]] = field(default_factory=dict)  # table -> {"next", "records"}
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)  # "group/name" -> definition
     users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # pool id -> users
+    queues: dict[str, dict[str, str]] = field(default_factory=dict)  # queue name -> message id -> body
 
     def apply(self, entry: dict[str, Any]) -> None:
         for table, key, item in entry.get("ddb", ()):
@@ -84,6 +85,13 @@ class State:
         if "users" in entry:
             pool, users = entry["users"]
             self.users[pool] = users
+        if "queue" in entry:
+            queue, message_id, body = entry["queue"]
+            messages = self.queues.setdefault(queue, {})
+            if body is None:
+                messages.pop(message_id, None)
+            else:
+                messages[message_id] = body
 
     def drop_delivered(self, checkpoints: dict[str, int]) -> None:
         for table, stream in self.streams.items():
@@ -101,6 +109,7 @@ class State:
             "streams": self.streams,
             "schedules": list(self.schedules.values()),
             "users": self.users,
+            "queues": self.queues,
         }
 
     @classmethod
@@ -116,6 +125,7 @@ class State:
         users = data.get("users", {})
         # version 1 kept one list for the one pool; it is the pool the stack provisions (see `restore`)
         state.users = users if isinstance(users, dict) else {"": users}
+        state.queues = data.get("queues", {})
         return state
 
 
@@ -174,10 +184,15 @@ def read_segment(path: Path) -> Iterator[dict[str, Any]]:
 
 
 def read_checkpoints(data_dir: Path) -> dict[str, int]:
+    """Per table, the last stream record that may be dropped: delivered, and not held for a redrive."""
     path = data_dir / CHECKPOINT_FILE
     if not path.exists():
         return {}
-    return {table: int(seq) for table, seq in json.loads(path.read_text(encoding="utf-8"))["tables"].items()}
+    saved = json.loads(path.read_text(encoding="utf-8"))
+    delivered = {table: int(seq) for table, seq in saved["tables"].items()}
+    for table, first_held in saved.get("held", {}).items():
+        delivered[table] = min(delivered.get(table, int(first_held) - 1), int(first_held) - 1)
+    return delivered
 
 
 def load_state(data_dir: Path, table_keys: Callable[[str, dict[str, Any]], dict[str, Any]]) -> State | None:
@@ -268,6 +283,8 @@ class Store:
         moto_patches.load_schedules(state.schedules.values())
         for pool, users in state.users.items():
             self._restore_users(users if pool in ("", self._pool) else [])
+        for queue, messages in state.queues.items():
+            moto_patches.load_queue_messages(queue, messages)
         self._next_segment = state.through_segment + 1
         return True
 
@@ -300,6 +317,7 @@ class Store:
             moto_patches.subscribe(Commit, self._on_commit),
             moto_patches.subscribe(ScheduleChange, self._on_schedule),
             moto_patches.subscribe(UsersChange, self._on_users),
+            moto_patches.subscribe(QueueChange, self._on_queue),
         ]
 
     def _append(self, entry: dict[str, Any]) -> None:
@@ -321,6 +339,9 @@ class Store:
 
     def _on_users(self, change: UsersChange) -> None:
         self._append({"users": [change.pool_id, list(change.users)]})
+
+    def _on_queue(self, change: QueueChange) -> None:
+        self._append({"queue": [change.queue, change.message_id, change.body]})
 
     # --- compaction ------------------------------------------------------------------------------------
 

@@ -96,3 +96,44 @@ def user_pool_definition(template: dict[str, Any] | None = None) -> UserPoolDefi
         groups=groups,
         username_attributes=props.get("UsernameAttributes", []),
     )
+
+
+def queue_names(template: dict[str, Any] | None = None) -> list[str]:
+    """The logical ids of the AWS::SQS::Queue resources (the dead-letter queues)."""
+    return [name for name, _ in _resources(template or load_template(), "AWS::SQS::Queue")]
+
+
+@dataclass(frozen=True)
+class FailureHandling:
+    """How Lambda treats the reminders function's failures, as the template configures it."""
+
+    stream_batch_size: int
+    stream_retries: int  # retries of a failing stream batch before it goes to its on-failure queue
+    stream_failure_queue: str  # logical id
+    async_retries: int  # retries of a failing asynchronous invocation (timers) before its queue
+    async_failure_queue: str  # logical id
+
+
+def _logical_id(reference: dict[str, Any]) -> str:
+    """The logical id in `!GetAtt Name.Arn` or `!Ref Name`."""
+    value = reference.get("Fn::GetAtt") or reference.get("Ref")
+    return str(value).split(".")[0]
+
+
+def reminders_failure_handling(template: dict[str, Any] | None = None) -> FailureHandling:
+    props = (template or load_template())["Resources"]["RemindersFunction"]["Properties"]
+    [stream] = [e["Properties"] for e in props["Events"].values() if e["Type"] == "DynamoDB"]
+    invoke = props["EventInvokeConfig"]
+    return FailureHandling(
+        stream_batch_size=int(stream["BatchSize"]),
+        stream_retries=int(stream["MaximumRetryAttempts"]),
+        stream_failure_queue=_logical_id(stream["DestinationConfig"]["OnFailure"]["Destination"]),
+        async_retries=int(invoke["MaximumRetryAttempts"]),
+        async_failure_queue=_logical_id(invoke["DestinationConfig"]["OnFailure"]["Destination"]),
+    )
+
+
+def scheduler_dead_letter_queue(template: dict[str, Any] | None = None) -> str:
+    """The logical id of the queue the reminders function names as its timers' dead-letter queue."""
+    variables = (template or load_template())["Resources"]["RemindersFunction"]["Properties"]["Environment"]
+    return _logical_id(variables["Variables"]["SCHEDULER_DLQ_ARN"])

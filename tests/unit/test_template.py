@@ -146,3 +146,57 @@ def test_every_function_has_a_log_group_with_retention(template: dict[str, Any])
     for name in functions(template):
         assert any(name in group for group in named), f"{name} has no log group"
     assert all("RetentionInDays" in g["Properties"] for g in groups)
+
+
+def test_every_asynchronous_path_ends_in_a_queue_with_an_alarm(template: dict[str, Any]) -> None:
+    reminders = template["Resources"]["RemindersFunction"]["Properties"]
+    [stream] = [e["Properties"] for e in reminders["Events"].values() if e["Type"] == "DynamoDB"]
+    queues = resources_of(template, "AWS::SQS::Queue")
+
+    stream_failure = stream["DestinationConfig"]["OnFailure"]
+    assert stream_failure["Type"] == "SQS"
+    assert stream_failure["Destination"] == {"Fn::GetAtt": "StreamFailureQueue.Arn"}
+    assert stream["FunctionResponseTypes"] == ["ReportBatchItemFailures"]
+
+    invocation_failure = reminders["EventInvokeConfig"]["DestinationConfig"]["OnFailure"]
+    assert invocation_failure == {"Type": "SQS", "Destination": {"Fn::GetAtt": "InvocationFailureQueue.Arn"}}
+
+    # the timers name their dead-letter queue, and the role the scheduler uses may write to it
+    assert reminders["Environment"]["Variables"]["SCHEDULER_DLQ_ARN"] == {
+        "Fn::GetAtt": "TimerDeadLetterQueue.Arn"
+    }
+    role = template["Resources"]["SchedulerInvokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    assert {
+        "Effect": "Allow",
+        "Action": "sqs:SendMessage",
+        "Resource": {"Fn::GetAtt": "TimerDeadLetterQueue.Arn"},
+    } in role["Statement"]
+
+    alarmed = {
+        a["Properties"]["Dimensions"][0]["Value"]["Fn::GetAtt"].split(".")[0]
+        for a in resources_of(template, "AWS::CloudWatch::Alarm").values()
+        if a["Properties"]["Namespace"] == "AWS/SQS"
+    }
+    assert set(queues) == {"StreamFailureQueue", "TimerDeadLetterQueue", "InvocationFailureQueue"} == alarmed
+    for queue in queues.values():
+        assert queue["Properties"]["MessageRetentionPeriod"] == 1209600  # 14 days to redrive
+        assert queue["Properties"]["SqsManagedSseEnabled"] is True
+    for alarm in resources_of(template, "AWS::CloudWatch::Alarm").values():
+        props = alarm["Properties"]
+        assert (props["Threshold"], props["ComparisonOperator"]) == (0, "GreaterThanThreshold")
+        assert props["AlarmActions"] == [{"Ref": "AlarmTopic"}]
+
+
+def test_the_local_stack_reads_the_failure_handling_from_the_template(template: dict[str, Any]) -> None:
+    from local.template import queue_names, reminders_failure_handling, scheduler_dead_letter_queue
+
+    handling = reminders_failure_handling(template)
+    assert (handling.stream_retries, handling.stream_failure_queue) == (10, "StreamFailureQueue")
+    assert (handling.async_retries, handling.async_failure_queue) == (2, "InvocationFailureQueue")
+    assert handling.stream_batch_size == 25
+    assert scheduler_dead_letter_queue(template) == "TimerDeadLetterQueue"
+    assert sorted(queue_names(template)) == [
+        "InvocationFailureQueue",
+        "StreamFailureQueue",
+        "TimerDeadLetterQueue",
+    ]

@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from botocore.exceptions import ClientError
@@ -39,10 +39,16 @@ def retry_payload(tenant_id: str, booking_id: str, key: str, channel: str) -> di
     }
 
 
+def whole_second(instant: datetime) -> datetime:
+    """The instant rounded up to a whole second, in UTC (at() expressions have no fractions)."""
+    utc = instant.astimezone(UTC)
+    return utc if utc.microsecond == 0 else utc.replace(microsecond=0) + timedelta(seconds=1)
+
+
 def retry_name(tenant_id: str, booking_id: str, key: str, channel: str, at: datetime) -> str:
     """Deterministic (<= 64 chars, [0-9A-Za-z_.-]): one timer per message and time."""
     digest = hashlib.sha256(f"{tenant_id}|{booking_id}|{key}|{channel}".encode()).hexdigest()[:32]
-    return f"msg-{digest}-{int(at.timestamp())}"
+    return f"msg-{digest}-{int(whole_second(at).timestamp())}"
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,7 @@ class EventBridgeScheduler:
     dead_letter_arn: str | None = None  # where an invocation that keeps failing ends up
 
     def _at(self, name: str, when: datetime, payload: dict[str, Any]) -> None:
+        """`when` as an at() expression, whole seconds, never before `when` (a timer must not fire early)."""
         target: dict[str, Any] = {
             "Arn": self.target_arn,
             "RoleArn": self.role_arn,
@@ -66,7 +73,7 @@ class EventBridgeScheduler:
             self.client.create_schedule(
                 Name=name,
                 GroupName=self.group_name,
-                ScheduleExpression=f"at({when.astimezone(UTC).strftime('%Y-%m-%dT%H:%M:%S')})",
+                ScheduleExpression=f"at({whole_second(when).strftime('%Y-%m-%dT%H:%M:%S')})",
                 ScheduleExpressionTimezone="UTC",
                 FlexibleTimeWindow={"Mode": "OFF"},
                 ActionAfterCompletion="DELETE",
