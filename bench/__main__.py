@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import api, dynamo_calls, engine, report
+from bench import api, durability, dynamo_calls, engine, report, scale
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "benchmarks.md"
-STAGES = ("engine", "api", "dynamo")
+STAGES = ("engine", "api", "dynamo", "scale", "durability")
 PREAMBLE = "# Benchmarks\n\nWritten by `make bench`; see bench/ for what each row measures.\n"
 
 
@@ -24,17 +24,18 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--only", choices=STAGES, action="append", help="run only these (repeatable)")
     parser.add_argument("--engine-runs", type=int, default=20)
     parser.add_argument("--availability-runs", type=int, default=50)
-    # The embedded DynamoDB (moto) copies the whole table for every item of a transaction, so each local
-    # booking costs more than the one before: these defaults keep `make bench` within about 3 minutes.
-    parser.add_argument("--bookings", type=int, default=25, help="sequential bookings over HTTP")
+    parser.add_argument("--bookings", type=int, default=100, help="sequential bookings over HTTP")
     parser.add_argument(
-        "--concurrent", type=int, default=12, help="bookings over HTTP from --threads threads"
+        "--concurrent", type=int, default=50, help="bookings over HTTP from --threads threads"
     )
-    # Three or more simultaneous requests can deadlock the local dev server (see docs/benchmarks.md).
-    parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--probe", type=int, default=8, help="simultaneous requests for the deadlock probe")
     parser.add_argument("--retries", type=int, default=10, help="idempotent replays of the first bookings")
     parser.add_argument("--big-runs", type=int, default=2, help="timed availability calls, 50-staff tenant")
+    parser.add_argument("--scale", type=int, default=2000, help="bookings into one local stack, for (e)")
+    parser.add_argument("--scale-step", type=int, default=200, help="bookings per reported step of (e)")
+    parser.add_argument("--kills", type=int, default=20, help="bookings each followed by kill -9, for (f)")
+    parser.add_argument("--faulted", type=int, default=12, help="bookings made through injected faults")
     parser.add_argument(
         "--no-docs",
         action="store_true",
@@ -87,6 +88,17 @@ def main(argv: list[str] | None = None) -> int:
         attempt(
             "(d) DynamoDB requests, in-process",
             lambda: report.dynamo_rows(dynamo_calls.run(True, args.big_runs)),
+        )
+
+    if "scale" in stages:
+        attempt(
+            "(e) 2,000 bookings: latency and memory",
+            lambda: report.scale_rows(scale.run(args.scale, args.scale_step)),
+        )
+    if "durability" in stages:
+        attempt(
+            "(f) kills and faults",
+            lambda: report.durability_rows(durability.run(args.kills, args.faulted)),
         )
 
     seconds = time.perf_counter() - started

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import socket
 import subprocess
 import sys
@@ -56,7 +57,7 @@ class LocalStack:
             env.pop(name, None)
         env["PYTHONUNBUFFERED"] = "1"
         started = time.monotonic()
-        with self.log_file.open("wb") as log:
+        with self.log_file.open("ab") as log:
             self._process = subprocess.Popen(  # noqa: S603  # our own interpreter and module, fixed args
                 [
                     sys.executable,
@@ -71,6 +72,7 @@ class LocalStack:
                 env=env,
                 stdout=log,
                 stderr=subprocess.STDOUT,
+                start_new_session=True,  # its own process group, which `kill_hard` kills whole
             )
         deadline = started + START_TIMEOUT_SECONDS
         while time.monotonic() < deadline:
@@ -84,6 +86,29 @@ class LocalStack:
                 pass
             time.sleep(0.2)
         raise RuntimeError(f"no answer on /v1/health within {START_TIMEOUT_SECONDS}s:\n{self.log()}")
+
+    def kill_hard(self) -> None:
+        """SIGKILL to the whole process group at once: no handler runs, nothing is flushed."""
+        assert self._process is not None
+        os.killpg(self._process.pid, signal.SIGKILL)
+        self._process.wait(timeout=STOP_TIMEOUT_SECONDS)
+
+    def restart(self) -> None:
+        """A new dev server on the same port and data directory (after a kill or a crash)."""
+        if self._process is not None and self._process.poll() is None:
+            self.kill_hard()
+        self._start()
+
+    def alive(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def rss_mb(self) -> float:
+        """The dev server's resident memory (VmRSS), in MiB."""
+        assert self._process is not None
+        for line in Path(f"/proc/{self._process.pid}/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+        raise RuntimeError("no VmRSS in /proc/<pid>/status")
 
     def log(self, tail: int = 4000) -> str:
         try:

@@ -23,6 +23,8 @@ when an upgrade changes any of them, so whoever upgrades re-reads those function
    answers the request, so an acknowledged write can be made durable before it is acknowledged.
 6. Fault injection. The embedded SES/SNS can be told to refuse or to crash on the next sends, so tests
    can prove that messages survive provider errors and a crash between claim and send.
+7. Queries by partition. moto's Query sorts the whole table to find one partition's items, so every
+   query cost more as the table filled; it is handed just the partition instead.
 """
 
 from __future__ import annotations
@@ -90,6 +92,8 @@ PATCHED: dict[str, str] = {
     "cognito.admin_reset_user_password": "f8c3f42e089ddcb5",
     "cognito.admin_set_user_password": "0b2a56503d390d4d",
     "cognito.admin_update_user_attributes": "e3a1c7c948637d41",
+    "table_query": "002b4d00be6df07c",  # wrapped, with all_items: a query reads only its partition
+    "all_items": "c80d2ee3c896acd0",
     "sqs.send_message": "bf161af09a9e6b86",  # wrapped, with delete_message: capture
     "sqs.delete_message": "9eb658afdceb6bd9",
 }
@@ -414,6 +418,32 @@ def _shard_add(self: StreamShard, old: Item | None, new: Item | None) -> None:
     _ORIGINALS["shard_add"](self, old, new)
     if call is not None and self.items:
         call.stream.append(StreamAppend(self.table.name, self.items[-1].to_json()))
+
+
+# --- 7: a query reads its partition, not the whole table ---------------------------------------------
+
+
+def _all_items(self: Table) -> list[Item]:
+    partition = getattr(_local, "partition", None)
+    if partition is not None and partition[0] is self:
+        return list(partition[1])
+    return list(_ORIGINALS["all_items"](self))
+
+
+def _query(self: Table, hash_key: DynamoType | None, *args: Any, **kwargs: Any) -> Any:
+    """moto answers a Query on the table (not an index) by sorting every item of the table and keeping
+    those of the partition, so each query costs more as the table fills. Handing it only the partition
+    (what its filter would keep, in the same order) gives the same answer. Per thread: reads run
+    concurrently."""
+    index_name = _bound(_ORIGINALS["table_query"], self, (hash_key, *args), kwargs).get("index_name")
+    if index_name is not None or hash_key is None or not self.range_key_attr:
+        return _ORIGINALS["table_query"](self, hash_key, *args, **kwargs)
+    items = self.items.get(hash_key, {})
+    _local.partition = (self, sorted(items.values(), key=lambda item: (item.hash_key, item.range_key)))
+    try:
+        return _ORIGINALS["table_query"](self, hash_key, *args, **kwargs)
+    finally:
+        _local.partition = None
 
 
 # --- 2: nothing tracked ---------------------------------------------------------------------------------
@@ -766,6 +796,8 @@ def install() -> None:
         streams_init=DynamoDBStreamsBackend.__init__,
         get_records=DynamoDBStreamsBackend.get_records,
         base_model_new=BaseModel.__new__,
+        all_items=Table.all_items,
+        table_query=Table.query,
     )
     for name in ("create_schedule", "update_schedule", "delete_schedule"):
         _ORIGINALS[name] = getattr(EventBridgeSchedulerBackend, name)
@@ -794,6 +826,8 @@ def install() -> None:
     DynamoDBBackend.delete_item = _delete_item  # type: ignore[method-assign]
     DynamoDBBackend.transact_write_items = _transact_write_items  # type: ignore[method-assign]
     StreamShard.add = _shard_add  # type: ignore[method-assign]
+    Table.all_items = _all_items  # type: ignore[method-assign]
+    Table.query = _query  # type: ignore[method-assign]
     DynamoDBStreamsBackend.__init__ = _streams_init  # type: ignore[method-assign]
     DynamoDBStreamsBackend.get_records = _get_records  # type: ignore[method-assign]
     _installed = True

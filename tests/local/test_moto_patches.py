@@ -266,3 +266,50 @@ def test_no_moto_function_the_patches_rely_on_changed(name: str) -> None:
         f"moto's {name} changed, and local/moto_patches.py relies on how it works: read it, check the "
         "patch still holds, then record the new hash in RELIED_ON"
     )
+
+
+# --- queries read their partition ------------------------------------------------------------------------
+
+
+def test_a_query_answers_from_its_partition_in_order_with_pages_and_an_index_still_sees_every_partition(
+    dynamodb: Any, table: str, prefix: str
+) -> None:
+    for n in range(30):
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": prefix},
+                "sk": {"S": f"E#{n:03d}"},
+                "gsi1pk": {"S": f"{prefix}-index"},
+                "gsi1sk": {"S": f"{n:03d}"},
+            },
+        )
+        dynamodb.put_item(TableName=table, Item={"pk": {"S": f"{prefix}-other"}, "sk": {"S": f"E#{n:03d}"}})
+        dynamodb.put_item(
+            TableName=table,
+            Item={
+                "pk": {"S": f"{prefix}-elsewhere-{n}"},
+                "sk": {"S": "X"},
+                "gsi1pk": {"S": f"{prefix}-index"},
+                "gsi1sk": {"S": f"{n:03d}x"},
+            },
+        )
+
+    pages = dynamodb.get_paginator("query").paginate(
+        TableName=table,
+        KeyConditionExpression="pk = :pk AND sk BETWEEN :low AND :high",
+        ExpressionAttributeValues={":pk": {"S": prefix}, ":low": {"S": "E#005"}, ":high": {"S": "E#024"}},
+        ScanIndexForward=False,
+        PaginationConfig={"PageSize": 7},
+        ConsistentRead=True,
+    )
+    found = [item["sk"]["S"] for page in pages for item in page["Items"]]
+    assert found == [f"E#{n:03d}" for n in range(24, 4, -1)]
+
+    indexed = dynamodb.query(
+        TableName=table,
+        IndexName="gsi1",
+        KeyConditionExpression="gsi1pk = :pk",
+        ExpressionAttributeValues={":pk": {"S": f"{prefix}-index"}},
+    )["Items"]
+    assert len(indexed) == 60  # from the one partition and from thirty others
