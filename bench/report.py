@@ -236,7 +236,7 @@ SCALE_RSS_GROWTH_TARGET_MB = 300.0
 def scale_rows(result: ScaleResult) -> list[Row]:
     rows = [
         Row(
-            "(e)",
+            "e",
             f"POST booking over HTTP, bookings {step.bookings - result.step + 1:,}-{step.bookings:,}",
             f"{_p50_p95(step.timings)}; dev server resident memory {step.rss_mb:,.0f} MB",
         )
@@ -245,19 +245,20 @@ def scale_rows(result: ScaleResult) -> list[Row]:
     first, last = result.steps[0].timings.p50_ms, result.steps[-1].timings.p50_ms
     rows.append(
         Row(
-            "(e)",
+            "e",
             f"{result.total:,} bookings: p50 of the last {result.step} against the first {result.step}",
-            f"{_ms(last)} vs {_ms(first)} ms: x{result.p50_ratio:.2f}",
+            f"{_ms(last)} vs {_ms(first)}: x{result.p50_ratio:.2f}",
             f"within x{SCALE_P50_RATIO_TARGET}",
             result.p50_ratio <= SCALE_P50_RATIO_TARGET,
         )
     )
     rows.append(
         Row(
-            "(e)",
+            "e",
             f"{result.total:,} bookings: dev server resident memory",
             f"{result.rss_start_mb:,.0f} MB -> {result.steps[-1].rss_mb:,.0f} MB: +{result.rss_growth_mb:,.0f} MB; "
-            f"{result.failed} failed; {result.confirmations:,} confirmations sent; {result.wall_seconds:,.0f} s",
+            f"{result.failed} failed; {result.wall_seconds:,.0f} s of booking; {result.confirmations:,} "
+            f"confirmations sent, the last {result.drain_seconds:,.0f} s after the last booking",
             f"growth < {SCALE_RSS_GROWTH_TARGET_MB:.0f} MB",
             result.rss_growth_mb < SCALE_RSS_GROWTH_TARGET_MB and result.failed == 0,
         )
@@ -268,7 +269,7 @@ def scale_rows(result: ScaleResult) -> list[Row]:
 def durability_rows(tallies: list[Tally]) -> list[Row]:
     return [
         Row(
-            "(f)",
+            "f",
             tally.label,
             f"{tally.made} bookings made, {tally.found} found afterwards, {tally.confirmed} confirmed, "
             f"{tally.duplicates} duplicate confirmations ({tally.restarts} restarts)",

@@ -10,6 +10,7 @@ booking window is widened first (admin API), so 2,000 bookings fit. The dispatch
 
 from __future__ import annotations
 
+import json
 import time
 import uuid
 from dataclasses import dataclass
@@ -25,6 +26,7 @@ from bench.stats import Summary, summarize
 
 HTTP_TIMEOUT_SECONDS = 30
 SPACING_MINUTES = 30
+DRAIN_LIMIT_SECONDS = 900
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,7 @@ class ScaleResult:
     failed: int
     wall_seconds: float
     confirmations: int  # confirmation emails in the outbox at the end
+    drain_seconds: float  # after the last booking, until the dispatcher had sent every confirmation
 
     @property
     def p50_ratio(self) -> float:
@@ -146,11 +149,25 @@ def run(total: int = 2000, step: int = 200) -> ScaleResult:
                 steps.append(Step(n, summarize(latencies), stack.rss_mb()))
                 latencies = []
         wall = time.perf_counter() - started
-        outbox = session.get(f"{base}/dev/outbox.json", timeout=120).json()["messages"]
-        confirmations = sum(
+        confirmations, drained = _wait_for_confirmations(stack, run_id, total - failed)
+        return ScaleResult(total, step, rss_start, steps, failed, wall, confirmations, drained)
+
+
+def _wait_for_confirmations(stack: LocalStack, run_id: str, expected: int) -> tuple[int, float]:
+    """Confirmations in the outbox file once the dispatcher has caught up (or the wait ran out), and how
+    long after the last booking that was."""
+    started = time.perf_counter()
+    outbox = stack.data_dir / "outbox.jsonl"
+    while True:
+        lines = outbox.read_text(encoding="utf-8").splitlines() if outbox.exists() else []
+        entries = [json.loads(line) for line in lines if line.endswith("}")]
+        found = sum(
             1
-            for m in outbox
+            for m in entries
             if (m.get("subject") or "").startswith(f"Booking confirmed: {SERVICE_NAME}")
             and m["to"][0].startswith(f"scale-{run_id}-")
         )
-        return ScaleResult(total, step, rss_start, steps, failed, wall, confirmations)
+        waited = time.perf_counter() - started
+        if found >= expected or waited > DRAIN_LIMIT_SECONDS:
+            return found, waited
+        time.sleep(2)
