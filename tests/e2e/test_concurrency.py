@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import requests
 
-from tests.support.local_stack import LocalStack
+from tests.support.local_stack import LocalStack, running
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack_concurrency")]
 
@@ -28,13 +28,7 @@ SLOT_TAKEN = "urn:booking:problem:slot-taken"
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    root = tmp_path_factory.mktemp("concurrency-stack")
-    local = LocalStack(root / "data", root)
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop_if_running()
+    yield from running(tmp_path_factory, "concurrency-stack")
 
 
 @pytest.fixture(scope="module")

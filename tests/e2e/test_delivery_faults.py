@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from booking.domain.communications import BACKOFF, LEASE
-from tests.support.local_stack import LocalStack
+from tests.support.local_stack import LocalStack, running
 from tests.support.notification_fixtures import Customer, emails, messages_to, new_customer, texts
 from tests.support.spa_bookings import book, free_slots, spa_of
 
@@ -23,13 +23,7 @@ WAIT_SECONDS = 20
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    root = tmp_path_factory.mktemp("faults-stack")
-    local = LocalStack(root / "data", root)
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop_if_running()
+    yield from running(tmp_path_factory, "faults-stack")
 
 
 @pytest.fixture(scope="module")

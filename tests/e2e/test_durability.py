@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from booking.domain.communications import LEASE
-from tests.support.local_stack import LocalStack
+from tests.support.local_stack import LocalStack, running
 from tests.support.notification_fixtures import Customer, emails, messages_to, new_customer
 from tests.support.spa_bookings import SPA, book, free_slots, spa_of
 
@@ -27,13 +27,7 @@ KILLS = 5
 
 @pytest.fixture
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LocalStack]:
-    root = tmp_path_factory.mktemp("durable-stack")
-    local = LocalStack(root / "data", root)
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop_if_running()
+    yield from running(tmp_path_factory, "durable-stack")
 
 
 def confirmations(messages: list[dict[str, Any]], customer: Customer) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.local_stack import LocalStack
+from tests.support.local_stack import LocalStack, running
 from tests.support.notification_fixtures import (
     Customer,
     emails,
@@ -54,13 +54,7 @@ class Stack(LocalStack):
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    root = tmp_path_factory.mktemp("reminders-stack")
-    local = Stack(root / "data", root)
-    local.start()
-    try:
-        yield local
-    finally:
-        local.stop_if_running()
+    yield from running(tmp_path_factory, "reminders-stack", Stack)
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,7 @@ import socket
 import subprocess
 import sys
 import time
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -159,3 +160,16 @@ class LocalStack:
     def stop_if_running(self) -> None:
         if self.process is not None and self.process.poll() is None:
             self.stop()
+
+
+def running(
+    tmp_path_factory: pytest.TempPathFactory, name: str, kind: type[LocalStack] = LocalStack
+) -> Iterator[Any]:
+    """A module's local stack: started in a directory of its own, stopped (or found dead) at the end."""
+    root = tmp_path_factory.mktemp(name)
+    local = kind(root / "data", root)
+    local.start()
+    try:
+        yield local
+    finally:
+        local.stop_if_running()

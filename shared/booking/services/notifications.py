@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any
 
 from aws_lambda_powertools import Logger
 
@@ -59,6 +60,20 @@ def reminder_rules(catalogue: Catalogue, booking: Booking) -> Sequence[ReminderR
         if service is not None and service.reminders is not None:
             return service.reminders
     return catalogue.business.reminders if catalogue.business.reminders is not None else DEFAULT_REMINDERS
+
+
+def _request(
+    kind: str, booking: Booking, previous: Booking | None, about_start: datetime | None = None, **fields: Any
+) -> MessageRequest:
+    """What a message about `booking` (moved from `previous`, if given) needs to be rendered again."""
+    return MessageRequest(
+        kind=kind,
+        about_start=about_start or booking.start,
+        about_staff_id=booking.staff_id,
+        previous_start=previous.start if previous is not None else None,
+        previous_staff_id=previous.staff_id if previous is not None else None,
+        **fields,
+    )
 
 
 class NotificationService:
@@ -194,12 +209,10 @@ class NotificationService:
         channels: Sequence[Channel],
     ) -> None:
         """Called when a reminder's schedule fires: re-reads the booking and sends only if still due."""
-        found = self._bookings.get(tenant_id, booking_id)
-        catalogue = self._catalogue.load_catalogue(tenant_id)
-        if found is None or catalogue is None:
-            logger.warning("reminder for a booking that does not exist", extra={"booking_id": booking_id})
+        found = self._load(tenant_id, booking_id, "reminder")
+        if found is None:
             return
-        booking, _ = found
+        booking, catalogue = found
         reminder = PlannedReminder(
             tenant_id=tenant_id,
             booking_id=booking_id,
@@ -242,12 +255,10 @@ class NotificationService:
         if record is None or record.request is None:
             logger.warning("retry of a message that is not in the log", extra={"booking_id": booking_id})
             return
-        found = self._bookings.get(tenant_id, booking_id)
-        catalogue = self._catalogue.load_catalogue(tenant_id)
-        if found is None or catalogue is None:
-            logger.warning("retry for a booking that does not exist", extra={"booking_id": booking_id})
+        found = self._load(tenant_id, booking_id, "retry")
+        if found is None:
             return
-        booking, _ = found
+        booking, catalogue = found
         request = record.request
         self.delivery.resume(
             tenant_id,
@@ -257,6 +268,15 @@ class NotificationService:
             lambda: self._render(catalogue, booking, request, record.channel),
             stale=lambda: stale_reason(request, booking, self._clock.now()),
         )
+
+    def _load(self, tenant_id: str, booking_id: str, what: str) -> tuple[Booking, Catalogue] | None:
+        """The booking as it is now, with its business's catalogue (None, logged, when either is gone)."""
+        found = self._bookings.get(tenant_id, booking_id)
+        catalogue = self._catalogue.load_catalogue(tenant_id)
+        if found is None or catalogue is None:
+            logger.warning(f"{what} for a booking that does not exist", extra={"booking_id": booking_id})
+            return None
+        return found[0], catalogue
 
     # --- sending --------------------------------------------------------------------------------------
 
@@ -287,14 +307,8 @@ class NotificationService:
         minutes_before: int | None = None,
         about_start: datetime | None = None,
     ) -> None:
-        request = MessageRequest(
-            kind=kind,
-            invite=invite,
-            about_start=about_start or booking.start,
-            about_staff_id=booking.staff_id,
-            previous_start=previous.start if previous is not None else None,
-            previous_staff_id=previous.staff_id if previous is not None else None,
-            minutes_before=minutes_before,
+        request = _request(
+            kind, booking, previous, invite=invite, minutes_before=minutes_before, about_start=about_start
         )
         for channel in channels:
             recipient = booking.customer.email if channel == "email" else booking.customer.phone
@@ -312,15 +326,7 @@ class NotificationService:
         member = catalogue.staff_member(staff_id)
         if member is None:
             return
-        request = MessageRequest(
-            kind=kind,
-            audience="staff",
-            staff_id=staff_id,
-            about_start=booking.start,
-            about_staff_id=booking.staff_id,
-            previous_start=previous.start if previous is not None else None,
-            previous_staff_id=previous.staff_id if previous is not None else None,
-        )
+        request = _request(kind, booking, previous, audience="staff", staff_id=staff_id)
         self._send(catalogue, booking, f"{key}:{member.email}", "email", member.email, request)
 
     def _send(
