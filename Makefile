@@ -8,7 +8,7 @@ STAMP := $(VENV)/.installed-$(shell cat pyproject.toml | cksum | cut -d' ' -f1)
 PORT ?= 8000
 DATA_DIR ?= .local-data
 
-.PHONY: dev dev-reset test lint bench build deploy clean install
+.PHONY: dev dev-reset test lint bench fuzz build deploy clean install
 
 install: $(STAMP)
 
@@ -39,6 +39,10 @@ lint: $(STAMP)
 
 bench: $(STAMP)
 	$(PY) -m bench
+
+# The fuzzer for longer than `make test` runs it, against a fresh local stack (MINUTES=30 SEED=7 to vary).
+fuzz: $(STAMP)
+	$(PY) -m tests.fuzz --minutes $${MINUTES:-10} --seed $${SEED:-1}
 
 build:
 	sam build --template-file infra/template.yaml

@@ -21,6 +21,7 @@ import uvicorn
 from aws_lambda_powertools.event_handler import HttpResolver
 from aws_lambda_powertools.event_handler.http_resolver import MockLambdaContext
 
+from booking_api.bodies import body_problem, lambda_response
 from local import moto_patches
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
@@ -57,7 +58,23 @@ class LocalHttpResolver(HttpResolver):
             await super().__call__(scope, receive, send)
             return
         async with self._admission:
-            await super().__call__(scope, receive, send)
+            # As the Lambda handler does, the body is checked before any route (see booking_api/bodies.py).
+            body = b""
+            while True:
+                message = await receive()
+                body += message.get("body", b"")
+                if not message.get("more_body", False):
+                    break
+            headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
+            refused = body_problem(scope.get("method", ""), headers, body, scope.get("path", ""))
+            if refused is not None:
+                await self._send_response(send, lambda_response(refused))
+                return
+
+            async def replay() -> dict[str, Any]:
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await super().__call__(scope, replay, send)
 
     async def _send_response(self, send: Any, response: dict[str, Any]) -> None:
         if response.get("body") is None:

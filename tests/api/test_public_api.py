@@ -434,6 +434,78 @@ def test_openapi_describes_the_request_bodies(openapi: dict[str, Any]) -> None:
     assert "delivery_mode" in service_draft["properties"]
 
 
+def operations(openapi: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, ops in openapi["paths"].items() for method, op in ops.items()]
+
+
+def test_every_error_an_operation_can_answer_is_documented_as_problem_json(openapi: dict[str, Any]) -> None:
+    problem = openapi["components"]["schemas"]["Problem"]
+    assert set(problem["required"]) == {"type", "title", "status", "detail"}
+    for path, method, op in operations(openapi):
+        responses = op["responses"]
+        errors = {int(status) for status in responses if int(status) >= 400}
+        expected = {422, 429}
+        if "requestBody" in op:
+            expected |= {400, 413, 415}
+        if "{" in path:
+            expected.add(404)
+        if op.get("security"):
+            expected |= {401, 403}
+        if method in ("post", "put", "delete"):
+            expected |= {403, 409}
+        assert expected <= errors, (method, path, sorted(errors))
+        assert not [s for s in errors if s >= 500], (method, path)  # none is ever meant
+        for status in errors:
+            content = responses[str(status)]["content"]
+            assert list(content) == ["application/problem+json"], (method, path, status)
+            assert content["application/problem+json"]["schema"] == {"$ref": "#/components/schemas/Problem"}
+
+
+def test_a_204_has_no_body_and_powertools_validation_models_are_gone(openapi: dict[str, Any]) -> None:
+    deletes = [(p, op) for p, m, op in operations(openapi) if "204" in op["responses"]]
+    assert len(deletes) >= 3
+    for path, op in deletes:
+        assert "content" not in op["responses"]["204"], path
+    assert "HTTPValidationError" not in openapi["components"]["schemas"]
+    assert not {"ClockChange", "Faults", "Redrive"} & set(openapi["components"]["schemas"])  # local-only
+
+
+def test_the_public_booking_flow_has_examples_and_creates_link_to_what_they_created(
+    openapi: dict[str, Any],
+) -> None:
+    schemas = openapi["components"]["schemas"]
+    for name in ("BookingRequest", "RescheduleRequest", "CancelRequest", "CodeRequest", "CodeExchange"):
+        assert schemas[name]["examples"], name
+    book = openapi["paths"]["/v1/public/businesses/{slug}/bookings"]["post"]["responses"]["201"]["links"]
+    view = book["view_booking_v1_public_bookings__booking_id__get"]
+    assert view["parameters"] == {"booking_id": "$response.body#/id", "token": "$response.body#/manage_token"}
+    category = openapi["paths"]["/v1/admin/categories"]["post"]["responses"]["201"]["links"]
+    assert {link["parameters"]["category_id"] for link in category.values()} == {"$response.body#/id"}
+    assert len(category) == 3  # read, change, delete
+
+
+@pytest.mark.parametrize(
+    ("content_type", "body", "status", "kind"),
+    [
+        ("text/plain", b'{"email": "ann@example.com"}', 415, "unsupported-media-type"),
+        ("application/x-www-form-urlencoded", b"email=ann%40example.com", 415, "unsupported-media-type"),
+        ("application/json", b"\xff\xfe{", 400, "malformed-json"),
+        ("application/json", b'{"email": "' + b"a" * 70_000 + b'"}', 413, "payload-too-large"),
+    ],
+)
+def test_a_body_that_is_not_small_json_text_is_refused_before_any_route(
+    api: LambdaApi, tenant: Tenant, content_type: str, body: bytes, status: int, kind: str
+) -> None:
+    response = api.request(
+        "POST",
+        f"/v1/public/businesses/{tenant.slug}/customers/login-code",
+        raw_body=body,
+        headers={"Content-Type": content_type},
+    )
+    problem = assert_problem(response, status)
+    assert problem["type"] == f"urn:booking:problem:{kind}"
+
+
 def test_swagger_ui_is_served(api: LambdaApi) -> None:
     response = api.get("/v1/docs")
     assert response.status == 200

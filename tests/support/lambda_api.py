@@ -55,13 +55,16 @@ class LambdaApi:
         *,
         token: str | None = None,
         json_body: Any = None,
-        raw_body: str | None = None,
+        raw_body: str | bytes | None = None,
         headers: dict[str, str] | None = None,
     ) -> ApiResponse:
         parts = urlsplit(url)
         query = dict(parse_qsl(parts.query, keep_blank_values=True))
         all_headers = {"Host": "api.example.com", **(headers or {})}
         body = raw_body
+        encoded = isinstance(raw_body, bytes)  # bytes arrive as API Gateway sends a binary body: base64
+        if isinstance(raw_body, bytes):
+            body = base64.b64encode(raw_body).decode()
         if json_body is not None:
             body = json.dumps(json_body)
             all_headers.setdefault("Content-Type", "application/json")
@@ -88,7 +91,7 @@ class LambdaApi:
                 "authorizer": {"claims": claims} if claims else None,
             },
             "body": body,
-            "isBase64Encoded": False,
+            "isBase64Encoded": encoded,
         }
         result = self._handler(event, LambdaContext())
         text = result.get("body") or ""

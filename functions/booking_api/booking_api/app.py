@@ -8,7 +8,6 @@ from typing import TypeVar
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
 from booking_api import openapi
-from booking_api.middlewares import json_bodies_only
 from booking_api.problems import register_problem_handlers
 from booking_api.routers import (
     admin_bookings,
@@ -27,7 +26,7 @@ def mount(app: ResolverT) -> ResolverT:
     for module in (meta, public, public_bookings, public_customers, admin_catalogue, admin_bookings):
         app.include_router(module.router)
     register_problem_handlers(app)
-    app.use(middlewares=[json_bodies_only])
+    openapi.install(app)
     app.enable_swagger(
         path="/v1/docs",
         title=openapi.TITLE,

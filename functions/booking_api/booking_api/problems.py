@@ -12,7 +12,10 @@ from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 from aws_lambda_powertools.event_handler.exceptions import NotFoundError
-from aws_lambda_powertools.event_handler.openapi.exceptions import RequestValidationError
+from aws_lambda_powertools.event_handler.openapi.exceptions import (
+    RequestUnsupportedContentType,
+    RequestValidationError,
+)
 
 from booking.domain.errors import (
     Conflict,
@@ -40,15 +43,14 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
 }
 
 
-def problem(
+def problem_body(
     status: HTTPStatus,
     kind: str,
     title: str,
     detail: str,
     instance: str | None = None,
     errors: Sequence[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "type": TYPE_PREFIX + kind,
         "title": title,
@@ -59,6 +61,19 @@ def problem(
         body["instance"] = instance
     if errors is not None:
         body["errors"] = list(errors)
+    return body
+
+
+def problem(
+    status: HTTPStatus,
+    kind: str,
+    title: str,
+    detail: str,
+    instance: str | None = None,
+    errors: Sequence[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    body = problem_body(status, kind, title, detail, instance, errors)
     return Response(
         status_code=int(status), content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers
     )
@@ -122,6 +137,16 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
             f"invalid: {fields}",
             path(),
             errors,
+        )
+
+    @app.exception_handler(RequestUnsupportedContentType)
+    def _unsupported(_: RequestUnsupportedContentType) -> Response:  # bodies.py answers first; a fallback
+        return problem(
+            HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported media type",
+            "send the body as application/json",
+            path(),
         )
 
     @app.not_found

@@ -13,7 +13,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from booking.domain.errors import Conflict
 from booking.domain.types import Description, Email, Id, Model, Name, PhoneE164, ShortText
@@ -135,6 +135,20 @@ class StaffChoice(StrEnum):
 class BookingRequest(Model):
     """A public booking: services (booked back to back), who with, when, and the customer."""
 
+    model_config = ConfigDict(
+        json_schema_extra={
+            "examples": [
+                {
+                    "services": ["01KBZ6Q3R0AJ8M7T1SWEDISH00"],
+                    "staff": "any",
+                    "start": "2026-12-07T10:00:00+00:00",
+                    "customer": {"name": "Ann Client", "email": "ann@example.com", "phone": "+447911123456"},
+                    "notes": "first visit",
+                }
+            ]
+        }
+    )
+
     services: list[Id] = Field(min_length=1, max_length=5)
     staff: Id = Field(default="any", description="a staff id, or 'any' for the first fair choice")
     start: AwareDatetime
@@ -152,6 +166,8 @@ class AdminBookingRequest(BookingRequest):
 
 
 class RescheduleRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"start": "2026-12-08T14:30:00+00:00"}]})
+
     start: AwareDatetime
     staff: Id | None = Field(default=None, description="keep the current staff member when omitted")
     allow_outside_shift: bool = Field(default=False, description="admin only")
@@ -162,6 +178,8 @@ class ReassignRequest(Model):
 
 
 class CancelRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "cannot make it"}]})
+
     reason: ShortText = ""
 
 

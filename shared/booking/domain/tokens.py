@@ -30,4 +30,6 @@ class ManageTokens:
         tenant_id, _, mac = token.partition(".")
         if not tenant_id or not mac:
             return None
-        return tenant_id if hmac.compare_digest(mac, self._mac(tenant_id, booking_id)) else None
+        # bytes: compare_digest refuses str with non-ASCII characters (a token is whatever a client sends)
+        genuine = self._mac(tenant_id, booking_id).encode()
+        return tenant_id if hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), genuine) else None

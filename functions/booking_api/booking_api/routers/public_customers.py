@@ -7,7 +7,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import Field
+from pydantic import ConfigDict, Field
 
 from booking.domain.types import Email, Model
 from booking.services.bookings import BookingService
@@ -28,10 +28,16 @@ ME = "/v1/public/businesses/<slug>/customers/me"
 
 
 class CodeRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ann@example.com"}]})
+
     email: Email
 
 
 class CodeExchange(Model):
+    model_config = ConfigDict(
+        json_schema_extra={"examples": [{"email": "ann@example.com", "code": "123456"}]}
+    )
+
     email: Email
     code: str = Field(pattern=r"^\d{6}$")
 
