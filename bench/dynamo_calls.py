@@ -53,7 +53,7 @@ from booking.domain.booking import (
     HistoryEntry,
 )
 from booking.domain.catalogue import Catalogue, Service
-from booking.services.bookings import Availability
+from booking.services.availability import Availability
 from local.aws import EmbeddedAws
 from local.seed import seed
 
@@ -238,7 +238,7 @@ def _availability_like_the_route(
     """GET .../availability: the use case (31 days unless `last` is given), then the business (for the
     CORS headers)."""
     last = last or first + timedelta(days=30)
-    result = container.bookings.availability(slug, [service_id], "any", first, last, ZONE_NAME)
+    result = container.availability.availability(slug, [service_id], "any", first, last, ZONE_NAME)
     container.bookings.public_business(slug)
     return result
 

@@ -23,9 +23,12 @@ from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.tokens import ManageTokens
 from booking.ports import CatalogueReader, Clock, Idempotency, IdGenerator
+from booking.services.availability import AvailabilityService
+from booking.services.booking_engine import BookingEngine
 from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
+from booking.services.manage_links import ManageLinkService
 from booking.services.notifications import LoginCodeMailer
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
@@ -37,6 +40,8 @@ class Container:
     catalogue: CatalogueService
     catalogue_reader: CatalogueReader
     bookings: BookingService
+    availability: AvailabilityService
+    manage_links: ManageLinkService
     customers: CustomerService
     idempotency: Idempotency
     claims: ClaimsSource
@@ -66,22 +71,16 @@ def build_container(
     cached = CachedCatalogue(catalogue_repository)
     bookings = DynamoBookingRepository(dynamodb, table)
     customers = DynamoCustomerRepository(dynamodb, table)
+    tokens = ManageTokens(secret)
+    engine = BookingEngine(cached, bookings, clock, ids, tokens, os.environ["PUBLIC_BASE_URL"])
     return Container(
         catalogue=CatalogueService(
             catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
         ),
         catalogue_reader=cached,
-        bookings=BookingService(
-            cached,
-            bookings,
-            customers,
-            DynamoMessageLog(dynamodb, table),
-            clock,
-            ids,
-            ManageTokens(secret),
-            os.environ["PUBLIC_BASE_URL"],
-            os.environ["SENDER_EMAIL"],
-        ),
+        bookings=BookingService(engine, bookings, customers, DynamoMessageLog(dynamodb, table), clock, ids),
+        availability=AvailabilityService(engine, bookings, clock),
+        manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
         customers=CustomerService(
             cached,
             bookings,

@@ -8,9 +8,11 @@ from booking.domain.access import Principal, principal_from_claims
 from booking.domain.catalogue import Catalogue
 from booking.domain.errors import NotFound, Unauthorized
 from booking.ports import Idempotency
+from booking.services.availability import AvailabilityService
 from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
+from booking.services.manage_links import ManageLinkService
 from booking_api.container import Container
 
 _container: Container | None = None
@@ -34,6 +36,14 @@ def catalogue_service() -> CatalogueService:
 
 def booking_service() -> BookingService:
     return container().bookings
+
+
+def availability_service() -> AvailabilityService:
+    return container().availability
+
+
+def manage_link_service() -> ManageLinkService:
+    return container().manage_links
 
 
 def customer_service() -> CustomerService:

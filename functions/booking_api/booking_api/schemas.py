@@ -14,7 +14,9 @@ from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
 from booking.domain.diary import DiaryEntry
 from booking.domain.menu import Price
-from booking.services.bookings import Availability, BookingDetail, BookingView
+from booking.services.availability import Availability
+from booking.services.booking_engine import BookingView
+from booking.services.bookings import BookingDetail
 from booking.services.customers import ClientHistory, CustomerOverview
 
 

@@ -23,7 +23,8 @@ from booking.domain.booking import (
 )
 from booking.domain.customers import CustomerProfile
 from booking.domain.types import Model, ShortText
-from booking.services.bookings import BookingService, BookingView
+from booking.services.booking_engine import BookingView
+from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
 from booking_api.deps import booking_service, customer_service, principal, tenant_catalogue
 from booking_api.openapi import ADMIN_SECURITY

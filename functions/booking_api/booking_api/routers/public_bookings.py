@@ -13,15 +13,28 @@ from booking.domain.booking import Actor, BookingRequest, CancelRequest, Resched
 from booking.domain.errors import InvalidInput
 from booking.domain.types import Model
 from booking.ports import Idempotency
-from booking.services.bookings import BookingService, BookingView
+from booking.services.availability import AvailabilityService
+from booking.services.booking_engine import BookingView
+from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
+from booking.services.manage_links import ManageLinkService
 from booking_api.cors import cors_headers, preflight, request_origin, respond
-from booking_api.deps import bearer_token, booking_service, customer_service, idempotency, tenant_catalogue
+from booking_api.deps import (
+    availability_service,
+    bearer_token,
+    booking_service,
+    customer_service,
+    idempotency,
+    manage_link_service,
+    tenant_catalogue,
+)
 from booking_api.schemas import AvailabilityOut, BookingOut
 
 router = APIGatewayRouter()
 
 Bookings = Annotated[BookingService, Depends(booking_service)]
+Slots = Annotated[AvailabilityService, Depends(availability_service)]
+Links = Annotated[ManageLinkService, Depends(manage_link_service)]
 Customers = Annotated[CustomerService, Depends(customer_service)]
 Once = Annotated[Idempotency, Depends(idempotency)]
 SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
@@ -47,6 +60,7 @@ def _booking_response(view: BookingView, request: Request, status: int = 200) ->
 @router.get(AVAILABILITY, tags=["public"])
 def availability(
     slug: SlugParam,
+    slots: Slots,
     bookings: Bookings,
     request: Request,
     services: Annotated[str, Query(min_length=1, max_length=200, description="service ids, comma-separated")],
@@ -57,7 +71,7 @@ def availability(
 ) -> Response[AvailabilityOut]:
     """Bookable start times by date, each with the staff free for the whole appointment (31 days max)."""
     service_ids = [s for s in services.split(",") if s]
-    result = bookings.availability(slug, service_ids, staff, from_, to, tz)
+    result = slots.availability(slug, service_ids, staff, from_, to, tz)
     business = bookings.public_business(slug)
     return respond(AvailabilityOut.of(result), business, request_origin(request))
 
@@ -94,31 +108,31 @@ def create_booking(
 
 @router.get(BOOKING, tags=["public: manage"])
 def view_booking(
-    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
 ) -> Response[BookingOut]:
     """The booking behind a manage link."""
-    return _booking_response(bookings.manage_view(booking_id, token), request)
+    return _booking_response(links.view(booking_id, token), request)
 
 
 @router.post(CANCEL, tags=["public: manage"])
 def cancel_booking(
     booking_id: BookingId,
     body: CancelRequest,
-    bookings: Bookings,
+    links: Links,
     customers: Customers,
     request: Request,
     token: ManageToken = None,
 ) -> Response[BookingOut]:
     """Cancels, until the business's cutoff before the start."""
-    actor = _session_actor(customers, bookings, request, booking_id, token)
-    return _booking_response(bookings.manage_cancel(booking_id, token, body.reason, actor), request)
+    actor = _session_actor(customers, links, request, booking_id, token)
+    return _booking_response(links.cancel(booking_id, token, body.reason, actor), request)
 
 
 @router.post(RESCHEDULE, tags=["public: manage"])
 def reschedule_booking(
     booking_id: BookingId,
     body: RescheduleRequest,
-    bookings: Bookings,
+    links: Links,
     customers: Customers,
     request: Request,
     token: ManageToken = None,
@@ -126,14 +140,12 @@ def reschedule_booking(
     """Moves the booking to another free slot (same booking id; the history records the move)."""
     if body.allow_outside_shift:
         raise InvalidInput("customers book within opening times", [])
-    actor = _session_actor(customers, bookings, request, booking_id, token)
-    return _booking_response(
-        bookings.manage_reschedule(booking_id, token, body.start, body.staff, actor), request
-    )
+    actor = _session_actor(customers, links, request, booking_id, token)
+    return _booking_response(links.reschedule(booking_id, token, body.start, body.staff, actor), request)
 
 
 def _session_actor(
-    customers: CustomerService, bookings: BookingService, request: Request, booking_id: str, token: str | None
+    customers: CustomerService, links: ManageLinkService, request: Request, booking_id: str, token: str | None
 ) -> Actor | None:
     """When the portal calls with the customer's own session (possibly 'login as client'), record who acted.
     A session of another customer or business is ignored: the manage link is what authorises the change."""
@@ -141,7 +153,7 @@ def _session_actor(
     if not bearer:
         return None
     session = customers.session(bearer)
-    booking = bookings.manage_view(booking_id, token).booking
+    booking = links.view(booking_id, token).booking
     if (session.tenant_id, session.email) != (booking.tenant_id, booking.customer.email.lower()):
         return None
     return session.actor
@@ -158,30 +170,30 @@ def bookings_preflight(slug: SlugParam, bookings: Bookings, request: Request) ->
 
 
 def _manage_preflight(
-    booking_id: str, bookings: BookingService, token: str | None, request: Request
+    booking_id: str, links: ManageLinkService, token: str | None, request: Request
 ) -> Response[None]:
-    return preflight(bookings.business_for_manage_token(booking_id, token), request_origin(request))
+    return preflight(links.business(booking_id, token), request_origin(request))
 
 
 @router.route(BOOKING, method="OPTIONS", include_in_schema=False)
 def booking_preflight(
-    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
 ) -> Response[None]:
-    return _manage_preflight(booking_id, bookings, token, request)
+    return _manage_preflight(booking_id, links, token, request)
 
 
 @router.route(CANCEL, method="OPTIONS", include_in_schema=False)
 def cancel_preflight(
-    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
 ) -> Response[None]:
-    return _manage_preflight(booking_id, bookings, token, request)
+    return _manage_preflight(booking_id, links, token, request)
 
 
 @router.route(RESCHEDULE, method="OPTIONS", include_in_schema=False)
 def reschedule_preflight(
-    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
 ) -> Response[None]:
-    return _manage_preflight(booking_id, bookings, token, request)
+    return _manage_preflight(booking_id, links, token, request)
 
 
 @router.get(
@@ -190,14 +202,14 @@ def reschedule_preflight(
     responses={200: {"description": "The invite", "content": {"text/calendar": {}}}},
 )
 def download_invite(
-    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
 ) -> Response[str]:
     """The booking's calendar invite (.ics); METHOD:CANCEL once the booking is cancelled."""
-    business = bookings.business_for_manage_token(booking_id, token)
+    business = links.business(booking_id, token)
     return Response(
         status_code=200,
         content_type="text/calendar; charset=utf-8",
-        body=bookings.invite(booking_id, token).decode(),
+        body=links.invite(booking_id, token).decode(),
         headers={
             **cors_headers(business, request_origin(request)),
             "Content-Disposition": f'attachment; filename="booking-{booking_id}.ics"',
@@ -213,18 +225,18 @@ class SmsPreference(Model):
 def set_sms_preference(
     booking_id: BookingId,
     body: SmsPreference,
-    bookings: Bookings,
+    links: Links,
     request: Request,
     token: ManageToken = None,
 ) -> Response[dict[str, bool]]:
     """Stops (enabled: false) or resumes text messages for this customer; email continues either way."""
-    business = bookings.business_for_manage_token(booking_id, token)
-    bookings.manage_sms_opt_out(booking_id, token, opted_out=not body.enabled)
+    business = links.business(booking_id, token)
+    links.sms_opt_out(booking_id, token, opted_out=not body.enabled)
     return respond({"sms_enabled": body.enabled}, business, request_origin(request))
 
 
 @router.route(SMS_PREFERENCE, method="OPTIONS", include_in_schema=False)
 def sms_preflight(
-    booking_id: BookingId, bookings: Bookings, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
 ) -> Response[None]:
-    return _manage_preflight(booking_id, bookings, token, request)
+    return _manage_preflight(booking_id, links, token, request)

@@ -13,7 +13,13 @@ from booking.domain.types import Email, Model
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
 from booking_api.cors import preflight, request_origin, respond
-from booking_api.deps import bearer_token, booking_service, customer_service, tenant_catalogue
+from booking_api.deps import (
+    bearer_token,
+    booking_service,
+    customer_service,
+    manage_link_service,
+    tenant_catalogue,
+)
 from booking_api.schemas import CustomerSessionOut
 
 router = APIGatewayRouter()
@@ -42,10 +48,11 @@ class CodeExchange(Model):
     code: str = Field(pattern=r"^\d{6}$")
 
 
-def _session_out(token: str, customers: CustomerService, bookings: BookingService) -> CustomerSessionOut:
+def _session_out(token: str, customers: CustomerService) -> CustomerSessionOut:
     session = customers.session(token)
     overview = customers.overview(session)
-    views = {b.id: bookings.view_for_customer(b) for b in [*overview.upcoming, *overview.past]}
+    links = manage_link_service()
+    views = {b.id: links.view_for_customer(b) for b in [*overview.upcoming, *overview.past]}
     return CustomerSessionOut.of(token, overview, tenant_catalogue(session.tenant_id), views)
 
 
@@ -65,9 +72,7 @@ def exchange_login_code(
 ) -> Response[CustomerSessionOut]:
     """Trades a valid code for a customer session token, with the details to prefill and the bookings."""
     token, _ = customers.exchange_code(slug, body.email, body.code)
-    return respond(
-        _session_out(token, customers, bookings), bookings.public_business(slug), request_origin(request)
-    )
+    return respond(_session_out(token, customers), bookings.public_business(slug), request_origin(request))
 
 
 @router.get(ME, tags=["public: customers"])
@@ -80,7 +85,7 @@ def me(
     business = bookings.public_business(slug)
     if session.tenant_id != business.id:
         customers.session("")  # a session for another business is no session here
-    return respond(_session_out(token, customers, bookings), business, request_origin(request))
+    return respond(_session_out(token, customers), business, request_origin(request))
 
 
 @router.route(LOGIN_CODE, method="OPTIONS", include_in_schema=False)

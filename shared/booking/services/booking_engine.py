@@ -1,0 +1,419 @@
+"""What every booking use case shares: the business and its services, checking a start against shifts,
+the rules and the diary, choosing a staff member fairly, and writing a new booking, a move or a change of
+status in one transaction. The use cases orchestrate it: services/bookings.py (booking and the diary),
+services/availability.py, services/manage_links.py (the customer's manage link)."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from booking.domain.availability import (
+    MAX_OCCUPANCY_MINUTES,
+    Appointment,
+    Busy,
+    SlotQuery,
+    find_slots,
+    occupancy,
+    qualified_staff,
+    to_minute,
+)
+from booking.domain.booking import (
+    MOVABLE,
+    Actor,
+    BookedService,
+    Booking,
+    BookingRequest,
+    BookingStatus,
+    Delivery,
+    HistoryEntry,
+    check_transition,
+)
+from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
+from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, SlotTaken
+from booking.domain.tokens import ManageTokens
+from booking.domain.types import UNIT_MINUTES
+from booking.ports import BookingRepository, CatalogueReader, Clock, IdGenerator
+
+STAFF_ANY = "any"
+# How many other free staff an 'any' booking tries when its first choice was taken a moment earlier.
+ANY_STAFF_RETRIES = 3
+
+
+@dataclass(frozen=True)
+class BookingView:
+    booking: Booking
+    history: list[HistoryEntry]
+    manage_token: str
+    manage_url: str
+
+
+def invalid(field: str, message: str) -> InvalidInput:
+    return InvalidInput(message, [FieldProblem(tuple(field.split(".")), message)])
+
+
+def without_online_limits(catalogue: Catalogue) -> Catalogue:
+    """Staff booking for a client (a walk-in in ten minutes, a course of sessions next year) are not held
+    to the minimum notice and booking window that protect the diary from online bookings."""
+    business = catalogue.business.model_copy(update={"min_notice_minutes": 0, "booking_window_days": 730})
+    return replace(catalogue, business=business)
+
+
+class BookingEngine:
+    def __init__(
+        self,
+        catalogue: CatalogueReader,
+        bookings: BookingRepository,
+        clock: Clock,
+        ids: IdGenerator,
+        tokens: ManageTokens,
+        manage_base_url: str,
+    ) -> None:
+        self._catalogue = catalogue
+        self._bookings = bookings
+        self._clock = clock
+        self._ids = ids
+        self._tokens = tokens
+        self._manage_base_url = manage_base_url.rstrip("/")
+
+    # --- the business ---------------------------------------------------------------------------------
+
+    def public_catalogue(self, slug: str) -> Catalogue:
+        tenant_id = self._catalogue.tenant_for_slug(slug)
+        catalogue = self._catalogue.load_catalogue(tenant_id) if tenant_id else None
+        if catalogue is None:
+            raise NotFound(f"no business is published at {slug!r}")
+        return catalogue
+
+    def public_business(self, slug: str) -> Business:
+        return self.public_catalogue(slug).business
+
+    def tenant_catalogue(self, tenant_id: str) -> Catalogue:
+        catalogue = self._catalogue.load_catalogue(tenant_id)
+        if catalogue is None:
+            raise NotFound("business not found")
+        return catalogue
+
+    @staticmethod
+    def services(catalogue: Catalogue, service_ids: Sequence[str], field: str = "services") -> list[Service]:
+        services = []
+        for service_id in service_ids:
+            service = catalogue.service(service_id)
+            if service is None or not service.active:
+                raise invalid(field, f"no bookable service {service_id}")
+            services.append(service)
+        if len(set(service_ids)) != len(service_ids):
+            raise invalid(field, "a service is listed twice")
+        return services
+
+    @staticmethod
+    def appointment(catalogue: Catalogue, services: Sequence[Service]) -> Appointment:
+        appointment = Appointment.for_services(catalogue.business, services)
+        if appointment.total_minutes > MAX_OCCUPANCY_MINUTES:
+            raise invalid(
+                "services",
+                f"together these take {appointment.total_minutes} minutes with buffers; "
+                f"one booking can take at most {MAX_OCCUPANCY_MINUTES}",
+            )
+        return appointment
+
+    @staticmethod
+    def candidates(
+        catalogue: Catalogue, services: Sequence[Service], staff: str, *, public: bool, field: str
+    ) -> list[StaffMember]:
+        qualified = qualified_staff(catalogue.staff, services, public=public)
+        if staff == STAFF_ANY:
+            if not qualified:
+                raise invalid(field, "nobody offers these services together")
+            return qualified
+        chosen = [m for m in qualified if m.id == staff]
+        if not chosen:
+            known = catalogue.staff_member(staff)
+            reason = "is not assigned every requested service" if known else "does not exist"
+            raise invalid(field, f"staff member {staff} {reason}")
+        return chosen
+
+    # --- new bookings -----------------------------------------------------------------------------------
+
+    def delivery(self, services: Sequence[Service], wanted: Delivery | None) -> Delivery:
+        modes = {s.delivery_mode for s in services}
+        if "online" in modes and "in_person" in modes:
+            raise invalid("services", "online-only and in-person-only services cannot share one booking")
+        fixed: Delivery | None = (
+            "online" if "online" in modes else "in_person" if "in_person" in modes else None
+        )
+        if fixed is not None:
+            if wanted is not None and wanted != fixed:
+                raise invalid("delivery", f"these services are delivered {fixed.replace('_', ' ')} only")
+            return fixed
+        if wanted is None:
+            raise invalid("delivery", "choose 'online' or 'in_person': the service is offered both ways")
+        return wanted
+
+    def create(
+        self,
+        catalogue: Catalogue,
+        request: BookingRequest,
+        actor: Actor,
+        *,
+        public: bool,
+        allow_outside_shift: bool,
+    ) -> BookingView:
+        catalogue = catalogue if public else without_online_limits(catalogue)
+        business = catalogue.business
+        services = self.services(catalogue, request.services)
+        delivery = self.delivery(services, request.delivery)
+        appointment = self.appointment(catalogue, services)
+        candidates = self.candidates(catalogue, services, request.staff, public=public, field="staff")
+        start = request.start.astimezone(UTC)
+        free = self._free_staff(
+            catalogue, appointment, candidates, start, allow_outside_shift=allow_outside_shift
+        )
+        now = self._clock.now()
+        busy_start, busy_end = occupancy(start, appointment)
+        ordered = self._fair_order(catalogue, free, start)
+        last_error: SlotTaken | None = None
+        for member in ordered[: 1 + ANY_STAFF_RETRIES]:
+            outside = allow_outside_shift and not self._within_shifts(catalogue, appointment, member, start)
+            booking = Booking(
+                id=self._ids.new_id(),
+                tenant_id=business.id,
+                status=BookingStatus.CONFIRMED,
+                start=start,
+                end=start + timedelta(minutes=appointment.duration),
+                occupied_start=busy_start,
+                occupied_end=busy_end,
+                staff_id=member.id,
+                services=[
+                    BookedService(
+                        id=s.id, name=s.name, duration_minutes=s.duration_minutes, price_minor=s.price_minor
+                    )
+                    for s in services
+                ],
+                total_minor=sum(s.price_minor for s in services),
+                currency=business.currency,
+                customer=request.customer,
+                customer_notes=request.notes,
+                delivery=delivery,
+                source="public" if public else "admin",
+                outside_shift=outside,
+                created_at=now,
+                updated_at=now,
+            )
+            entry = HistoryEntry(
+                at=now,
+                actor=actor,
+                action="created",
+                to_status=booking.status,
+                details={"staff_id": member.id, "start": start.isoformat()}
+                | ({"outside_shift": "true"} if outside else {}),
+            )
+            try:
+                self._bookings.save(booking, None, entry, enforce_unblocked=public)
+            except SlotTaken as taken:
+                last_error = taken
+                continue
+            return self.view(booking, [entry])
+        assert last_error is not None
+        raise last_error
+
+    def _free_staff(
+        self,
+        catalogue: Catalogue,
+        appointment: Appointment,
+        candidates: Sequence[StaffMember],
+        start: datetime,
+        *,
+        allow_outside_shift: bool,
+        ignore_booking: str | None = None,
+    ) -> list[StaffMember]:
+        """Candidates free at `start`. InvalidInput when `start` is not a bookable time at all (off the
+        grid, outside shifts, too soon, too far ahead); SlotTaken when it is but everyone is busy."""
+        now = self._clock.now()
+        if start <= now:
+            raise invalid("start", "that time has passed")
+        if to_minute(start) % UNIT_MINUTES or start.second or start.microsecond:
+            raise invalid("start", f"start on a {UNIT_MINUTES}-minute boundary")
+        busy_start, busy_end = occupancy(start, appointment)
+        busy = self._bookings.busy(catalogue.business.id, busy_start, busy_end, ignore_booking)
+        if allow_outside_shift:
+            lo, hi = to_minute(busy_start), to_minute(busy_end)
+            free = [
+                m
+                for m in candidates
+                if not any(b.staff_id == m.id and b.start < hi and lo < b.end for b in busy)
+            ]
+        else:
+            possible = self._slot_staff(catalogue, appointment, candidates, start, busy=[])
+            if not possible:
+                raise invalid("start", "that is not a bookable time for these services and staff")
+            free_ids = set(self._slot_staff(catalogue, appointment, candidates, start, busy=busy))
+            free = [m for m in candidates if m.id in free_ids]
+        if not free:
+            raise SlotTaken("that time was just taken by another booking; please pick another")
+        return free
+
+    def _slot_staff(
+        self,
+        catalogue: Catalogue,
+        appointment: Appointment,
+        candidates: Sequence[StaffMember],
+        start: datetime,
+        busy: Sequence[Busy],
+    ) -> list[str]:
+        slots = find_slots(
+            SlotQuery(
+                business=catalogue.business,
+                appointment=appointment,
+                staff=candidates,
+                busy=busy,
+                now=self._clock.now(),
+                range_start=start,
+                range_end=start + timedelta(minutes=1),
+            )
+        )
+        return list(slots[0].staff_ids) if slots and slots[0].start == start else []
+
+    def _within_shifts(
+        self, catalogue: Catalogue, appointment: Appointment, member: StaffMember, start: datetime
+    ) -> bool:
+        return bool(self._slot_staff(catalogue, appointment, [member], start, busy=[]))
+
+    def _fair_order(
+        self, catalogue: Catalogue, free: Sequence[StaffMember], start: datetime
+    ) -> list[StaffMember]:
+        """Fewest bookings that (business-local) day first, then fewest booked minutes, then by id."""
+        if len(free) == 1:
+            return list(free)
+        zone = ZoneInfo(catalogue.business.time_zone)
+        day = start.astimezone(zone).date()
+        day_start = datetime.combine(day, time(0), tzinfo=zone)
+        day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
+        entries = [
+            e
+            for e in self._bookings.diary(catalogue.business.id, day_start, day_end)
+            if e.holds_time and day_start <= e.start < day_end
+        ]
+        count = Counter(e.staff_id for e in entries)
+        minutes = Counter({e.staff_id: 0 for e in entries})
+        for e in entries:
+            minutes[e.staff_id] += int((e.end - e.start).total_seconds() // 60)
+        return sorted(free, key=lambda m: (count[m.id], minutes[m.id], m.id))
+
+    # --- reading ------------------------------------------------------------------------------------------
+
+    def load(self, tenant_id: str, booking_id: str) -> tuple[Booking, list[HistoryEntry]]:
+        found = self._bookings.get(tenant_id, booking_id)
+        if found is None:
+            raise NotFound(f"booking {booking_id} not found")
+        return found
+
+    def view(self, booking: Booking, history: list[HistoryEntry]) -> BookingView:
+        token = self._tokens.issue(booking.tenant_id, booking.id)
+        return BookingView(
+            booking=booking,
+            history=history,
+            manage_token=token,
+            manage_url=f"{self._manage_base_url}/bookings/{booking.id}?token={token}",
+        )
+
+    # --- changing -----------------------------------------------------------------------------------------
+
+    def move(
+        self,
+        booking: Booking,
+        start: datetime,
+        staff: str,
+        actor: Actor,
+        *,
+        public: bool,
+        allow_outside_shift: bool,
+        action: str,
+        staff_field: str = "staff",
+    ) -> BookingView:
+        if booking.status not in MOVABLE:
+            raise Conflict(f"a {booking.status.value} booking cannot be moved")
+        start = start.astimezone(UTC)
+        catalogue = self.tenant_catalogue(booking.tenant_id)
+        services = []
+        for booked in booking.services:
+            service = catalogue.service(booked.id)
+            if service is None:
+                raise Conflict(f"the service {booked.name} no longer exists; book anew instead")
+            services.append(service)
+        appointment = Appointment(
+            duration=int((booking.end - booking.start).total_seconds() // 60),
+            buffer_before=int((booking.start - booking.occupied_start).total_seconds() // 60),
+            buffer_after=int((booking.occupied_end - booking.end).total_seconds() // 60),
+        )
+        if not public:
+            catalogue = without_online_limits(catalogue)
+        candidates = self.candidates(catalogue, services, staff, public=public, field=staff_field)
+        free = self._free_staff(
+            catalogue,
+            appointment,
+            candidates,
+            start,
+            allow_outside_shift=allow_outside_shift,
+            ignore_booking=booking.id,
+        )
+        member = self._fair_order(catalogue, free, start)[0]
+        now = self._clock.now()
+        busy_start, busy_end = occupancy(start, appointment)
+        moved = booking.model_copy(
+            update={
+                "start": start,
+                "end": start + timedelta(minutes=appointment.duration),
+                "occupied_start": busy_start,
+                "occupied_end": busy_end,
+                "staff_id": member.id,
+                "outside_shift": allow_outside_shift
+                and not self._within_shifts(catalogue, appointment, member, start),
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=actor,
+            action=action,
+            details={
+                "from_start": booking.start.isoformat(),
+                "to_start": start.isoformat(),
+                "from_staff_id": booking.staff_id,
+                "to_staff_id": member.id,
+            },
+        )
+        self._bookings.save(moved, booking, entry)
+        _, history = self.load(booking.tenant_id, booking.id)
+        return self.view(moved, history)
+
+    def set_status(
+        self, booking: Booking, target: BookingStatus, actor: Actor, reason: str | None
+    ) -> BookingView:
+        check_transition(booking.status, target)
+        now = self._clock.now()
+        changed = booking.model_copy(
+            update={
+                "status": target,
+                "updated_at": now,
+                "version": booking.version + 1,
+                "cancellation_reason": reason
+                if target is BookingStatus.CANCELLED
+                else booking.cancellation_reason,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=actor,
+            action="status_changed",
+            from_status=booking.status,
+            to_status=target,
+            details={"reason": reason} if reason else {},
+        )
+        self._bookings.save(changed, booking, entry)
+        _, history = self.load(booking.tenant_id, booking.id)
+        return self.view(changed, history)
