@@ -48,20 +48,31 @@ class Container:
     clock: Clock
 
 
-def api_gateway_claims(event: BaseProxyEvent) -> Mapping[str, Any] | None:
-    """On AWS the Cognito authorizer has already verified the token; its claims ride on the request."""
-    context = event.get("requestContext") or {}
-    claims = (context.get("authorizer") or {}).get("claims")
-    return claims if isinstance(claims, Mapping) and claims else None
+def api_gateway_claims(client_id: str) -> ClaimsSource:
+    """On AWS the Cognito authorizer has verified the token's signature, issuer and expiry, and its claims
+    ride on the request. It accepts any token of the user pool, though: an access token, or an ID token
+    of another app client of the pool. Only our app client's ID tokens are ours."""
+
+    def claims_of(event: BaseProxyEvent) -> Mapping[str, Any] | None:
+        context = event.get("requestContext") or {}
+        claims = (context.get("authorizer") or {}).get("claims")
+        if not isinstance(claims, Mapping) or not claims:
+            return None
+        if claims.get("token_use") != "id" or claims.get("aud") != client_id:
+            return None
+        return claims
+
+    return claims_of
 
 
 def build_container(
-    claims: ClaimsSource = api_gateway_claims,
+    claims: ClaimsSource | None = None,
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
 ) -> Container:
     """Configuration from the environment: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL,
-    APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and AWS_ENDPOINT_URL when not on AWS."""
+    USER_POOL_CLIENT_ID, APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and AWS_ENDPOINT_URL when not on
+    AWS. `claims` defaults to API Gateway's authorizer claims for our app client."""
     dynamodb = boto3.client("dynamodb")
     table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
@@ -91,6 +102,6 @@ def build_container(
             secret,
         ),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
-        claims=claims,
+        claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),
         clock=clock,
     )

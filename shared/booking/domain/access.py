@@ -33,6 +33,9 @@ _ROLE_ORDER = (Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF)
 CATALOGUE_EDITORS: frozenset[Role] = frozenset({Role.OWNER, Role.ADMIN})
 SETTINGS_EDITORS: frozenset[Role] = frozenset({Role.OWNER, Role.ADMIN})
 ANY_ROLE: frozenset[Role] = frozenset(Role)
+# Who may place a booking outside the staff member's shifts (booking for a client, or moving a booking):
+# those who run the diary and the staff member themselves; a dispatcher books within shifts only.
+OUTSIDE_SHIFT_BOOKERS: frozenset[Role] = frozenset({Role.OWNER, Role.ADMIN, Role.STAFF})
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.domain.access import Principal, Role
+from booking.domain.access import OUTSIDE_SHIFT_BOOKERS, Principal, Role
 from booking.domain.booking import (
     Actor,
     AdminBookingRequest,
@@ -40,6 +40,12 @@ class BookingDetail:
 
 def actor_for(principal: Principal) -> Actor:
     return Actor(kind=principal.role.value, id=principal.user_id)
+
+
+def _check_outside_shift(principal: Principal, allow_outside_shift: bool) -> None:
+    """One rule for booking and moving outside shifts (domain.access.OUTSIDE_SHIFT_BOOKERS)."""
+    if allow_outside_shift and principal.role not in OUTSIDE_SHIFT_BOOKERS:
+        raise Forbidden("only owners, admins and staff may book outside shifts")
 
 
 class BookingService:
@@ -76,6 +82,7 @@ class BookingService:
 
     def book_for_client(self, principal: Principal, request: AdminBookingRequest) -> BookingView:
         principal.require(DIARY_ROLES)
+        _check_outside_shift(principal, request.allow_outside_shift)
         if principal.role is Role.STAFF and (
             principal.staff_id is None or request.staff not in (principal.staff_id, STAFF_ANY)
         ):
@@ -146,8 +153,7 @@ class BookingService:
         booking, _ = self._load_for(principal, booking_id)
         if principal.role is Role.STAFF and staff not in (None, principal.staff_id):
             raise Forbidden("staff cannot move bookings to someone else")
-        if allow_outside_shift and principal.role not in (Role.OWNER, Role.ADMIN, Role.STAFF):
-            raise Forbidden("only owners, admins and staff may book outside shifts")
+        _check_outside_shift(principal, allow_outside_shift)
         return self._engine.move(
             booking,
             start,
