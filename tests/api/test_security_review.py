@@ -136,3 +136,134 @@ def test_the_api_takes_only_its_own_app_clients_id_tokens(
 
     assert api.get("/v1/admin/business", claims=genuine).status == 200
     assert_problem(api.get("/v1/admin/business", claims=forged), 401)
+
+
+# --- control characters ----------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("character", "where"),
+    [
+        ("\x00", "customer.name"),
+        ("\x07", "customer.name"),
+        ("\x1b", "notes"),
+        ("\u202e", "customer.name"),  # right-to-left override: "Ann\u202eexe.pdf" reads backwards
+        ("\u2066", "notes"),
+    ],
+)
+def test_control_characters_are_refused_at_the_edge_and_nothing_is_written(
+    api: LambdaApi, spa: Spa, character: str, where: str
+) -> None:
+    body = booking_body(spa, spa.iso("10:00"), staff="amelia")
+    if where == "customer.name":
+        body["customer"]["name"] = f"Ann{character}Client"
+    else:
+        body["notes"] = f"first visit{character}"
+
+    response = api.post(
+        f"/v1/public/businesses/{spa.slug}/bookings",
+        json_body=body,
+        headers={"Idempotency-Key": secrets.token_hex(12)},
+    )
+
+    problem = assert_problem(response, 422, field_name=where)
+    assert f"U+{ord(character):04X}" in problem["errors"][0]["msg"]
+    calendar = api.get(
+        f"/v1/admin/calendar?from={spa.day.isoformat()}&to={spa.day.isoformat()}", token=spa.tenant.token()
+    )
+    assert calendar.json() == []
+
+
+def test_line_breaks_stay_allowed_in_notes_and_are_refused_in_names(api: LambdaApi, spa: Spa) -> None:
+    booking = book_ok(api, spa, spa.iso("11:00"), staff="amelia", notes="first visit\nback pain")
+    note = api.post(
+        f"/v1/admin/bookings/{booking['id']}/notes",
+        token=spa.tenant.token(),
+        json_body={"kind": "internal", "text": "line one\n\tline two"},
+    )
+    assert note.status == 201, note.text
+    bell = api.post(
+        f"/v1/admin/bookings/{booking['id']}/notes",
+        token=spa.tenant.token(),
+        json_body={"kind": "internal", "text": "ding\x07"},
+    )
+    assert_problem(bell, 422, field_name="text")
+    staff = api.post(
+        "/v1/admin/staff",
+        token=spa.tenant.token(),
+        json_body={"name": "Dana\nHart", "email": "dana@serenity.example"},
+    )
+    assert_problem(staff, 422, field_name="name")
+
+
+# --- manage links expire and can be revoked -------------------------------------------------------------
+
+
+def manage(api: LambdaApi, booking_id: str, token: str) -> Any:
+    return api.get(f"/v1/public/bookings/{booking_id}?token={token}")
+
+
+def test_revoking_a_bookings_links_stops_every_link_sent_and_the_new_one_works(
+    api: LambdaApi, spa: Spa
+) -> None:
+    booking = book_ok(api, spa, spa.iso("14:00"), staff="ben")
+    old = booking["manage_token"]
+    assert manage(api, booking["id"], old).status == 200
+    assert_problem(
+        api.post(f"/v1/admin/bookings/{booking['id']}/revoke-links", token=spa.tenant.token("staff")), 403
+    )
+    assert_problem(
+        api.post(f"/v1/admin/bookings/{booking['id']}/revoke-links", token=spa.tenant.token("dispatcher")),
+        403,
+    )
+
+    revoked = api.post(f"/v1/admin/bookings/{booking['id']}/revoke-links", token=spa.tenant.token())
+
+    assert revoked.status == 200, revoked.text
+    new = revoked.json()["manage_token"]
+    assert new != old
+    refused = assert_problem(manage(api, booking["id"], old), 401)
+    assert "replaced" in refused["detail"]
+    assert_problem(api.post(f"/v1/public/bookings/{booking['id']}/cancel?token={old}", json_body={}), 401)
+    assert manage(api, booking["id"], new).json()["status"] == "confirmed"
+    assert revoked.json()["history"][-1]["action"] == "manage_links_revoked"
+
+
+def test_a_link_issued_before_link_versions_works_until_the_links_are_revoked(
+    api: LambdaApi, spa: Spa, container: Any
+) -> None:
+    import base64
+    import hashlib
+    import hmac
+    import os
+
+    booking = book_ok(api, spa, spa.iso("15:00"), staff="ben")
+    digest = hmac.new(
+        os.environ["APP_SECRET"].encode(), f"manage|{spa.tenant.id}|{booking['id']}".encode(), hashlib.sha256
+    ).digest()
+    legacy = (
+        f"{spa.tenant.id}.{base64.urlsafe_b64encode(digest).decode().rstrip('=')}"  # in emails already sent
+    )
+
+    assert manage(api, booking["id"], legacy).status == 200
+    api.post(f"/v1/admin/bookings/{booking['id']}/revoke-links", token=spa.tenant.token())
+    assert_problem(manage(api, booking["id"], legacy), 401)
+
+
+def test_a_link_expires_thirty_days_after_the_appointment_ends(api: LambdaApi, spa: Spa) -> None:
+    from datetime import datetime, timedelta
+
+    from booking.domain.errors import Unauthorized
+    from booking_api.container import build_container
+    from tests.support.notification_fixtures import ManualClock
+
+    booking = book_ok(api, spa, spa.iso("16:00"), staff="ben")
+    api.post(f"/v1/admin/bookings/{booking['id']}/cancel", token=spa.tenant.token(), json_body={})
+    end = datetime.fromisoformat(booking["end"])
+    clock = ManualClock(end + timedelta(days=30) - timedelta(seconds=1))
+    links = build_container(claims=lambda event: None, clock=clock).manage_links
+
+    assert links.view(booking["id"], booking["manage_token"]).booking.status.value == "cancelled"
+    clock.set(end + timedelta(days=30))
+    with pytest.raises(Unauthorized, match="expired 30 days after the appointment"):
+        links.view(booking["id"], booking["manage_token"])

@@ -200,3 +200,34 @@ def test_the_local_stack_reads_the_failure_handling_from_the_template(template: 
         "StreamFailureQueue",
         "TimerDeadLetterQueue",
     ]
+
+
+def test_abuse_protection_throttles_each_route_and_limits_each_ip_on_the_public_routes(
+    template: dict[str, Any],
+) -> None:
+    settings = {
+        s["ResourcePath"]: s for s in template["Resources"]["BookingApi"]["Properties"]["MethodSettings"]
+    }
+    assert settings["/*"]["ThrottlingRateLimit"] > settings["/~1v1~1public~1{proxy+}"]["ThrottlingRateLimit"]
+    assert "/~1v1~1webhooks~1{proxy+}" in settings
+    [acl] = resources_of(template, "AWS::WAFv2::WebACL").values()
+    rules = {r["Name"]: r for r in acl["Properties"]["Rules"]}
+    rate = rules["public-rate-per-ip"]["Statement"]["RateBasedStatement"]
+    assert rate["AggregateKeyType"] == "IP"
+    assert rate["ScopeDownStatement"]["ByteMatchStatement"]["SearchString"] == {
+        "Fn::Sub": "/${Stage}/v1/public/"
+    }
+    assert rules["public-rate-per-ip"]["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    [association] = resources_of(template, "AWS::WAFv2::WebACLAssociation").values()
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": "PublicApiWebAcl.Arn"}
+    assert "BookingApi" in str(association["Properties"]["ResourceArn"])
+
+
+def test_least_privilege_and_mfa(template: dict[str, Any]) -> None:
+    webhooks = template["Resources"]["WebhooksFunction"]["Properties"]
+    assert "Policies" not in webhooks  # it refuses every request until it has work: nothing to allow
+    pool = template["Resources"]["UserPool"]["Properties"]
+    assert pool["MfaConfiguration"] == "ON"
+    assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
+    api_env = template["Resources"]["BookingApiFunction"]["Properties"]["Environment"]["Variables"]
+    assert api_env["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}  # only our client's ID tokens

@@ -43,7 +43,11 @@ class JwtCustomerSessions:
                 # Times are checked against the injected clock below, never the machine's: with the local
                 # stack's dev clock moved forward, PyJWT's own check saw every new token as issued in the
                 # future and refused it.
-                options={"require": ["exp", "iat", "sub", "aud", "iss"], "verify_exp": False, "verify_iat": False},
+                options={
+                    "require": ["exp", "iat", "sub", "aud", "iss"],
+                    "verify_exp": False,
+                    "verify_iat": False,
+                },
             )
         except jwt.PyJWTError:
             return None

@@ -119,6 +119,7 @@ class Booking(BaseModel):
     created_at: datetime
     updated_at: datetime
     version: int = 1
+    link_version: int = 0  # raised to revoke every manage link issued so far (see domain/tokens.py)
 
     @property
     def holds_time(self) -> bool:

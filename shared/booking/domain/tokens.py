@@ -1,8 +1,16 @@
 """Manage tokens: the unguessable link that lets a customer view, cancel or reschedule one booking.
 
-A token is `<tenant id>.<HMAC-SHA256 of tenant and booking id>`, so it can be checked without storing it
-and is useless for any other booking. The tenant id travels in the clear because the public manage routes
-are addressed by booking id alone; it is not a secret and grants nothing by itself.
+A token is `<tenant id>.<link version>.<HMAC-SHA256 of tenant, booking id and version>`, so it can be
+checked without storing it and is useless for any other booking. The tenant id travels in the clear
+because the public manage routes are addressed by booking id alone; it is not a secret and grants nothing
+by itself.
+
+A link stops working in two ways, both decided against the booking as it is now, so a link in an email
+sent long ago stays good exactly as long as a fresh one would:
+- it expires LIFETIME_AFTER_END after the appointment ends (cancelled or not);
+- the business revokes the booking's links: the booking's `link_version` rises, and only tokens of the
+  new version are accepted (messages sent afterwards carry new links).
+Tokens issued before versions existed (`<tenant>.<mac>`) count as version 0.
 """
 
 from __future__ import annotations
@@ -10,6 +18,25 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+LIFETIME_AFTER_END = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class TokenClaim:
+    tenant_id: str
+    version: int
+
+
+def link_problem(booking_end: datetime, link_version: int, claim: TokenClaim, now: datetime) -> str | None:
+    """Why a genuine token no longer opens its booking (None: it does)."""
+    if claim.version != link_version:
+        return "this link was replaced; use the one in the business's latest message"
+    if now >= booking_end + LIFETIME_AFTER_END:
+        return f"this link expired {LIFETIME_AFTER_END.days} days after the appointment"
+    return None
 
 
 class ManageTokens:
@@ -18,18 +45,32 @@ class ManageTokens:
             raise ValueError("the manage-token secret must be at least 32 bytes")
         self._secret = secret
 
-    def _mac(self, tenant_id: str, booking_id: str) -> str:
-        digest = hmac.new(self._secret, f"manage|{tenant_id}|{booking_id}".encode(), hashlib.sha256).digest()
-        return base64.urlsafe_b64encode(digest).decode().rstrip("=")
+    def _mac(self, message: str) -> bytes:
+        digest = hmac.new(self._secret, message.encode(), hashlib.sha256).digest()
+        return base64.urlsafe_b64encode(digest).rstrip(b"=")
 
-    def issue(self, tenant_id: str, booking_id: str) -> str:
-        return f"{tenant_id}.{self._mac(tenant_id, booking_id)}"
+    def _versioned_mac(self, tenant_id: str, booking_id: str, version: int) -> bytes:
+        return self._mac(f"manage|{tenant_id}|{booking_id}|v{version}")
+
+    def issue(self, tenant_id: str, booking_id: str, version: int = 0) -> str:
+        return f"{tenant_id}.{version}.{self._versioned_mac(tenant_id, booking_id, version).decode()}"
+
+    def claim(self, token: str, booking_id: str) -> TokenClaim | None:
+        """What a genuine token for this booking claims; None for anything else."""
+        parts = token.split(".")
+        # bytes: compare_digest refuses str with non-ASCII characters (a token is whatever a client sends)
+        given = parts[-1].encode("utf-8", "surrogatepass")
+        if len(parts) == 3 and parts[0] and parts[1].isdigit() and len(parts[1]) <= 6:
+            tenant_id, version = parts[0], int(parts[1])
+            genuine = self._versioned_mac(tenant_id, booking_id, version)
+        elif len(parts) == 2 and parts[0]:
+            tenant_id, version = parts[0], 0
+            genuine = self._mac(f"manage|{tenant_id}|{booking_id}")  # issued before versions existed
+        else:
+            return None
+        return TokenClaim(tenant_id, version) if hmac.compare_digest(given, genuine) else None
 
     def tenant_of(self, token: str, booking_id: str) -> str | None:
         """The tenant the token was issued for, if it is a genuine token for this booking."""
-        tenant_id, _, mac = token.partition(".")
-        if not tenant_id or not mac:
-            return None
-        # bytes: compare_digest refuses str with non-ASCII characters (a token is whatever a client sends)
-        genuine = self._mac(tenant_id, booking_id).encode()
-        return tenant_id if hmac.compare_digest(mac.encode("utf-8", "surrogatepass"), genuine) else None
+        claim = self.claim(token, booking_id)
+        return claim.tenant_id if claim else None

@@ -4,6 +4,8 @@ pycountry (through pydantic-extra-types)."""
 from __future__ import annotations
 
 import functools
+import unicodedata
+from collections.abc import Callable
 from datetime import time
 from typing import Annotated
 from urllib.parse import urlsplit
@@ -60,10 +62,30 @@ def _check_origin(value: str) -> str:
     return f"{parts.scheme}://{parts.hostname}{port}"
 
 
+# Unicode's bidirectional controls: they reorder what follows them, so a name can show one thing and be
+# another in an email subject, an SMS or a calendar ("invoice\u202eexe.pdf").
+_BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+def _printable(allowed: str) -> Callable[[str], str]:
+    """Refuses control characters (NUL, BEL, ESC, ...; all but those in `allowed`) and bidirectional
+    controls in text people type: they would reach email subjects, SMS and invites as they are."""
+
+    def check(value: str) -> str:
+        for character in value:
+            if character in allowed:
+                continue
+            if unicodedata.category(character) == "Cc" or character in _BIDI_CONTROLS:
+                raise ValueError(f"contains the control character U+{ord(character):04X}")
+        return value
+
+    return check
+
+
 Id = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9_-]+$")]
-Name = Annotated[str, StringConstraints(min_length=1, max_length=120)]
-Description = Annotated[str, StringConstraints(max_length=2000)]
-ShortText = Annotated[str, StringConstraints(max_length=200)]
+Name = Annotated[str, StringConstraints(min_length=1, max_length=120), AfterValidator(_printable(""))]
+Description = Annotated[str, StringConstraints(max_length=2000), AfterValidator(_printable("\n\t"))]
+ShortText = Annotated[str, StringConstraints(max_length=200), AfterValidator(_printable("\n\t"))]
 Slug = Annotated[str, StringConstraints(min_length=3, max_length=50, pattern=r"^[a-z0-9]+(?:-[a-z0-9]+)*$")]
 TimeZoneName = Annotated[str, StringConstraints(max_length=64), AfterValidator(_check_time_zone)]
 Currency = ISO4217

@@ -312,7 +312,7 @@ class BookingEngine:
         return found
 
     def view(self, booking: Booking, history: list[HistoryEntry]) -> BookingView:
-        token = self._tokens.issue(booking.tenant_id, booking.id)
+        token = self._tokens.issue(booking.tenant_id, booking.id, booking.link_version)
         return BookingView(
             booking=booking,
             history=history,

@@ -28,6 +28,7 @@ from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingVie
 
 DIARY_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF})
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
+LINK_REVOKERS = frozenset({Role.OWNER, Role.ADMIN})
 EARLIEST_START_MARK = timedelta(hours=1)
 
 
@@ -195,6 +196,24 @@ class BookingService:
         if status is BookingStatus.NO_SHOW and now < booking.start:
             raise Conflict("a customer can only be a no-show once the appointment has begun")
         return self._engine.set_status(booking, status, actor_for(principal), None)
+
+    def revoke_links(self, principal: Principal, booking_id: str) -> BookingView:
+        """Every manage link of the booking sent so far stops working (a forwarded email, a shared
+        device); the view returned, and every message from now on, carry the new link."""
+        principal.require(LINK_REVOKERS)
+        booking, _ = self._load_for(principal, booking_id)
+        now = self._clock.now()
+        changed = booking.model_copy(
+            update={
+                "link_version": booking.link_version + 1,
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(at=now, actor=actor_for(principal), action="manage_links_revoked")
+        self._bookings.save(changed, booking, entry)
+        _, history = self._engine.load(booking.tenant_id, booking.id)
+        return self._engine.view(changed, history)
 
     def add_note(self, principal: Principal, booking_id: str, kind: NoteKind, text: str) -> Note:
         booking, _ = self._load_for(principal, booking_id)

@@ -9,7 +9,7 @@ from booking.domain.booking import Actor, Booking, BookingStatus
 from booking.domain.catalogue import Business
 from booking.domain.errors import TooLate, Unauthorized
 from booking.domain.invite import build_invite
-from booking.domain.tokens import ManageTokens
+from booking.domain.tokens import ManageTokens, link_problem
 from booking.ports import Clock, CustomerRepository
 from booking.services.booking_engine import BookingEngine, BookingView
 
@@ -37,10 +37,14 @@ class ManageLinkService:
         return self._engine.tenant_catalogue(tenant_id).business
 
     def _managed(self, booking_id: str, token: str | None) -> Booking:
-        tenant_id = self._tokens.tenant_of(token or "", booking_id)
-        if tenant_id is None:
+        """The booking a manage link opens, if it still opens it (not expired, not replaced)."""
+        claim = self._tokens.claim(token or "", booking_id)
+        if claim is None:
             raise Unauthorized("this link is not valid for this booking")
-        booking, _ = self._engine.load(tenant_id, booking_id)
+        booking, _ = self._engine.load(claim.tenant_id, booking_id)
+        refused = link_problem(booking.end, booking.link_version, claim, self._clock.now())
+        if refused is not None:
+            raise Unauthorized(refused)
         return booking
 
     def invite(self, booking_id: str, token: str | None) -> bytes:

@@ -281,7 +281,7 @@ class NotificationService:
     # --- sending --------------------------------------------------------------------------------------
 
     def _manage_url(self, booking: Booking) -> str:
-        token = self._tokens.issue(booking.tenant_id, booking.id)
+        token = self._tokens.issue(booking.tenant_id, booking.id, booking.link_version)
         return f"{self._manage_base_url}/bookings/{booking.id}?token={token}"
 
     def _sms_refusal(self, booking: Booking, business: Business) -> str | None:

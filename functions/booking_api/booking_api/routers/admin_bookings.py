@@ -111,6 +111,13 @@ def change_status(
     return _detail(bookings, caller, bookings.change_status(caller, booking_id, BookingStatus(body.status)))
 
 
+@router.post("/v1/admin/bookings/<booking_id>/revoke-links", tags=TAGS, security=ADMIN_SECURITY)
+def revoke_links(booking_id: BookingId, caller: Caller, bookings: Bookings) -> AdminBookingOut:
+    """Every manage link sent for this booking stops working (owners and admins); the answer carries the
+    new one, and every later message too. Links otherwise expire 30 days after the appointment."""
+    return _detail(bookings, caller, bookings.revoke_links(caller, booking_id))
+
+
 @router.post(
     "/v1/admin/bookings/<booking_id>/notes",
     tags=TAGS,
