@@ -596,22 +596,32 @@ def test_a_reminder_that_fires_after_the_appointment_began_is_not_sent(
     assert all("already" in e["detail"] for e in late)
 
 
-def test_a_customer_name_on_two_lines_still_reaches_staff_and_gets_reminders(
+def test_a_name_on_two_lines_is_refused_and_the_email_headers_hold_even_for_one_stored_earlier(
     notifications: Notifications, salon: Salon
 ) -> None:
-    # the public API takes the name as typed; a line break must not break the staff email's headers
+    # the public API refuses a name with a line break (a header injection attempt) ...
     customer = Customer(
         name="Ada\r\nBcc: intruder@evil.example", email=new_customer().email, phone=new_customer().phone
     )
-    booking, sent = booked(notifications, salon, salon.at(salon.day(4), "09:00"), customer)
+    refused = book(notifications.api, salon, salon.at(salon.day(4), "09:00"), customer, status=422)
+    assert refused["errors"][0]["field"] == "customer.name"
 
-    [notice] = emails(sent, salon.staff_email)
-    assert notice["subject"].startswith("New booking: Ada Bcc: intruder@evil.example, ")
-    headers = raw_email(notice["id"], notifications.resources.region)
+    # ... and a name stored before that check still cannot add a header: the sender writes it on one line
+    from booking.adapters import clients
+    from booking.adapters.ses import SesEmailSender
+
+    sender = SesEmailSender(clients.client("sesv2"), notifications.resources.sender_email)
+    message_id = sender.send(
+        to=salon.staff_email,
+        subject="New booking: Ada\r\nBcc: intruder@evil.example",
+        text="t",
+        html="<p>t</p>",
+        from_name="Serenity\r\nBcc: intruder@evil.example",
+    )
+    headers = raw_email(message_id, notifications.resources.region)
     assert headers["Bcc"] is None
-    assert emails(sent, "intruder@evil.example") == []
-    assert entry(notifications.log(salon, booking["id"]), "staff_new", "email")["status"] == "sent"
-    assert len(notifications.schedules(booking["id"])) == 2
+    assert headers["Subject"] == "New booking: Ada Bcc: intruder@evil.example"
+    assert emails(notifications.sent(), "intruder@evil.example") == []
 
 
 def test_changing_the_cadence_does_not_strand_the_reminders_already_booked(
