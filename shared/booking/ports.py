@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any, Protocol
 
 from booking.domain.availability import Busy
@@ -203,6 +203,13 @@ class EmailSender(Protocol):
 class SmsSender(Protocol):
     def send(self, *, to: str, text: str, sender_id: str | None = None) -> str:
         """Sends and returns the provider's message id; raises DeliveryFailed."""
+        ...
+
+
+class SmsBudget(Protocol):
+    def take(self, tenant_id: str, day: date, cap: int) -> bool:
+        """Counts one text against the business's cap for `day` (its local date), atomically; False, and
+        nothing counted, once `cap` texts were counted that day."""
         ...
 
 

@@ -267,3 +267,60 @@ def test_a_link_expires_thirty_days_after_the_appointment_ends(api: LambdaApi, s
     clock.set(end + timedelta(days=30))
     with pytest.raises(Unauthorized, match="expired 30 days after the appointment"):
         links.view(booking["id"], booking["manage_token"])
+
+
+# --- SMS pumping ----------------------------------------------------------------------------------------
+
+
+def test_texts_go_only_to_the_countries_the_business_allows(
+    notifications: Any, api: LambdaApi, make_tenant: MakeTenant
+) -> None:
+    from tests.support.notification_fixtures import Customer, build_salon, emails, new_customer, texts
+    from tests.support.notification_wiring import booked, entry
+
+    salon = build_salon(api, make_tenant)  # Europe/London: by default GB and the regions sharing +44
+    jamaica = Customer("Premium Pumper", new_customer().email, "+18762345678")
+    booking, sent = booked(notifications, salon, salon.at(salon.day(3), "10:00"), jamaica)
+
+    assert texts(sent, jamaica.phone) == []
+    assert len(emails(sent, jamaica.email)) == 1  # the confirmation still goes by email
+    skipped = entry(notifications.log(salon, booking["id"]), "confirmation", "sms")
+    assert (skipped["status"], skipped["detail"]) == ("skipped", "texts go to numbers in GB, GG, IM, JE only")
+
+    us_only = build_salon(
+        api, make_tenant, time_zone="America/New_York", currency="USD", sms_countries=["US"]
+    )
+    new_yorker = Customer("Ann Client", new_customer().email, "+12015550123")
+    _, sent = booked(notifications, us_only, us_only.at(us_only.day(3), "10:00"), new_yorker)
+    assert len(texts(sent, new_yorker.phone)) == 1
+    briton = new_customer()
+    booking, sent = booked(notifications, us_only, us_only.at(us_only.day(3), "12:00"), briton)
+    assert texts(sent, briton.phone) == []
+
+
+def test_a_business_texts_at_most_its_daily_cap(
+    notifications: Any, api: LambdaApi, make_tenant: MakeTenant
+) -> None:
+    from tests.support.notification_fixtures import build_salon, emails, new_customer, texts
+    from tests.support.notification_wiring import booked, entry
+
+    salon = build_salon(api, make_tenant, sms_daily_cap=2)
+    customers = [new_customer() for _ in range(3)]
+    outcomes = [
+        booked(notifications, salon, salon.at(salon.day(3), f"{10 + n}:00"), customer)
+        for n, customer in enumerate(customers)
+    ]
+
+    sent = notifications.sent()
+    assert [len(texts(sent, c.phone)) for c in customers] == [1, 1, 0]
+    assert [len(emails(sent, c.email)) for c in customers] == [1, 1, 1]
+    capped = entry(notifications.log(salon, outcomes[2][0]["id"]), "confirmation", "sms")
+    assert capped["detail"] == "the business's daily SMS cap (2) is reached"
+
+
+def test_the_accounts_monthly_sms_spend_limit_is_set_by_the_ops_command(embedded_aws: Aws) -> None:
+    from ops.sms_spend_limit import main
+
+    sns = embedded_aws[0].client("sns")
+    assert main(["--usd", "25"], sns) == 0
+    assert sns.get_sms_attributes(attributes=["MonthlySpendLimit"])["attributes"]["MonthlySpendLimit"] == "25"

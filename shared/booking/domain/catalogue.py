@@ -13,8 +13,10 @@ from datetime import date, datetime
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
+from pydantic_extra_types.country import CountryAlpha2
 
 from booking.domain.reminders import ReminderRule
+from booking.domain.sms import DEFAULT_DAILY_CAP
 from booking.domain.types import (
     Currency,
     Description,
@@ -161,6 +163,15 @@ class BusinessSettings(Model):
     email_sender_name: Name | None = Field(default=None, description="the From name; null: the business name")
     reply_to_email: Email | None = Field(default=None, description="where replies go; null: contact_email")
     sms_enabled: bool = Field(default=True, description="text customers at all (each may still opt out)")
+    sms_countries: list[CountryAlpha2] | None = Field(
+        default=None,
+        max_length=50,
+        description="countries (ISO 3166 alpha-2) whose numbers may be texted; null: the business's own "
+        "country, the one its time zone belongs to",
+    )
+    sms_daily_cap: int = Field(
+        default=DEFAULT_DAILY_CAP, ge=0, le=10_000, description="texts a day at most (business-local day)"
+    )
 
     @field_validator("operating_hours")
     @classmethod

@@ -13,6 +13,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
@@ -35,6 +36,7 @@ from booking.domain.reminders import (
     plan_reminders,
     still_due,
 )
+from booking.domain.sms import allowed_countries, country_refusal
 from booking.domain.tokens import ManageTokens
 from booking.messages import CustomerKind, StaffKind, customer_message, login_code_message, staff_message
 from booking.ports import (
@@ -47,6 +49,7 @@ from booking.ports import (
     EmailSender,
     MessageLog,
     ReminderScheduler,
+    SmsBudget,
 )
 from booking.services.delivery import MessageDelivery, Rendered
 
@@ -85,6 +88,7 @@ class NotificationService:
         log: MessageLog,
         delivery: MessageDelivery,
         scheduler: ReminderScheduler,
+        sms_budget: SmsBudget,
         tokens: ManageTokens,
         manage_base_url: str,
         sender_email: str,
@@ -96,6 +100,7 @@ class NotificationService:
         self._log = log
         self.delivery = delivery
         self._scheduler = scheduler
+        self._sms_budget = sms_budget
         self._tokens = tokens
         self._manage_base_url = manage_base_url.rstrip("/")
         self._sender_email = sender_email
@@ -285,6 +290,8 @@ class NotificationService:
         return f"{self._manage_base_url}/bookings/{booking.id}?token={token}"
 
     def _sms_refusal(self, booking: Booking, business: Business) -> str | None:
+        """Why this text must not go out; taking one from the day's cap is the last check, so a text
+        refused for another reason costs nothing."""
         if not business.sms_enabled:
             return "the business does not send SMS"
         if not booking.customer.phone:
@@ -292,6 +299,13 @@ class NotificationService:
         profile = self._customers.profile(booking.tenant_id, booking.customer.email)
         if booking.customer.sms_opt_out or (profile is not None and profile.sms_opt_out):
             return "customer opted out of SMS"
+        countries = allowed_countries(business.sms_countries, business.time_zone)
+        refused = country_refusal(booking.customer.phone, countries)
+        if refused is not None:
+            return refused
+        today = self._clock.now().astimezone(ZoneInfo(business.time_zone)).date()
+        if not self._sms_budget.take(business.id, today, business.sms_daily_cap):
+            return f"the business's daily SMS cap ({business.sms_daily_cap}) is reached"
         return None
 
     def _customer(

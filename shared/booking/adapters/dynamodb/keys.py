@@ -66,6 +66,7 @@ def slug_key(slug: str) -> dict[str, str]:
 #                                NOTE#<booking>#<at>      session/internal notes and follow-ups
 #                                AUDIT#<at>               e.g. "login as client" sessions
 #                                CODE                     the pending one-time login code (hashed)
+#   T#<tenant>#SMSDAY#<yyyy-mm-dd> COUNT                 texts sent that business-local day (the daily cap)
 #   gsi1: T#<tenant>#CUSTOMER#<email> / <start>#<booking id> on booking items: a customer's bookings
 
 BOOKING_SK: Final = "BOOKING"
@@ -144,3 +145,8 @@ def customer_bookings_index(tenant_id: str, email: str, start: datetime, booking
 
 def message_key(tenant_id: str, booking_id: str, message_key: str, channel: str) -> dict[str, str]:
     return {PK: booking_pk(tenant_id, booking_id), SK: f"{MESSAGE_PREFIX}{message_key}#{channel}"}
+
+
+def sms_day_key(tenant_id: str, day: str) -> dict[str, str]:
+    """The counter of texts a business sent on one of its local days (`day` is yyyy-mm-dd)."""
+    return {PK: f"T#{tenant_id}#SMSDAY#{day}", SK: "COUNT"}
