@@ -37,6 +37,7 @@ from local.aws import EmbeddedAws
 from local.clock import DevClock
 from local.moto_patches import Commit, ScheduleChange
 from local.persistence import CHECKPOINT_FILE
+from local.template import stream_kinds
 
 logger = logging.getLogger("local.dispatcher")
 Handler = Callable[[dict[str, Any], Any], Any]
@@ -179,6 +180,7 @@ class Dispatcher:
         trim_delivered: bool = False,
         dead_letters: DeadLetters | None = None,
         batch_size: int = STREAM_BATCH_SIZE,
+        kinds: frozenset[str] | None = None,
     ) -> None:
         self._dynamodb = aws.client("dynamodb")
         self._streams = aws.client("dynamodbstreams")
@@ -190,6 +192,9 @@ class Dispatcher:
         self._trim = trim_delivered  # the dev server trims; tests may read the stream themselves
         self._dead_letters = dead_letters  # without: retry for ever (tests that drive failures themselves)
         self._batch_size = batch_size
+        self._kinds = (
+            kinds if kinds is not None else stream_kinds()
+        )  # the mapping's filter, from the template
         self.checkpoints = Checkpoints(data_dir)
         self._stream_arn: str | None = None
         self._shards: dict[str, _Shard] = {}
@@ -312,11 +317,11 @@ class Dispatcher:
         """Hands the booking records among `records` to the handler; returns how many of `records`, from
         the first, are done (all of them, or those before the first failure)."""
         arn = self._arn()
-        # The same filter the template puts on the event source mapping: booking items only.
+        # The same filter the template puts on the event source mapping.
         batch = [
             {**r, "eventSourceARN": arn}
             for r in records
-            if (r["dynamodb"].get("NewImage") or {}).get("kind") == {"S": "booking"}
+            if (r["dynamodb"].get("NewImage") or {}).get("kind", {}).get("S") in self._kinds
         ]
         if not batch:
             return len(records)

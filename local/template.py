@@ -137,3 +137,15 @@ def scheduler_dead_letter_queue(template: dict[str, Any] | None = None) -> str:
     """The logical id of the queue the reminders function names as its timers' dead-letter queue."""
     variables = (template or load_template())["Resources"]["RemindersFunction"]["Properties"]["Environment"]
     return _logical_id(variables["Variables"]["SCHEDULER_DLQ_ARN"])
+
+
+def stream_kinds(template: dict[str, Any] | None = None) -> frozenset[str]:
+    """The item kinds the reminders function's stream mapping lets through (its FilterCriteria)."""
+    import json
+
+    props = (template or load_template())["Resources"]["RemindersFunction"]["Properties"]
+    [stream] = [e["Properties"] for e in props["Events"].values() if e["Type"] == "DynamoDB"]
+    kinds: set[str] = set()
+    for pattern in stream["FilterCriteria"]["Filters"]:
+        kinds |= set(json.loads(pattern["Pattern"])["dynamodb"]["NewImage"]["kind"]["S"])
+    return frozenset(kinds)

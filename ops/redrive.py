@@ -28,7 +28,9 @@ from typing import Any
 import boto3
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any] | None]
-BOOKING_FILTER_KIND = {"S": "booking"}  # the stream mapping's filter (infra/template.yaml)
+STREAM_KINDS = frozenset(
+    {"booking", "login_code_request"}
+)  # the stream mapping's filter (infra/template.yaml)
 
 
 @dataclass
@@ -39,7 +41,7 @@ class Outcome:
 
 
 def stream_records(streams: Any, batch: dict[str, Any]) -> list[dict[str, Any]]:
-    """The booking records of a failed batch, read back from the stream."""
+    """The records of a failed batch the function takes (the mapping's filter), read back from the stream."""
     start, end = int(batch["startSequenceNumber"]), int(batch["endSequenceNumber"])
     iterator = streams.get_shard_iterator(
         StreamArn=batch["streamArn"],
@@ -55,7 +57,7 @@ def stream_records(streams: Any, batch: dict[str, Any]) -> list[dict[str, Any]]:
             if int(record["dynamodb"]["SequenceNumber"]) > end:
                 return found
             if int(record["dynamodb"]["SequenceNumber"]) >= start and (
-                (record["dynamodb"].get("NewImage") or {}).get("kind") == BOOKING_FILTER_KIND
+                (record["dynamodb"].get("NewImage") or {}).get("kind", {}).get("S") in STREAM_KINDS
             ):
                 found.append({**record, "eventSourceARN": batch["streamArn"]})
         if not records:

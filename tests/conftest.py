@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -117,3 +119,28 @@ def make_tenant(embedded_aws: tuple[EmbeddedAws, LocalResources], container: Any
 @pytest.fixture
 def tenant(make_tenant: Callable[..., Tenant]) -> Tenant:
     return make_tenant()
+
+
+@pytest.fixture(scope="session")
+def mailed_codes(embedded_aws: tuple[EmbeddedAws, LocalResources], api: LambdaApi) -> Iterator[None]:
+    """Sign-in codes reach the embedded SES as on AWS: the reminders function issues them from the table's
+    stream, delivered here (only those records) whenever a test reads the mail."""
+    from local.clock import DevClock
+    from local.dispatcher import Dispatcher
+    from reminders import handler
+    from tests.support import booking_fixtures
+
+    aws, resources = embedded_aws
+    pump = Dispatcher(
+        aws,
+        resources.table_name,
+        resources.schedule_group,
+        DevClock(Path(tempfile.mkdtemp(prefix="codes-"))),
+        handler.lambda_handler,
+        kinds=frozenset({"login_code_request"}),
+    )
+    pump.skip_to_latest()
+    booking_fixtures.DELIVER_CODE_REQUESTS.append(pump.run_once)
+    yield
+    booking_fixtures.DELIVER_CODE_REQUESTS.remove(pump.run_once)
+    pump.close()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any, Protocol
 
 from booking.domain.availability import Busy
@@ -125,7 +125,15 @@ class CustomerRepository(Protocol):
 
     def login_code(self, tenant_id: str, email: str) -> LoginCode | None: ...
 
-    def put_login_code(self, tenant_id: str, email: str, code: LoginCode) -> None: ...
+    def put_login_code(self, tenant_id: str, email: str, code: LoginCode) -> bool:
+        """Stores the code unless one for the same request is stored already (a redelivered request);
+        False then, and nothing changes."""
+        ...
+
+    def request_login_code(self, tenant_id: str, email: str, request_id: str, at: datetime) -> None:
+        """Records that a code was asked for (the reminders function issues and sends it, or does nothing
+        for an email that is not a customer's)."""
+        ...
 
     def reserve_attempt(self, tenant_id: str, email: str, code: LoginCode, max_attempts: int) -> bool:
         """Uses up one attempt of exactly this code before it is compared, atomically, so parallel
@@ -134,6 +142,15 @@ class CustomerRepository(Protocol):
 
     def delete_login_code(self, tenant_id: str, email: str, code: LoginCode) -> bool:
         """Consumes this code; False if it was already consumed or replaced (so it works once)."""
+        ...
+
+
+class RateLimiter(Protocol):
+    def take(
+        self, tenant_id: str, counter: str, window_start: datetime, window: timedelta, limit: int
+    ) -> bool:
+        """Counts one request against `counter` (e.g. "ip:203.0.113.7") in the window starting at
+        `window_start`, atomically; False, and nothing counted, once `limit` were counted in it."""
         ...
 
 

@@ -324,3 +324,73 @@ def test_the_accounts_monthly_sms_spend_limit_is_set_by_the_ops_command(embedded
     sns = embedded_aws[0].client("sns")
     assert main(["--usd", "25"], sns) == 0
     assert sns.get_sms_attributes(attributes=["MonthlySpendLimit"])["attributes"]["MonthlySpendLimit"] == "25"
+
+
+# --- sign-in codes: the same work for anyone, and limits a code cannot reset -----------------------------
+
+
+def code_request(api: LambdaApi, spa: Spa, address: str, ip: str | None = None) -> Any:
+    return api.post(
+        f"/v1/public/businesses/{spa.slug}/customers/login-code", json_body={"email": address}, source_ip=ip
+    )
+
+
+def test_asking_for_a_code_does_the_same_work_for_a_customer_and_a_stranger(
+    api: LambdaApi, spa: Spa, container: Any
+) -> None:
+    jane = customer("Jane Doe", f"jane-{secrets.token_hex(4)}@example.com")
+    book_ok(api, spa, spa.iso("10:00"), customer=jane)
+    calls: list[str] = []
+
+    def record(model: Any = None, **_: Any) -> None:
+        calls.append(f"{model.service_model.service_name}.{model.name}")
+
+    # every AWS call the API makes goes through the container's one DynamoDB client (and none to SES)
+    events = container.sign_in._customers._client.meta.events
+    events.register("before-call", record)
+    try:
+        calls.clear()
+        assert code_request(api, spa, jane["email"]).status == 202
+        for_customer = list(calls)
+        calls.clear()
+        assert code_request(api, spa, f"stranger-{secrets.token_hex(4)}@example.com").status == 202
+        for_stranger = list(calls)
+    finally:
+        events.unregister("before-call", record)
+
+    assert for_customer == for_stranger  # nothing looked up that could take longer for one than the other
+    assert for_customer == ["dynamodb.UpdateItem"] * 3 + ["dynamodb.PutItem"]  # three limits, one request
+
+
+@pytest.mark.usefixtures("mailed_codes")
+def test_codes_are_limited_per_client_and_per_business_too(
+    api: LambdaApi, container: Any, make_tenant: MakeTenant
+) -> None:
+    spa = build_spa(container, make_tenant)  # its own business: this test uses up its hourly limits
+    probing = "203.0.113.66"
+    for n in range(20):
+        assert code_request(api, spa, f"probe-{n}@example.com", ip=probing).status == 202
+    assert_problem(code_request(api, spa, "probe-20@example.com", ip=probing), 429, "too-many-requests")
+    assert code_request(api, spa, "someone@example.com").status == 202  # another client is unaffected
+
+    for n in range(300 - 21):
+        assert code_request(api, spa, f"flood-{n}@example.com").status == 202, n
+    assert_problem(code_request(api, spa, "one-more@example.com"), 429, "too-many-requests")
+
+
+@pytest.mark.usefixtures("mailed_codes")
+def test_signing_in_does_not_reset_the_hourly_limit_per_email(api: LambdaApi, spa: Spa) -> None:
+    from tests.support.booking_fixtures import login_codes_sent_to
+
+    jane = customer("Jane Doe", f"jane-{secrets.token_hex(4)}@example.com")
+    book_ok(api, spa, spa.iso("12:00"), customer=jane)
+    for _ in range(5):
+        assert code_request(api, spa, jane["email"]).status == 202
+    code = login_codes_sent_to(jane["email"])[-1]
+    signed_in = api.post(
+        f"/v1/public/businesses/{spa.slug}/customers/session",
+        json_body={"email": jane["email"], "code": code},
+    )
+    assert signed_in.status == 200, signed_in.text  # the code is consumed (its item is gone) ...
+
+    assert_problem(code_request(api, spa, jane["email"]), 429)  # ... and the hour's count stands

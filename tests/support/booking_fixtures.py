@@ -267,7 +267,14 @@ def linked_staff_token(aws: EmbeddedAws, resources: LocalResources, tenant: Tena
 # --- mail the embedded SES received ---------------------------------------------------------------------
 
 
+# Sign-in codes are issued by the reminders function from the table's stream: tests/conftest.py's
+# `mailed_codes` fixture registers what delivers those records before mail is read.
+DELIVER_CODE_REQUESTS: list[Callable[[], None]] = []
+
+
 def _sent_messages() -> list[Any]:
+    for deliver in DELIVER_CODE_REQUESTS:
+        deliver()
     from moto.core.models import DEFAULT_ACCOUNT_ID
     from moto.ses.models import ses_backends
 

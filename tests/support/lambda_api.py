@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import secrets
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -58,6 +59,7 @@ class LambdaApi:
         raw_body: str | bytes | None = None,
         headers: dict[str, str] | None = None,
         claims: dict[str, Any] | None = None,
+        source_ip: str | None = None,
     ) -> ApiResponse:
         """`claims`, when given, are what API Gateway's authorizer passes on (instead of those of `token`)."""
         parts = urlsplit(url)
@@ -90,7 +92,8 @@ class LambdaApi:
                 "path": f"/dev{parts.path}",
                 "stage": "dev",
                 "requestId": str(uuid.uuid4()),
-                "identity": {"sourceIp": "203.0.113.10"},
+                # each request from a client of its own unless a test says otherwise (rate limits per IP)
+                "identity": {"sourceIp": source_ip or f"198.51.100.{secrets.randbelow(254) + 1}"},
                 "authorizer": {"claims": claims} if claims else None,
             },
             "body": body,

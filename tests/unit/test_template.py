@@ -231,3 +231,10 @@ def test_least_privilege_and_mfa(template: dict[str, Any]) -> None:
     assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     api_env = template["Resources"]["BookingApiFunction"]["Properties"]["Environment"]["Variables"]
     assert api_env["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}  # only our client's ID tokens
+
+
+def test_everyone_filtering_the_stream_filters_it_as_the_template_does(template: dict[str, Any]) -> None:
+    from local.template import stream_kinds
+    from ops.redrive import STREAM_KINDS
+
+    assert stream_kinds(template) == STREAM_KINDS == {"booking", "login_code_request"}

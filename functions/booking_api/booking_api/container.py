@@ -16,13 +16,19 @@ from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.messages import DynamoMessageLog
+from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.idempotency import PowertoolsIdempotency
 from booking.adapters.secrets import app_secret
 from booking.adapters.ses import SesEmailSender
 from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.tokens import ManageTokens
-from booking.ports import CatalogueReader, Clock, Idempotency, IdGenerator
+from booking.ports import (
+    CatalogueReader,
+    Clock,
+    Idempotency,
+    IdGenerator,
+)
 from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingEngine
 from booking.services.bookings import BookingService
@@ -30,6 +36,7 @@ from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.notifications import LoginCodeMailer
+from booking.services.sign_in import SignIn
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
 ClaimsSource = Callable[[BaseProxyEvent], Mapping[str, Any] | None]
@@ -43,6 +50,7 @@ class Container:
     availability: AvailabilityService
     manage_links: ManageLinkService
     customers: CustomerService
+    sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
     clock: Clock
@@ -83,6 +91,7 @@ def build_container(
     bookings = DynamoBookingRepository(dynamodb, table)
     customers = DynamoCustomerRepository(dynamodb, table)
     tokens = ManageTokens(secret)
+    sessions = JwtCustomerSessions(secret)
     engine = BookingEngine(cached, bookings, clock, ids, tokens, os.environ["PUBLIC_BASE_URL"])
     return Container(
         catalogue=CatalogueService(
@@ -92,13 +101,15 @@ def build_container(
         bookings=BookingService(engine, bookings, customers, DynamoMessageLog(dynamodb, table), clock, ids),
         availability=AvailabilityService(engine, bookings, clock),
         manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
-        customers=CustomerService(
+        customers=CustomerService(cached, bookings, customers, sessions, clock),
+        sign_in=SignIn(
             cached,
-            bookings,
             customers,
-            JwtCustomerSessions(secret),
+            sessions,
+            DynamoRateLimiter(dynamodb, table),
             LoginCodeMailer(SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"])),
             clock,
+            ids,
             secret,
         ),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),

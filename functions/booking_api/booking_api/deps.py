@@ -13,6 +13,7 @@ from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
+from booking.services.sign_in import SignIn
 from booking_api.container import Container
 
 _container: Container | None = None
@@ -44,6 +45,20 @@ def availability_service() -> AvailabilityService:
 
 def manage_link_service() -> ManageLinkService:
     return container().manage_links
+
+
+def sign_in_service() -> SignIn:
+    return container().sign_in
+
+
+def client_ip(request: Request) -> str:
+    """The caller's address as API Gateway saw it (X-Forwarded-For only where there is none: locally)."""
+    context = request.resolved_event.get("requestContext") or {}
+    address = (context.get("identity") or {}).get("sourceIp") or (context.get("http") or {}).get("sourceIp")
+    if not address:
+        forwarded = request.headers.get("x-forwarded-for") or request.headers.get("X-Forwarded-For") or ""
+        address = forwarded.split(",")[0].strip()
+    return str(address or "unknown")
 
 
 def customer_service() -> CustomerService:

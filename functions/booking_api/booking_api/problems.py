@@ -25,6 +25,7 @@ from booking.domain.errors import (
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
+    TooManyRequests,
     Unauthorized,
 )
 
@@ -39,6 +40,7 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     Forbidden: HTTPStatus.FORBIDDEN,
     Unauthorized: HTTPStatus.UNAUTHORIZED,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
+    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
 
@@ -107,6 +109,8 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
         status = next((_STATUS[k] for k in type(error).__mro__ if k in _STATUS), HTTPStatus.BAD_REQUEST)
         errors = _field_errors(error.problems) if isinstance(error, InvalidInput) else None
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
+        if isinstance(error, TooManyRequests):
+            headers = {"Retry-After": str(error.retry_after)}
         return problem(status, error.kind, error.title, error.detail, path(), errors, headers)
 
     @app.exception_handler(RequestValidationError)

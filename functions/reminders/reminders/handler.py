@@ -2,7 +2,8 @@
 
 Three triggers:
 - the booking table's stream (committed changes): confirmations, reschedule and cancellation messages,
-  staff notifications, and creating, moving or deleting the reminder schedules;
+  staff notifications, and creating, moving or deleting the reminder schedules; and the sign-in codes
+  customers asked for (issued and mailed only to a customer of the business);
 - EventBridge Scheduler, when a reminder's one-time schedule fires: send it if still due;
 - EventBridge Scheduler, when a message's retry timer fires: try it again if still unsettled.
 
@@ -27,21 +28,25 @@ from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.messages import DynamoMessageLog
+from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.dynamodb.sms_budget import DynamoSmsBudget
 from booking.adapters.scheduler import EventBridgeScheduler
 from booking.adapters.secrets import app_secret
 from booking.adapters.ses import SesEmailSender
+from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.sns import SnsSmsSender
-from booking.adapters.system import SystemClock
+from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.booking import Booking
 from booking.domain.tokens import ManageTokens
 from booking.ports import Clock
 from booking.services.delivery import MessageDelivery
-from booking.services.notifications import NotificationService
+from booking.services.notifications import LoginCodeMailer, NotificationService
+from booking.services.sign_in import SignIn
 
 logger = Logger()
 processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _service: NotificationService | None = None
+_sign_in: SignIn | None = None
 
 
 def build_service(clock: Clock | None = None) -> NotificationService:
@@ -79,10 +84,28 @@ def build_service(clock: Clock | None = None) -> NotificationService:
     )
 
 
-def install(service: NotificationService) -> None:
-    """The local stack installs a service built with its dev clock; on Lambda it is built on first use."""
-    global _service  # noqa: PLW0603 - one service per container
+def build_sign_in(clock: Clock | None = None) -> SignIn:
+    """Issuing sign-in codes (asked for through the API, issued here from the stream)."""
+    dynamodb = clients.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    secret = app_secret()
+    return SignIn(
+        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
+        customers=DynamoCustomerRepository(dynamodb, table),
+        sessions=JwtCustomerSessions(secret),
+        limiter=DynamoRateLimiter(dynamodb, table),
+        notifier=LoginCodeMailer(SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"])),
+        clock=clock or SystemClock(),
+        ids=UlidGenerator(),
+        code_secret=secret,
+    )
+
+
+def install(service: NotificationService, sign_in: SignIn | None = None) -> None:
+    """The local stack installs services built with its dev clock; on Lambda they are built on first use."""
+    global _service, _sign_in  # noqa: PLW0603 - one of each per container
     _service = service
+    _sign_in = sign_in
 
 
 def service() -> NotificationService:
@@ -90,6 +113,13 @@ def service() -> NotificationService:
     if _service is None:
         _service = build_service()
     return _service
+
+
+def sign_in() -> SignIn:
+    global _sign_in  # noqa: PLW0603
+    if _sign_in is None:
+        _sign_in = build_sign_in()
+    return _sign_in
 
 
 def _booking(image: dict[str, Any] | None) -> Booking | None:
@@ -101,6 +131,10 @@ def _booking(image: dict[str, Any] | None) -> Booking | None:
 def record_handler(record: DynamoDBRecord) -> None:
     change = record.dynamodb
     if change is None:
+        return
+    image = change.new_image or {}
+    if image.get("kind") == "login_code_request":
+        sign_in().issue_code(image["tenant_id"], image["email"], image["request_id"])
         return
     new = _booking(change.new_image)
     if new is None:

@@ -21,13 +21,12 @@ class CustomerProfile(BaseModel):
 
 
 class LoginCode(BaseModel):
-    """A pending one-time login code, stored only as a hash."""
+    """A pending one-time login code, stored only as a hash, with the request it answers."""
 
     code_hash: str
     expires_at: datetime
     attempts: int = 0
-    issued_in_window: int = 1  # codes issued in the current rate-limit window
-    window_started_at: datetime
+    request_id: str = ""
 
 
 class CustomerAudit(BaseModel):

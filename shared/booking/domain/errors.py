@@ -80,3 +80,14 @@ class IdempotencyKeyReused(DomainError):
 class RequestInProgress(Conflict):
     kind = "request-in-progress"
     title = "A request with this Idempotency-Key is still being processed"
+
+
+class TooManyRequests(DomainError):
+    """A limit on how often something may be asked for was reached; `retry_after` seconds until it lifts."""
+
+    kind = "too-many-requests"
+    title = "Too many requests"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

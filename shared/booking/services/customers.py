@@ -1,17 +1,14 @@
-"""Customer use cases: passwordless login with a one-time code, the customer's own view, "login as
-client" for owners and admins, blocking, and the client history staff read before an appointment."""
+"""Customer use cases: the customer's session and own view (signing in with a code is
+services/sign_in.py), "login as client" for owners and admins, blocking, and the client history staff
+read before an appointment."""
 
 from __future__ import annotations
 
-import hashlib
-import hmac
-import secrets
 from dataclasses import dataclass
-from datetime import timedelta
 
 from booking.domain.access import Principal, Role
 from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, Note
-from booking.domain.customers import CustomerProfile, LoginCode
+from booking.domain.customers import CustomerProfile
 from booking.domain.errors import NotFound, Unauthorized
 from booking.ports import (
     BookingRepository,
@@ -19,13 +16,8 @@ from booking.ports import (
     Clock,
     CustomerRepository,
     CustomerSessions,
-    Notifier,
 )
 
-CODE_TTL = timedelta(minutes=10)
-MAX_ATTEMPTS = 5
-# At most this many codes per email per hour: stops mail-bombing a customer through our form.
-MAX_CODES_PER_HOUR = 5
 IMPERSONATORS = frozenset({Role.OWNER, Role.ADMIN})
 HISTORY_READERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF})
 
@@ -63,74 +55,13 @@ class CustomerService:
         bookings: BookingRepository,
         customers: CustomerRepository,
         sessions: CustomerSessions,
-        notifier: Notifier,
         clock: Clock,
-        code_secret: bytes,
     ) -> None:
         self._catalogue = catalogue
         self._bookings = bookings
         self._customers = customers
         self._sessions = sessions
-        self._notifier = notifier
         self._clock = clock
-        self._code_secret = code_secret
-
-    def _tenant(self, slug: str) -> str:
-        tenant_id = self._catalogue.tenant_for_slug(slug)
-        if tenant_id is None:
-            raise NotFound(f"no business is published at {slug!r}")
-        return tenant_id
-
-    def _hash(self, tenant_id: str, email: str, code: str) -> str:
-        message = f"login|{tenant_id}|{email.lower()}|{code}".encode()
-        return hmac.new(self._code_secret, message, hashlib.sha256).hexdigest()
-
-    # --- one-time code login --------------------------------------------------------------------------
-
-    def request_code(self, slug: str, email: str) -> None:
-        """Sends a code if the customer exists. Answers the same either way: no account enumeration."""
-        tenant_id = self._tenant(slug)
-        email = email.lower()
-        profile = self._customers.profile(tenant_id, email)
-        if profile is None:
-            return
-        now = self._clock.now()
-        previous = self._customers.login_code(tenant_id, email)
-        window_start, issued = now, 1
-        if previous is not None and now - previous.window_started_at < timedelta(hours=1):
-            if previous.issued_in_window >= MAX_CODES_PER_HOUR:
-                return  # silently: the customer already has several valid-looking emails
-            window_start, issued = previous.window_started_at, previous.issued_in_window + 1
-        code = f"{secrets.randbelow(1_000_000):06d}"
-        self._customers.put_login_code(
-            tenant_id,
-            email,
-            LoginCode(
-                code_hash=self._hash(tenant_id, email, code),
-                expires_at=now + CODE_TTL,
-                window_started_at=window_start,
-                issued_in_window=issued,
-            ),
-        )
-        catalogue = self._catalogue.load_catalogue(tenant_id)
-        assert catalogue is not None
-        self._notifier.send_login_code(catalogue.business, email, code, int(CODE_TTL.total_seconds() // 60))
-
-    def exchange_code(self, slug: str, email: str, code: str) -> tuple[str, CustomerOverview]:
-        tenant_id = self._tenant(slug)
-        email = email.lower()
-        failure = Unauthorized("that code is wrong or has expired; request a new one")
-        stored = self._customers.login_code(tenant_id, email)
-        if stored is None or stored.expires_at <= self._clock.now():
-            raise failure
-        if not self._customers.reserve_attempt(tenant_id, email, stored, MAX_ATTEMPTS):
-            raise failure
-        if not hmac.compare_digest(stored.code_hash, self._hash(tenant_id, email, code)):
-            raise failure
-        if not self._customers.delete_login_code(tenant_id, email, stored):
-            raise failure  # used by a parallel request a moment ago
-        token, _ = self._sessions.issue(tenant_id, email, None, self._clock.now())
-        return token, self.overview(CustomerSession(tenant_id, email, None))
 
     def session(self, token: str | None) -> CustomerSession:
         verified = self._sessions.verify(token or "", self._clock.now())

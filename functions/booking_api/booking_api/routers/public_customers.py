@@ -12,12 +12,15 @@ from pydantic import ConfigDict, Field
 from booking.domain.types import Email, Model
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
+from booking.services.sign_in import SignIn
 from booking_api.cors import preflight, request_origin, respond
 from booking_api.deps import (
     bearer_token,
     booking_service,
+    client_ip,
     customer_service,
     manage_link_service,
+    sign_in_service,
     tenant_catalogue,
 )
 from booking_api.schemas import CustomerSessionOut
@@ -26,6 +29,7 @@ router = APIGatewayRouter()
 
 Bookings = Annotated[BookingService, Depends(booking_service)]
 Customers = Annotated[CustomerService, Depends(customer_service)]
+SignInUses = Annotated[SignIn, Depends(sign_in_service)]
 SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
 
 LOGIN_CODE = "/v1/public/businesses/<slug>/customers/login-code"
@@ -58,20 +62,26 @@ def _session_out(token: str, customers: CustomerService) -> CustomerSessionOut:
 
 @router.post(LOGIN_CODE, tags=["public: customers"], responses={202: {"description": "Code sent if known"}})
 def request_login_code(
-    slug: SlugParam, body: CodeRequest, customers: Customers, bookings: Bookings, request: Request
+    slug: SlugParam, body: CodeRequest, sign_in: SignInUses, bookings: Bookings, request: Request
 ) -> Response[dict[str, str]]:
-    """Emails a 6-digit code to a returning customer. Same answer whether or not the email is known."""
-    customers.request_code(slug, body.email)
+    """Emails a 6-digit code to a returning customer. Same answer, and the same work, whether or not the
+    email is known; 429 past a limit (per client, per business, per email: an hour each)."""
+    sign_in.request_code(slug, body.email, client_ip(request))
     message = {"detail": "if this email has booked with us, a sign-in code is on its way"}
     return respond(message, bookings.public_business(slug), request_origin(request), status=202)
 
 
 @router.post(SESSION, tags=["public: customers"])
 def exchange_login_code(
-    slug: SlugParam, body: CodeExchange, customers: Customers, bookings: Bookings, request: Request
+    slug: SlugParam,
+    body: CodeExchange,
+    sign_in: SignInUses,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
 ) -> Response[CustomerSessionOut]:
     """Trades a valid code for a customer session token, with the details to prefill and the bookings."""
-    token, _ = customers.exchange_code(slug, body.email, body.code)
+    token = sign_in.exchange_code(slug, body.email, body.code)
     return respond(_session_out(token, customers), bookings.public_business(slug), request_origin(request))
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from botocore.exceptions import ClientError
@@ -121,16 +122,38 @@ class DynamoCustomerRepository:
             update={"attempts": int(plain(response["Item"])["attempts"])}
         )
 
-    def put_login_code(self, tenant_id: str, email: str, code: LoginCode) -> None:
+    def put_login_code(self, tenant_id: str, email: str, code: LoginCode) -> bool:
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item={
+                    **typed_key(keys.login_code_key(tenant_id, email)),
+                    "kind": {"S": "login_code"},
+                    "code_hash": {"S": code.code_hash},
+                    "attempts": {"N": str(code.attempts)},
+                    "request_id": {"S": code.request_id},
+                    "doc": {"S": code.model_dump_json(exclude={"attempts"})},
+                    "expires_at": {"N": str(int(code.expires_at.timestamp()))},
+                },
+                ConditionExpression="attribute_not_exists(request_id) OR request_id <> :request",
+                ExpressionAttributeValues={":request": {"S": code.request_id}},
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
+
+    def request_login_code(self, tenant_id: str, email: str, request_id: str, at: datetime) -> None:
         self._client.put_item(
             TableName=self._table,
             Item={
-                **typed_key(keys.login_code_key(tenant_id, email)),
-                "kind": {"S": "login_code"},
-                "code_hash": {"S": code.code_hash},
-                "attempts": {"N": str(code.attempts)},
-                "doc": {"S": code.model_dump_json(exclude={"attempts"})},
-                "expires_at": {"N": str(int(code.expires_at.timestamp()))},
+                **typed_key(keys.login_code_request_key(tenant_id, email)),
+                "kind": {"S": "login_code_request"},
+                "tenant_id": {"S": tenant_id},
+                "email": {"S": email},
+                "request_id": {"S": request_id},
+                "expires_at": {"N": str(int((at + timedelta(hours=1)).timestamp()))},
             },
         )
 

@@ -66,6 +66,8 @@ def slug_key(slug: str) -> dict[str, str]:
 #                                NOTE#<booking>#<at>      session/internal notes and follow-ups
 #                                AUDIT#<at>               e.g. "login as client" sessions
 #                                CODE                     the pending one-time login code (hashed)
+#                                CODE_REQUEST             the last request for a code (the stream issues it)
+#   T#<tenant>#LIMIT#<counter>#<window start>  COUNT      requests counted against a rate limit
 #   T#<tenant>#SMSDAY#<yyyy-mm-dd> COUNT                 texts sent that business-local day (the daily cap)
 #   gsi1: T#<tenant>#CUSTOMER#<email> / <start>#<booking id> on booking items: a customer's bookings
 
@@ -136,6 +138,14 @@ def audit_key(tenant_id: str, email: str, at: datetime, seq: str) -> dict[str, s
 
 def login_code_key(tenant_id: str, email: str) -> dict[str, str]:
     return {PK: customer_pk(tenant_id, email), SK: CODE_SK}
+
+
+def login_code_request_key(tenant_id: str, email: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: "CODE_REQUEST"}
+
+
+def rate_limit_key(tenant_id: str, counter: str, window_start: datetime) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#LIMIT#{counter}#{iso(window_start)}", SK: "COUNT"}
 
 
 def customer_bookings_index(tenant_id: str, email: str, start: datetime, booking_id: str) -> dict[str, str]:
