@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import logging
 import os
 import secrets
 import signal
@@ -90,6 +91,18 @@ def local_secret(data_dir: Path) -> str:
         path.write_text(secrets.token_urlsafe(48), encoding="utf-8")
         path.chmod(0o600)
     return path.read_text(encoding="utf-8").strip()
+
+
+class _PathsWithoutQueries(logging.Filter):
+    """uvicorn's access log prints each request's path with its query string, which carries manage-link
+    tokens: the log keeps the path only (as the API Gateway access log in the template does)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
+            args = list(record.args)
+            args[2] = args[2].split("?", 1)[0]
+            record.args = tuple(args)
+        return True
 
 
 def _exit_on_sigterm(signum: int, frame: Any) -> None:
@@ -200,6 +213,7 @@ def main(argv: list[str] | None = None) -> None:
         ),
         flush=True,
     )
+    logging.getLogger("uvicorn.access").addFilter(_PathsWithoutQueries())
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")
     finally:

@@ -23,7 +23,7 @@ deps.install(container)
 app = mount(APIGatewayRestResolver(enable_validation=True))
 
 
-@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST)
+@logger.inject_lambda_context(correlation_id_path=correlation_paths.API_GATEWAY_REST, clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     refused = body_problem(
         event.get("httpMethod", ""), event.get("headers") or {}, _body(event), event.get("path", "")

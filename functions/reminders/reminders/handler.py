@@ -14,6 +14,8 @@ stream record reported as failed, the timer invocation failing) and runs again i
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from typing import Any
 
@@ -139,27 +141,47 @@ def record_handler(record: DynamoDBRecord) -> None:
     new = _booking(change.new_image)
     if new is None:
         return  # not a booking item (diary, locks, history...): the stream filter normally keeps these out
-    logger.append_keys(booking_id=new.id)
-    service().booking_changed(_booking(change.old_image), new)
+    with booking_logged(new.id):
+        service().booking_changed(_booking(change.old_image), new)
 
 
-@logger.inject_lambda_context
+@contextmanager
+def booking_logged(booking_id: str) -> Iterator[None]:
+    """The booking id on every log line of one record or event (the correlation id), and on no other:
+    thread-local (the local stack runs the API beside this function) and removed when it is done."""
+    logger.thread_safe_append_keys(booking_id=booking_id)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(["booking_id"])
+
+
+@logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    try:
+        return _handle(event, context)
+    finally:
+        logger.clear_state()  # nothing of this invocation rides on the next log line, here or beside us
+
+
+def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     notifications = service()
     notifications.delivery.time_left = lambda: context.get_remaining_time_in_millis() / 1000
     if event.get("type") == "reminder":
-        logger.append_keys(booking_id=event["booking_id"])
-        notifications.send_reminder(
-            event["tenant_id"],
-            event["booking_id"],
-            int(event["minutes_before"]),
-            datetime.fromisoformat(event["planned_start"]),
-            event.get("channels", ["email", "sms"]),
-        )
+        with booking_logged(event["booking_id"]):
+            notifications.send_reminder(
+                event["tenant_id"],
+                event["booking_id"],
+                int(event["minutes_before"]),
+                datetime.fromisoformat(event["planned_start"]),
+                event.get("channels", ["email", "sms"]),
+            )
         return {"handled": "reminder"}
     if event.get("type") == "message_retry":
-        logger.append_keys(booking_id=event["booking_id"])
-        notifications.retry_message(event["tenant_id"], event["booking_id"], event["key"], event["channel"])
+        with booking_logged(event["booking_id"]):
+            notifications.retry_message(
+                event["tenant_id"], event["booking_id"], event["key"], event["channel"]
+            )
         return {"handled": "message_retry"}
     failures = process_partial_response(
         event=event, record_handler=record_handler, processor=processor, context=context
