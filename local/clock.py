@@ -4,6 +4,7 @@ three-day reminder now. Kept in the data directory so a restart keeps the shifte
 from __future__ import annotations
 
 import json
+import os
 import threading
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +33,11 @@ class DevClock:
             if target_offset < self._offset:
                 raise ValueError("the dev clock only moves forward")
             self._offset = target_offset
-            self._file.write_text(json.dumps({"offset_seconds": self._offset.total_seconds()}))
+            tmp = self._file.with_suffix(
+                ".tmp"
+            )  # a kill mid-write must not leave a clock that cannot be read
+            tmp.write_text(json.dumps({"offset_seconds": self._offset.total_seconds()}))
+            os.replace(tmp, self._file)
         return self.now()
 
     def advance(self, delta: timedelta) -> datetime:

@@ -98,10 +98,10 @@ class _PathsWithoutQueries(logging.Filter):
     tokens: the log keeps the path only (as the API Gateway access log in the template does)."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple) and len(record.args) >= 3 and isinstance(record.args[2], str):
-            args = list(record.args)
-            args[2] = args[2].split("?", 1)[0]
-            record.args = tuple(args)
+        if isinstance(record.args, tuple) and len(record.args) >= 3:
+            path = record.args[2]
+            if isinstance(path, str):
+                record.args = (*record.args[:2], path.split("?", 1)[0], *record.args[3:])
         return True
 
 

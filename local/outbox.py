@@ -59,6 +59,16 @@ class Outbox:
         self._clock = clock
         self._lock = threading.Lock()
         self._detach: Callable[[], None] | None = None
+        self._drop_torn_tail()
+
+    def _drop_torn_tail(self) -> None:
+        """A process killed mid-append leaves half a line; the next line would be glued to it."""
+        if not self._file.exists():
+            return
+        data = self._file.read_bytes()
+        if data and not data.endswith(b"\n"):
+            with self._file.open("r+b") as handle:
+                handle.truncate(data.rfind(b"\n") + 1)
 
     def attach(self) -> None:
         self._detach = moto_patches.subscribe(Sent, self._record)
@@ -81,5 +91,10 @@ class Outbox:
         """Every message, newest first."""
         if not self._file.exists():
             return []
-        lines = self._file.read_text(encoding="utf-8").splitlines()
-        return [json.loads(line) for line in reversed(lines) if line.endswith("}")]
+        entries = []
+        for line in reversed(self._file.read_text(encoding="utf-8", errors="replace").splitlines()):
+            try:
+                entries.append(json.loads(line))
+            except ValueError:
+                continue  # a line torn by a kill (the file is repaired at the next start)
+        return entries

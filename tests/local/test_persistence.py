@@ -177,3 +177,17 @@ def test_a_snapshot_of_the_previous_format_still_loads(tmp_path: Path) -> None:
     assert state.users[""][0]["groups"] == ["staff"]  # the one pool the stack provisions
     assert list(state.schedules) == ["g/rem-1"]
     assert State().to_json()["version"] == 2
+
+
+def test_an_outbox_line_torn_by_a_kill_is_dropped_and_the_next_message_is_kept(tmp_path: Path) -> None:
+    from local.clock import DevClock
+    from local.moto_patches import Sent
+    from local.outbox import Outbox
+
+    (tmp_path / "outbox.jsonl").write_text(
+        '{"id": "1", "channel": "sms", "to": ["+44"], "text": "a"}\n{"id": "2", "chan'
+    )
+    outbox = Outbox(tmp_path, DevClock(tmp_path))
+    outbox._record(Sent(channel="sms", message_id="3", to=("+447911123456",), text="hello"))
+
+    assert [entry["id"] for entry in outbox.entries()] == ["3", "1"]
