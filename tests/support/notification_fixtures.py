@@ -59,6 +59,25 @@ def parse_with_icaljs(ics: bytes | str) -> dict[str, Any]:
     return parsed
 
 
+def parse_many_with_icaljs(invites: list[bytes | str]) -> list[dict[str, Any]]:
+    """What ical.js sees in each of `invites`, in one node process (for property tests)."""
+    texts = [i.decode() if isinstance(i, bytes) else i for i in invites]
+    if not (REPO / "tests" / "js" / "node_modules" / "ical.js").is_dir():
+        raise AssertionError("ical.js is not installed: run `make test` (or `cd tests/js && npm ci`)")
+    result = subprocess.run(
+        [NODE, str(ICALJS_SCRIPT), "--many"],
+        input=json.dumps(texts),
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+        env={**os.environ, "TZ": NODE_TZ},
+    )
+    assert result.returncode == 0, f"ical.js could not parse the invites:\n{result.stderr}"
+    parsed: list[dict[str, Any]] = json.loads(result.stdout)
+    return parsed
+
+
 def parse_with_icalendar(ics: bytes | str) -> tuple[icalendar.Calendar, icalendar.Component]:
     """The calendar and its one event, as the icalendar library reads them."""
     calendar = icalendar.Calendar.from_ical(ics)

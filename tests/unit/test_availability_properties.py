@@ -1,4 +1,4 @@
-"""Properties of the slot engine over time zones with daylight saving changes (and one without).
+"""Properties of the slot engine over every IANA time zone, around its daylight saving changes.
 
 Hypothesis builds a business in one of the zones, staff with random shifts and breaks on the days around
 one of that zone's clock changes, a diary of existing bookings and time off, and a moment "now". Whatever
@@ -31,15 +31,11 @@ from booking.domain.catalogue import (
     TimeWindow,
     WeeklyHours,
 )
+from tests.support.zones import AWKWARD, all_zones, change_days
 
-# A day around which each zone changes its clocks (2026), or any day for a zone without DST.
-CHANGES: dict[str, list[date]] = {
-    "Europe/London": [date(2026, 3, 29), date(2026, 10, 25)],
-    "America/New_York": [date(2026, 3, 8), date(2026, 11, 1)],
-    "Australia/Sydney": [date(2026, 4, 5), date(2026, 10, 4)],
-    "Asia/Kolkata": [date(2026, 3, 29), date(2026, 10, 25)],
-    "Pacific/Chatham": [date(2026, 4, 5), date(2026, 9, 27)],
-}
+# Any IANA zone (and always the awkward ones), around one of the days it changes its clocks in 2026, or
+# around a day in each half of the year for a zone that does not.
+NO_CHANGE_DAYS = [date(2026, 3, 29), date(2026, 10, 25)]
 UNITS_PER_DAY = 24 * 60 // 5
 CREATED = datetime(2025, 1, 1, tzinfo=UTC)
 PROPERTY_SETTINGS = settings(
@@ -113,9 +109,9 @@ def shifts(draw: st.DrawFn) -> list[Shift]:
 
 @st.composite
 def scenarios(draw: st.DrawFn) -> Scenario:
-    zone_name = draw(st.sampled_from(sorted(CHANGES)))
+    zone_name = draw(st.one_of(st.sampled_from(AWKWARD), st.sampled_from(all_zones())))
     zone = ZoneInfo(zone_name)
-    change = draw(st.sampled_from(CHANGES[zone_name]))
+    change = draw(st.sampled_from(change_days(zone_name, 2026) or NO_CHANGE_DAYS))
     first = change + timedelta(days=draw(st.integers(-2, 0)))
     last = first + timedelta(days=draw(st.integers(0, 3)))
 

@@ -2,16 +2,17 @@
 
 One UID per booking for its whole life; SEQUENCE rises with every change (it is the booking's version), so
 a calendar replaces the old event on a reschedule and removes it on METHOD:CANCEL. Times carry the
-business's zone with its VTIMEZONE, so the event shows at the right wall-clock time everywhere.
+business's zone with its VTIMEZONE, so the event shows at the right wall-clock time everywhere (a time in
+the hour repeated when clocks go back is written in UTC: see _wall_clock).
 """
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, vCalAddress, vText
+from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
 
 from booking.domain.booking import Booking, BookingStatus
 from booking.domain.catalogue import Business
@@ -25,19 +26,61 @@ def invite_uid(booking: Booking) -> str:
     return f"{booking.id}@{booking.tenant_id}.booking"
 
 
+def _offset_changes(zone: ZoneInfo, first: datetime, last: datetime) -> list[tuple[datetime, timedelta]]:
+    """(UTC instant, new offset) for each change of the zone's UTC offset in [first, last): found from the
+    tz database itself, day by day, then to the minute."""
+    changes = []
+    day = first
+    while day < last:
+        following = day + timedelta(days=1)
+        if day.astimezone(zone).utcoffset() != following.astimezone(zone).utcoffset():
+            low, high = day, following
+            while high - low > timedelta(minutes=1):
+                middle = (low + (high - low) / 2).replace(second=0, microsecond=0)
+                middle = max(middle, low + timedelta(minutes=1))
+                if middle.astimezone(zone).utcoffset() == low.astimezone(zone).utcoffset():
+                    low = middle
+                else:
+                    high = middle
+            offset = high.astimezone(zone).utcoffset()
+            assert offset is not None
+            changes.append((high, offset))
+        day = following
+    return changes
+
+
 def _vtimezone(zone: ZoneInfo, start: datetime, end: datetime) -> Timezone:
-    """The zone's VTIMEZONE around the booking, with one RDATE property per transition: ical.js (the
-    parser inside Thunderbird and many web calendars) reads only the first date of a multi-date RDATE,
-    and would show every appointment after the zone's first listed change at the wrong offset."""
-    timezone = Timezone.from_tzinfo(
-        zone, tzid=zone.key, first_date=date(start.year - 1, 1, 1), last_date=date(end.year + 2, 1, 1)
-    )
-    for observance in timezone.subcomponents:
-        listed = observance.pop("RDATE", None)
-        for prop in listed if isinstance(listed, list) else [listed] if listed is not None else []:
-            for when in prop.dts:
-                observance.add("RDATE", when.dt)
+    """The zone's VTIMEZONE around the booking: one observance per change of offset, each starting at its
+    own DTSTART (no RDATE lists, no rules to expand). Built from the tz database rather than with
+    icalendar's Timezone.from_tzinfo, which dropped Casablanca's 2027 Ramadan changes; ical.js (in
+    Thunderbird and many web calendars) reads only the first date of a multi-date RDATE besides."""
+    first = datetime(start.year - 1, 1, 1, tzinfo=UTC)
+    last = datetime(end.year + 2, 1, 1, tzinfo=UTC)
+    timezone = Timezone()
+    timezone.add("tzid", zone.key)
+    before = first.astimezone(zone).utcoffset() or timedelta()
+    observances = [(first, before, before)]
+    for instant, after in _offset_changes(zone, first, last):
+        observances.append((instant, before, after))
+        before = after
+    for instant, before, after in observances:
+        local = instant.astimezone(zone)
+        observance = TimezoneDaylight() if local.dst() else TimezoneStandard()
+        observance.add("dtstart", (instant + before).replace(tzinfo=None))  # the wall clock it changes at
+        observance.add("tzoffsetfrom", before)
+        observance.add("tzoffsetto", after)
+        observance.add("tzname", local.tzname() or zone.key)
+        timezone.add_component(observance)
     return timezone
+
+
+def _wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in the business's zone, or in UTC where that local time occurs twice (the hour repeated
+    when clocks go back): RFC 5545 reads a repeated local time as its first occurrence, and ical.js (in
+    Thunderbird and many web calendars) as its second, so in that hour only UTC means one instant."""
+    local = instant.astimezone(zone)
+    repeated = local.replace(fold=1 - local.fold).utcoffset() != local.utcoffset()
+    return instant.astimezone(UTC) if repeated else local
 
 
 def build_invite(
@@ -63,8 +106,8 @@ def build_invite(
     event.add("uid", invite_uid(booking))
     event.add("sequence", booking.version - 1)
     event.add("dtstamp", now)
-    event.add("dtstart", booking.start.astimezone(zone))
-    event.add("dtend", booking.end.astimezone(zone))
+    event.add("dtstart", _wall_clock(booking.start, zone))
+    event.add("dtend", _wall_clock(booking.end, zone))
     services = ", ".join(s.name for s in booking.services)
     event.add("summary", f"{services} at {business.name}")
     with_whom = f" with {staff_name}" if staff_name else ""
