@@ -13,7 +13,7 @@ import os
 import secrets
 import shutil
 import subprocess
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -59,7 +59,7 @@ def parse_with_icaljs(ics: bytes | str) -> dict[str, Any]:
     return parsed
 
 
-def parse_many_with_icaljs(invites: list[bytes | str]) -> list[dict[str, Any]]:
+def parse_many_with_icaljs(invites: Sequence[bytes | str]) -> list[dict[str, Any]]:
     """What ical.js sees in each of `invites`, in one node process (for property tests)."""
     texts = [i.decode() if isinstance(i, bytes) else i for i in invites]
     if not (REPO / "tests" / "js" / "node_modules" / "ical.js").is_dir():
