@@ -11,11 +11,11 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
 
-from bench import api, durability, dynamo_calls, engine, report, scale
+from bench import api, cold_start, durability, dynamo_calls, engine, report, scale
 
 REPO = Path(__file__).resolve().parents[1]
 DOCS = REPO / "docs" / "benchmarks.md"
-STAGES = ("engine", "api", "dynamo", "scale", "durability")
+STAGES = ("engine", "api", "dynamo", "scale", "durability", "cold")
 PREAMBLE = "# Benchmarks\n\nWritten by `make bench`; see bench/ for what each row measures.\n"
 
 
@@ -36,6 +36,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--scale-step", type=int, default=200, help="bookings per reported step of (e)")
     parser.add_argument("--kills", type=int, default=20, help="bookings each followed by kill -9, for (f)")
     parser.add_argument("--faulted", type=int, default=12, help="bookings made through injected faults")
+    parser.add_argument("--cold-runs", type=int, default=9, help="fresh interpreters per figure, for (g)")
     parser.add_argument(
         "--no-docs",
         action="store_true",
@@ -100,6 +101,8 @@ def main(argv: list[str] | None = None) -> int:
             "(f) kills and faults",
             lambda: report.durability_rows(durability.run(args.kills, args.faulted)),
         )
+    if "cold" in stages:
+        attempt("(g) cold starts", lambda: report.cold_start_rows(cold_start.run(args.cold_runs)))
 
     seconds = time.perf_counter() - started
     command = " ".join(["python -m bench", *(argv if argv is not None else sys.argv[1:])])

@@ -12,6 +12,7 @@ from pathlib import Path
 
 from bench import api
 from bench.api import ApiResults, BookingResult
+from bench.cold_start import ColdStartResult
 from bench.durability import Tally
 from bench.dynamo_calls import DynamoResults
 from bench.engine import EngineResult
@@ -278,6 +279,43 @@ def durability_rows(tallies: list[Tally]) -> list[Row]:
         )
         for tally in tallies
     ]
+
+
+COLD_IMPORT_RATIO_TARGET = 2.0
+
+
+def cold_start_rows(result: ColdStartResult) -> list[Row]:
+    rows = [
+        Row(
+            "g",
+            f"import {handler} (CPU, median of {result.runs} fresh interpreters)",
+            f"{_ms(ms)} vs {_ms(result.boto3_ms)} for `import boto3`: x{result.ratio(handler):.2f}",
+            f"at most x{COLD_IMPORT_RATIO_TARGET:.0f}",
+            result.ratio(handler) <= COLD_IMPORT_RATIO_TARGET,
+        )
+        for handler, ms in result.imports_ms.items()
+    ]
+    answered = "" if not result.failures else f"; {len(result.failures)} wrong answers: {result.failures[0]}"
+    rows += [
+        Row(
+            "g",
+            "API without SnapStart: import and first availability answer (builds everything)",
+            f"{_ms(result.api_first_answer_ms)} CPU{answered}",
+            met=None if not result.failures else False,
+        ),
+        Row(
+            "g",
+            "API with SnapStart: before-snapshot prime (once, at publish) / after-restore hooks and first "
+            "availability answer (each cold start)",
+            f"{_ms(result.api_prime_ms)} / {_ms(result.api_restored_answer_ms)} CPU",
+        ),
+        Row(
+            "g",
+            "Reminders with SnapStart: prime / after-restore hooks and first reminder",
+            f"{_ms(result.reminders_prime_ms)} / {_ms(result.reminders_restored_answer_ms)} CPU",
+        ),
+    ]
+    return rows
 
 
 def text_table(rows: list[Row]) -> str:

@@ -131,13 +131,14 @@ def main(argv: list[str] | None = None) -> None:
     from booking_api.app import mount
     from booking_api.container import build_container
     from local import dev_routes
-    from reminders.handler import build_service, build_sign_in, install, lambda_handler
+    from reminders.container import build_login_codes, build_service
+    from reminders.handler import install, lambda_handler
 
     # One clock for the whole application, which /dev/clock can move forward.
     clock = DevClock(args.data_dir)
     # The dispatcher listens to the embedded AWS before the saved state is loaded, so it learns of the
     # restored schedules as they come back; it resumes the stream at its checkpoint.
-    install(build_service(clock=clock), build_sign_in(clock=clock))
+    install(build_service(clock=clock), build_login_codes(clock=clock))
     failures = reminders_failure_handling()
     dispatcher = Dispatcher(
         aws,

@@ -45,10 +45,11 @@ def verifier(resources: LocalResources) -> CognitoIdTokenVerifier:
 
 @pytest.fixture(scope="session")
 def api(resources: LocalResources, verifier: CognitoIdTokenVerifier) -> LambdaApi:
-    # Imported once the environment points at the embedded AWS: the handler builds its container on import.
-    from booking_api.handler import lambda_handler
+    # Built once the environment points at the embedded AWS, as the first invocation on Lambda builds it.
+    from booking_api import handler
 
-    return LambdaApi(lambda_handler, verifier)
+    handler.api()
+    return LambdaApi(handler.lambda_handler, verifier)
 
 
 @pytest.fixture(scope="session")

@@ -27,6 +27,13 @@ _env = Environment(
     keep_trailing_newline=False,
 )
 
+
+def compile_templates() -> None:
+    """Compiles every template now rather than at the first message of each kind (before a snapshot)."""
+    for name in _env.list_templates():
+        _env.get_template(name)
+
+
 _SUBJECTS: dict[str, str] = {
     "confirmation": "Booking confirmed: {services}, {when_short}",
     "rescheduled": "Booking moved: {services}, now {when_short}",

@@ -21,7 +21,9 @@ def wiring(
     wired.outbox.detach()
     wired.dispatcher.close()
     # leave the process's reminders function as Lambda would build it (system clock, environment sender)
-    wired.handler.install(wired.handler.build_service())
+    from reminders.container import build_service
+
+    wired.handler.install(build_service())
 
 
 @pytest.fixture

@@ -36,9 +36,10 @@ def wired(
     api: LambdaApi, embedded_aws: Aws, tmp_path: Path
 ) -> Iterator[tuple[Dispatcher, Outbox, ManualClock, Any]]:
     from reminders import handler
+    from reminders.container import build_service
 
     aws, resources = embedded_aws
-    handler.install(handler.build_service())
+    handler.install(build_service())
     sqs = aws.client("sqs")
     for url in resources.queues.values():  # what earlier tests left (PurgeQueue allows one a minute)
         while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):

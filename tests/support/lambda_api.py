@@ -62,43 +62,18 @@ class LambdaApi:
         source_ip: str | None = None,
     ) -> ApiResponse:
         """`claims`, when given, are what API Gateway's authorizer passes on (instead of those of `token`)."""
-        parts = urlsplit(url)
-        query = dict(parse_qsl(parts.query, keep_blank_values=True))
-        all_headers = {"Host": "api.example.com", **(headers or {})}
-        body = raw_body
-        encoded = isinstance(raw_body, bytes)  # bytes arrive as API Gateway sends a binary body: base64
-        if isinstance(raw_body, bytes):
-            body = base64.b64encode(raw_body).decode()
-        if json_body is not None:
-            body = json.dumps(json_body)
-            all_headers.setdefault("Content-Type", "application/json")
-        if token is not None:
-            all_headers["Authorization"] = f"Bearer {token}"
-        if claims is None and token and parts.path.startswith("/v1/admin/"):
+        if claims is None and token and urlsplit(url).path.startswith("/v1/admin/"):
             claims = self._verifier.verify(token)
-        event = {
-            "resource": "/{proxy+}",
-            "path": parts.path,
-            "httpMethod": method,
-            "headers": all_headers,
-            "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
-            "queryStringParameters": query or None,
-            "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
-            "pathParameters": {"proxy": parts.path.lstrip("/")},
-            "stageVariables": None,
-            "requestContext": {
-                "resourcePath": "/{proxy+}",
-                "httpMethod": method,
-                "path": f"/dev{parts.path}",
-                "stage": "dev",
-                "requestId": str(uuid.uuid4()),
-                # each request from a client of its own unless a test says otherwise (rate limits per IP)
-                "identity": {"sourceIp": source_ip or f"198.51.100.{secrets.randbelow(254) + 1}"},
-                "authorizer": {"claims": claims} if claims else None,
-            },
-            "body": body,
-            "isBase64Encoded": encoded,
-        }
+        event = proxy_event(
+            method,
+            url,
+            token=token,
+            json_body=json_body,
+            raw_body=raw_body,
+            headers=headers,
+            claims=claims,
+            source_ip=source_ip,
+        )
         result = self._handler(event, LambdaContext())
         text = result.get("body") or ""
         if result.get("isBase64Encoded"):
@@ -119,3 +94,52 @@ class LambdaApi:
 
     def delete(self, url: str, **kwargs: Any) -> ApiResponse:
         return self.request("DELETE", url, **kwargs)
+
+
+def proxy_event(
+    method: str,
+    url: str,
+    *,
+    token: str | None = None,
+    json_body: Any = None,
+    raw_body: str | bytes | None = None,
+    headers: dict[str, str] | None = None,
+    claims: dict[str, Any] | None = None,
+    source_ip: str | None = None,
+) -> dict[str, Any]:
+    """The API Gateway REST proxy event for a request (`claims`: what the authorizer verified, if any)."""
+    parts = urlsplit(url)
+    query = dict(parse_qsl(parts.query, keep_blank_values=True))
+    all_headers = {"Host": "api.example.com", **(headers or {})}
+    body = raw_body
+    encoded = isinstance(raw_body, bytes)  # bytes arrive as API Gateway sends a binary body: base64
+    if isinstance(raw_body, bytes):
+        body = base64.b64encode(raw_body).decode()
+    if json_body is not None:
+        body = json.dumps(json_body)
+        all_headers.setdefault("Content-Type", "application/json")
+    if token is not None:
+        all_headers["Authorization"] = f"Bearer {token}"
+    return {
+        "resource": "/{proxy+}",
+        "path": parts.path,
+        "httpMethod": method,
+        "headers": all_headers,
+        "multiValueHeaders": {k: [v] for k, v in all_headers.items()},
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": {k: [v] for k, v in query.items()} or None,
+        "pathParameters": {"proxy": parts.path.lstrip("/")},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": "/{proxy+}",
+            "httpMethod": method,
+            "path": f"/dev{parts.path}",
+            "stage": "dev",
+            "requestId": str(uuid.uuid4()),
+            # each request from a client of its own unless a test says otherwise (rate limits per IP)
+            "identity": {"sourceIp": source_ip or f"198.51.100.{secrets.randbelow(254) + 1}"},
+            "authorizer": {"claims": claims} if claims else None,
+        },
+        "body": body,
+        "isBase64Encoded": encoded,
+    }

@@ -87,7 +87,9 @@ class Notifications:
     def install(self) -> NotificationService:
         """A fresh reminders-function container (its own catalogue cache, today's environment), reading
         time from the test clock."""
-        self.container = self.handler.build_service(clock=self.clock)
+        from reminders.container import build_service
+
+        self.container = build_service(clock=self.clock)
         self.handler.install(self.container)
         return self.container
 

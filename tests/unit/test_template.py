@@ -231,6 +231,28 @@ def test_least_privilege_and_mfa(template: dict[str, Any]) -> None:
     assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
     api_env = template["Resources"]["BookingApiFunction"]["Properties"]["Environment"]["Variables"]
     assert api_env["USER_POOL_CLIENT_ID"] == {"Ref": "UserPoolClient"}  # only our client's ID tokens
+    # The API asks for sign-in codes; the reminders function mails them: the API may send no email.
+    api_policies = str(template["Resources"]["BookingApiFunction"]["Properties"]["Policies"])
+    assert "ses:" not in api_policies and "sns:" not in api_policies
+
+
+def test_every_function_starts_from_a_snapshot_and_is_invoked_through_its_alias(
+    template: dict[str, Any],
+) -> None:
+    defaults = template["Globals"]["Function"]
+    assert defaults["SnapStart"] == {"ApplyOn": "PublishedVersions"}
+    assert defaults["AutoPublishAlias"] == "live"
+    for name, function in functions(template).items():
+        props = function["Properties"]
+        assert "SnapStart" not in props and "AutoPublishAlias" not in props, f"{name} opts out"
+        assert "ProvisionedConcurrencyConfig" not in props  # SnapStart and it exclude each other
+    # Timers target the alias too: through the bare function name they would run $LATEST, never restored.
+    reminders = template["Resources"]["RemindersFunction"]["Properties"]
+    target = reminders["Environment"]["Variables"]["REMINDERS_FUNCTION_ARN"]["Fn::Sub"]
+    assert target.endswith(":function:${AWS::StackName}-reminders:live")
+    role = template["Resources"]["SchedulerInvokeRole"]["Properties"]["Policies"][0]["PolicyDocument"]
+    invokable = role["Statement"][0]["Resource"]
+    assert any(r["Fn::Sub"].endswith("-reminders:*") for r in invokable)
 
 
 def test_everyone_filtering_the_stream_filters_it_as_the_template_does(template: dict[str, Any]) -> None:

@@ -5,9 +5,11 @@ from __future__ import annotations
 
 from typing import TypeVar
 
+from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
-from booking_api import openapi
+from booking_api import deps, openapi
+from booking_api.container import build_container
 from booking_api.problems import register_problem_handlers
 from booking_api.routers import (
     admin_bookings,
@@ -19,6 +21,10 @@ from booking_api.routers import (
 )
 
 ResolverT = TypeVar("ResolverT", bound=ApiGatewayResolver)
+
+# Modules that routes import on first use, so that a cold start without SnapStart answers availability
+# without them: icalendar (the invite download), PyJWT (the customer routes). A snapshot holds them anyway.
+LOADED_ON_DEMAND = ("booking.domain.invite", "jwt")
 
 
 def mount(app: ResolverT) -> ResolverT:
@@ -35,3 +41,9 @@ def mount(app: ResolverT) -> ResolverT:
         security_schemes=openapi.SECURITY_SCHEMES,
     )
     return app
+
+
+def lambda_api() -> APIGatewayRestResolver:
+    """The API as Lambda serves it: the container built from the environment, every route mounted."""
+    deps.install(build_container())
+    return mount(APIGatewayRestResolver(enable_validation=True))

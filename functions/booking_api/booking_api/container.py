@@ -10,7 +10,6 @@ from typing import Any
 import boto3
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
-from booking.adapters import clients
 from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
@@ -19,7 +18,6 @@ from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.idempotency import PowertoolsIdempotency
 from booking.adapters.secrets import app_secret
-from booking.adapters.ses import SesEmailSender
 from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.tokens import ManageTokens
@@ -35,7 +33,6 @@ from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
-from booking.services.notifications import LoginCodeMailer
 from booking.services.sign_in import SignIn
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
@@ -102,16 +99,7 @@ def build_container(
         availability=AvailabilityService(engine, bookings, clock),
         manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
         customers=CustomerService(cached, bookings, customers, sessions, clock),
-        sign_in=SignIn(
-            cached,
-            customers,
-            sessions,
-            DynamoRateLimiter(dynamodb, table),
-            LoginCodeMailer(SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"])),
-            clock,
-            ids,
-            secret,
-        ),
+        sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),
         clock=clock,

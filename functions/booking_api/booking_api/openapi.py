@@ -24,6 +24,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, SecurityScheme
 from pydantic import BaseModel, Field
 
+from booking_api.problem_json import PROBLEM_JSON
+
 TITLE = "Booking API"
 VERSION = "1.0.0"
 DESCRIPTION = (
@@ -35,7 +37,6 @@ SECURITY_SCHEMES: dict[str, SecurityScheme] = {
     "bearerAuth": HTTPBearer(bearerFormat="JWT", description="Cognito ID token")
 }
 ADMIN_SECURITY: list[dict[str, list[str]]] = [{"bearerAuth": []}]
-PROBLEM_JSON = "application/problem+json"
 SCHEMA_REF = "#/components/schemas/"
 
 

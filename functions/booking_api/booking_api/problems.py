@@ -28,9 +28,7 @@ from booking.domain.errors import (
     TooManyRequests,
     Unauthorized,
 )
-
-PROBLEM_JSON = "application/problem+json"
-TYPE_PREFIX = "urn:booking:problem:"
+from booking_api.problem_json import PROBLEM_JSON, problem_body
 
 logger = Logger(child=True)
 
@@ -43,27 +41,6 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
 }
-
-
-def problem_body(
-    status: HTTPStatus,
-    kind: str,
-    title: str,
-    detail: str,
-    instance: str | None = None,
-    errors: Sequence[dict[str, Any]] | None = None,
-) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "type": TYPE_PREFIX + kind,
-        "title": title,
-        "status": int(status),
-        "detail": detail,
-    }
-    if instance:
-        body["instance"] = instance
-    if errors is not None:
-        body["errors"] = list(errors)
-    return body
 
 
 def problem(

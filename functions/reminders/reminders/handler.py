@@ -9,140 +9,107 @@ Three triggers:
 
 A send is started only while the invocation has time for it; otherwise the work is handed back (the
 stream record reported as failed, the timer invocation failing) and runs again in a fresh invocation.
+
+Importing this module costs little, because a cold start pays for it before anything else: the services
+(`reminders.container`) are built by the first invocation or, with SnapStart, before the snapshot (`prime`),
+and built again on the renewed AWS session after each restore (`restored`).
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
-from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType, process_partial_response
-from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
-from aws_lambda_powertools.utilities.typing import LambdaContext
 
-from booking.adapters import clients
-from booking.adapters.cache import CachedCatalogue
-from booking.adapters.dynamodb.bookings import DynamoBookingRepository
-from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
-from booking.adapters.dynamodb.customers import DynamoCustomerRepository
-from booking.adapters.dynamodb.messages import DynamoMessageLog
-from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
-from booking.adapters.dynamodb.sms_budget import DynamoSmsBudget
-from booking.adapters.scheduler import EventBridgeScheduler
-from booking.adapters.secrets import app_secret
-from booking.adapters.ses import SesEmailSender
-from booking.adapters.sessions import JwtCustomerSessions
-from booking.adapters.sns import SnsSmsSender
-from booking.adapters.system import SystemClock, UlidGenerator
-from booking.domain.booking import Booking
-from booking.domain.tokens import ManageTokens
-from booking.ports import Clock
-from booking.services.delivery import MessageDelivery
-from booking.services.notifications import LoginCodeMailer, NotificationService
-from booking.services.sign_in import SignIn
+from booking.adapters import snapstart
+
+if TYPE_CHECKING:
+    from aws_lambda_powertools.utilities.batch import BatchProcessor
+    from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
+    from aws_lambda_powertools.utilities.typing import LambdaContext
+
+    from booking.services.notifications import NotificationService
+    from booking.services.sign_in import LoginCodeIssuer
 
 logger = Logger()
-processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
 _service: NotificationService | None = None
-_sign_in: SignIn | None = None
+_login_codes: LoginCodeIssuer | None = None
+_processor: BatchProcessor | None = None
 
 
-def build_service(clock: Clock | None = None) -> NotificationService:
-    """From the environment: TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL, APP_SECRET(_PARAMETER),
-    SCHEDULE_GROUP_NAME, REMINDERS_FUNCTION_ARN, SCHEDULER_ROLE_ARN, SCHEDULER_DLQ_ARN (optional)."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    timers = EventBridgeScheduler(
-        clients.client("scheduler"),
-        group_name=os.environ["SCHEDULE_GROUP_NAME"],
-        target_arn=os.environ["REMINDERS_FUNCTION_ARN"],
-        role_arn=os.environ["SCHEDULER_ROLE_ARN"],
-        dead_letter_arn=os.environ.get("SCHEDULER_DLQ_ARN") or None,
-    )
-    log = DynamoMessageLog(dynamodb, table)
-    return NotificationService(
-        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        bookings=DynamoBookingRepository(dynamodb, table),
-        customers=DynamoCustomerRepository(dynamodb, table),
-        log=log,
-        delivery=MessageDelivery(
-            log=log,
-            email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
-            sms=SnsSmsSender(clients.client("sns")),
-            retries=timers,
-            clock=clock,
-        ),
-        scheduler=timers,
-        sms_budget=DynamoSmsBudget(dynamodb, table),
-        tokens=ManageTokens(app_secret()),
-        manage_base_url=os.environ["PUBLIC_BASE_URL"],
-        sender_email=os.environ["SENDER_EMAIL"],
-        clock=clock,
-    )
-
-
-def build_sign_in(clock: Clock | None = None) -> SignIn:
-    """Issuing sign-in codes (asked for through the API, issued here from the stream)."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    secret = app_secret()
-    return SignIn(
-        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        customers=DynamoCustomerRepository(dynamodb, table),
-        sessions=JwtCustomerSessions(secret),
-        limiter=DynamoRateLimiter(dynamodb, table),
-        notifier=LoginCodeMailer(SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"])),
-        clock=clock or SystemClock(),
-        ids=UlidGenerator(),
-        code_secret=secret,
-    )
-
-
-def install(service: NotificationService, sign_in: SignIn | None = None) -> None:
+def install(service: NotificationService, login_codes: LoginCodeIssuer | None = None) -> None:
     """The local stack installs services built with its dev clock; on Lambda they are built on first use."""
-    global _service, _sign_in  # noqa: PLW0603 - one of each per container
+    global _service, _login_codes  # noqa: PLW0603 - one of each per environment
     _service = service
-    _sign_in = sign_in
+    _login_codes = login_codes
 
 
 def service() -> NotificationService:
     global _service  # noqa: PLW0603
     if _service is None:
+        from reminders.container import build_service  # noqa: PLC0415 - see the module docstring
+
         _service = build_service()
     return _service
 
 
-def sign_in() -> SignIn:
-    global _sign_in  # noqa: PLW0603
-    if _sign_in is None:
-        _sign_in = build_sign_in()
-    return _sign_in
+def login_codes() -> LoginCodeIssuer:
+    global _login_codes  # noqa: PLW0603
+    if _login_codes is None:
+        from reminders.container import build_login_codes  # noqa: PLC0415
+
+        _login_codes = build_login_codes()
+    return _login_codes
 
 
-def _booking(image: dict[str, Any] | None) -> Booking | None:
-    if not image or image.get("kind") != "booking":
-        return None
-    return Booking.model_validate_json(image["doc"]).model_copy(update={"version": int(image["version"])})
+def processor() -> BatchProcessor:
+    global _processor  # noqa: PLW0603
+    if _processor is None:
+        from aws_lambda_powertools.utilities.batch import BatchProcessor, EventType  # noqa: PLC0415
+
+        _processor = BatchProcessor(event_type=EventType.DynamoDBStreams)
+    return _processor
+
+
+def prime() -> None:
+    """Before the snapshot: the services built (clients, no business's data cached), the stream's batch
+    processor made and every message template compiled."""
+    from booking import messages  # noqa: PLC0415
+
+    service()
+    login_codes()
+    processor()
+    messages.compile_templates()
+
+
+def restored() -> None:
+    """After each restore, on the renewed AWS session: services of this environment's own."""
+    from reminders.container import build_login_codes, build_service  # noqa: PLC0415 - loaded already
+
+    install(build_service(), build_login_codes())
+
+
+snapstart.on_snapshot(prime, restored)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    from booking.adapters.dynamodb.bookings import booking_in_image  # noqa: PLC0415 - loaded by service()
+
     change = record.dynamodb
     if change is None:
         return
     image = change.new_image or {}
     if image.get("kind") == "login_code_request":
-        sign_in().issue_code(image["tenant_id"], image["email"], image["request_id"])
+        login_codes().issue_code(image["tenant_id"], image["email"], image["request_id"])
         return
-    new = _booking(change.new_image)
+    new = booking_in_image(change.new_image)
     if new is None:
         return  # not a booking item (diary, locks, history...): the stream filter normally keeps these out
     with booking_logged(new.id):
-        service().booking_changed(_booking(change.old_image), new)
+        service().booking_changed(booking_in_image(change.old_image), new)
 
 
 @contextmanager
@@ -183,7 +150,9 @@ def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
                 event["tenant_id"], event["booking_id"], event["key"], event["channel"]
             )
         return {"handled": "message_retry"}
+    from aws_lambda_powertools.utilities.batch import process_partial_response  # noqa: PLC0415
+
     failures = process_partial_response(
-        event=event, record_handler=record_handler, processor=processor, context=context
+        event=event, record_handler=record_handler, processor=processor(), context=context
     )
     return dict(failures)

@@ -1,10 +1,16 @@
-"""Customer session tokens: short-lived JWTs (HS256) signed with the application secret."""
+"""Customer session tokens: short-lived JWTs (HS256) signed with the application secret.
+
+PyJWT is imported when a token is first issued or read: only the customer routes need it, and the rest of
+the API starts without it (with `cryptography` installed, as locally, it costs more than the routes do).
+"""
 
 from __future__ import annotations
 
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
-import jwt
+if TYPE_CHECKING:
+    from types import ModuleType
 
 ISSUER = "booking"
 AUDIENCE = "customer"
@@ -30,9 +36,10 @@ class JwtCustomerSessions:
         }
         if acting_user:
             claims["act"] = {"sub": acting_user}  # RFC 8693 actor claim: who is acting as the customer
-        return jwt.encode(claims, self._secret, algorithm="HS256"), expires
+        return _jwt().encode(claims, self._secret, algorithm="HS256"), expires
 
     def verify(self, token: str, now: datetime) -> tuple[str, str, str | None] | None:
+        jwt = _jwt()
         try:
             claims = jwt.decode(
                 token,
@@ -55,3 +62,9 @@ class JwtCustomerSessions:
             return None
         act = claims.get("act") or {}
         return str(claims["tenant"]), str(claims["sub"]), act.get("sub")
+
+
+def _jwt() -> ModuleType:
+    import jwt  # noqa: PLC0415 - see the module docstring
+
+    return jwt

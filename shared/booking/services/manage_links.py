@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 from booking.domain.booking import Actor, Booking, BookingStatus
 from booking.domain.catalogue import Business
 from booking.domain.errors import TooLate, Unauthorized
-from booking.domain.invite import build_invite
 from booking.domain.tokens import ManageTokens, link_problem
 from booking.ports import Clock, CustomerRepository
 from booking.services.booking_engine import BookingEngine, BookingView
@@ -52,6 +51,9 @@ class ManageLinkService:
         booking = self._managed(booking_id, token)
         catalogue = self._engine.tenant_catalogue(booking.tenant_id)
         member = catalogue.staff_member(booking.staff_id)
+        # icalendar is imported by this route alone, and only when asked: no other request waits for it.
+        from booking.domain.invite import build_invite  # noqa: PLC0415
+
         return build_invite(
             booking,
             catalogue.business,

@@ -432,7 +432,7 @@ class NotificationService:
 
 
 class LoginCodeMailer:
-    """The Notifier port for customer sign-in codes: sent at once, in the request (the code is useless
+    """The Notifier port for customer sign-in codes: sent once, as the code is issued (it is useless
     later), and never recorded anywhere but the provider."""
 
     def __init__(self, email: EmailSender) -> None:

@@ -4,8 +4,9 @@ The request does the same work whatever the email is: it counts the request agai
 client IP, per business, per email; each an hourly counter of its own, so neither a code's expiry nor a
 sign-in resets it), records that a code was asked for, and answers. Whether the email belongs to a
 customer is decided later, in the reminders function (driven by the table's stream, as every message is),
-which issues and mails the code only then. So neither the answer nor its timing tells a stranger who is a
-customer, and a request never waits for the email provider.
+where `LoginCodeIssuer` issues and mails the code only then. So neither the answer nor its timing tells a
+stranger who is a customer, a request never waits for the email provider, and the API needs no permission
+to send email.
 """
 
 from __future__ import annotations
@@ -43,14 +44,21 @@ def _window_start(now: datetime) -> datetime:
     return now.replace(minute=0, second=0, microsecond=0)
 
 
+def _code_hash(secret: bytes, tenant_id: str, email: str, code: str) -> str:
+    """What is stored instead of the code: a keyed hash, so a read of the table yields no usable code."""
+    message = f"login|{tenant_id}|{email.lower()}|{code}".encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
 class SignIn:
+    """The API's half: asking for a code and exchanging it for a session."""
+
     def __init__(
         self,
         catalogue: CatalogueReader,
         customers: CustomerRepository,
         sessions: CustomerSessions,
         limiter: RateLimiter,
-        notifier: Notifier,
         clock: Clock,
         ids: IdGenerator,
         code_secret: bytes,
@@ -59,7 +67,6 @@ class SignIn:
         self._customers = customers
         self._sessions = sessions
         self._limiter = limiter
-        self._notifier = notifier
         self._clock = clock
         self._ids = ids
         self._code_secret = code_secret
@@ -69,12 +76,6 @@ class SignIn:
         if tenant_id is None:
             raise NotFound(f"no business is published at {slug!r}")
         return tenant_id
-
-    def _hash(self, tenant_id: str, email: str, code: str) -> str:
-        message = f"login|{tenant_id}|{email.lower()}|{code}".encode()
-        return hmac.new(self._code_secret, message, hashlib.sha256).hexdigest()
-
-    # --- the API: asking for a code -------------------------------------------------------------------
 
     def request_code(self, slug: str, email: str, client_ip: str) -> None:
         """Counts and records the request; TooManyRequests past a limit (for any email alike)."""
@@ -91,7 +92,40 @@ class SignIn:
                 raise TooManyRequests("too many sign-in codes were asked for; try again later", retry_after)
         self._customers.request_login_code(tenant_id, email, self._ids.new_id(), now)
 
-    # --- the reminders function: issuing it ----------------------------------------------------------
+    def exchange_code(self, slug: str, email: str, code: str) -> str:
+        """A customer session token for a valid code (each code works once, and 5 wrong tries burn it)."""
+        tenant_id = self._tenant(slug)
+        email = email.lower()
+        failure = Unauthorized("that code is wrong or has expired; request a new one")
+        stored = self._customers.login_code(tenant_id, email)
+        if stored is None or stored.expires_at <= self._clock.now():
+            raise failure
+        if not self._customers.reserve_attempt(tenant_id, email, stored, MAX_ATTEMPTS):
+            raise failure
+        if not hmac.compare_digest(stored.code_hash, _code_hash(self._code_secret, tenant_id, email, code)):
+            raise failure
+        if not self._customers.delete_login_code(tenant_id, email, stored):
+            raise failure  # used by a parallel request a moment ago
+        token, _ = self._sessions.issue(tenant_id, email, None, self._clock.now())
+        return token
+
+
+class LoginCodeIssuer:
+    """The reminders function's half: issuing and mailing the code a request recorded."""
+
+    def __init__(
+        self,
+        catalogue: CatalogueReader,
+        customers: CustomerRepository,
+        notifier: Notifier,
+        clock: Clock,
+        code_secret: bytes,
+    ) -> None:
+        self._catalogue = catalogue
+        self._customers = customers
+        self._notifier = notifier
+        self._clock = clock
+        self._code_secret = code_secret
 
     def issue_code(self, tenant_id: str, email: str, request_id: str) -> None:
         """Mails a code to a customer of the business; for anyone else, does nothing. A redelivered
@@ -103,29 +137,10 @@ class SignIn:
             return
         code = f"{secrets.randbelow(1_000_000):06d}"
         stored = LoginCode(
-            code_hash=self._hash(tenant_id, email, code),
+            code_hash=_code_hash(self._code_secret, tenant_id, email, code),
             expires_at=self._clock.now() + CODE_TTL,
             request_id=request_id,
         )
         if not self._customers.put_login_code(tenant_id, email, stored):
             return
         self._notifier.send_login_code(catalogue.business, email, code, int(CODE_TTL.total_seconds() // 60))
-
-    # --- the API: exchanging it -----------------------------------------------------------------------
-
-    def exchange_code(self, slug: str, email: str, code: str) -> str:
-        """A customer session token for a valid code (each code works once, and 5 wrong tries burn it)."""
-        tenant_id = self._tenant(slug)
-        email = email.lower()
-        failure = Unauthorized("that code is wrong or has expired; request a new one")
-        stored = self._customers.login_code(tenant_id, email)
-        if stored is None or stored.expires_at <= self._clock.now():
-            raise failure
-        if not self._customers.reserve_attempt(tenant_id, email, stored, MAX_ATTEMPTS):
-            raise failure
-        if not hmac.compare_digest(stored.code_hash, self._hash(tenant_id, email, code)):
-            raise failure
-        if not self._customers.delete_login_code(tenant_id, email, stored):
-            raise failure  # used by a parallel request a moment ago
-        token, _ = self._sessions.issue(tenant_id, email, None, self._clock.now())
-        return token

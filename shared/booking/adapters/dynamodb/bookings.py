@@ -6,7 +6,7 @@ attribute_not_exists, so the database itself refuses a second booking of the sam
 from __future__ import annotations
 
 import secrets
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -70,6 +70,18 @@ def _months(start: datetime, end: datetime) -> list[str]:
         months.append(cursor.strftime("%Y-%m"))
         cursor = (cursor + timedelta(days=32)).replace(day=1)
     return months
+
+
+def _booking(item: Mapping[str, Any]) -> Booking:
+    return Booking.model_validate_json(item["doc"]).model_copy(update={"version": int(item["version"])})
+
+
+def booking_in_image(image: Mapping[str, Any] | None) -> Booking | None:
+    """The booking a stream record's image holds (plain values, as Powertools deserialises them), or None
+    for every other kind of item (diary entries, locks, history...)."""
+    if not image or image.get("kind") != "booking":
+        return None
+    return _booking(image)
 
 
 class DynamoBookingRepository:
@@ -137,9 +149,7 @@ class DynamoBookingRepository:
             for raw in page.get("Items", []):
                 item = plain(raw)
                 if item["sk"] == keys.BOOKING_SK:
-                    booking = Booking.model_validate_json(item["doc"]).model_copy(
-                        update={"version": int(item["version"])}
-                    )
+                    booking = _booking(item)
                 elif item["sk"].startswith(keys.HISTORY_PREFIX):
                     history.append(HistoryEntry.model_validate_json(item["doc"]))
         return (booking, history) if booking else None
@@ -154,12 +164,7 @@ class DynamoBookingRepository:
             ExpressionAttributeValues={":pk": {"S": keys.customer_pk(tenant_id, email)}},
         ):
             for raw in page.get("Items", []):
-                item = plain(raw)
-                bookings.append(
-                    Booking.model_validate_json(item["doc"]).model_copy(
-                        update={"version": int(item["version"])}
-                    )
-                )
+                bookings.append(_booking(plain(raw)))
         return bookings
 
     # --- the one write --------------------------------------------------------------------------------
