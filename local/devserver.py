@@ -14,7 +14,9 @@ import os
 import secrets
 import signal
 import sys
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -109,6 +111,44 @@ def _exit_on_sigterm(signum: int, frame: Any) -> None:
     raise SystemExit(0)
 
 
+def _stop(store: Store, aws: EmbeddedAws) -> None:
+    store.stop()
+    aws.stop()
+
+
+def migrate_old_layout(
+    data_dir: Path, table_name: str, now: Callable[[], datetime], stop: Callable[[], None]
+) -> None:
+    """A data directory written before the time ledger (it holds lock items) is migrated once, with
+    ops/rebuild_ledger.py, through the journal like any write (call it after `Store.start`); when that
+    fails, `stop()` and exit with the way out."""
+    import boto3
+
+    from ops.rebuild_ledger import migrate_if_old_layout
+
+    try:
+        summary = migrate_if_old_layout(boto3.client("dynamodb"), table_name, now=now)
+    except Exception as error:
+        print(
+            f"\nThe data directory {data_dir.resolve()} was written by an earlier version (lock items, "
+            f"before the time ledger) and could not be migrated: {error}\n"
+            "Run `make dev-reset` to start over with fresh demo data (it deletes the local data).",
+            file=sys.stderr,
+            flush=True,
+        )
+        stop()
+        raise SystemExit(1) from error
+    if summary is None:
+        return
+    print(
+        f"Migrated the data directory to the time ledger: {summary.bookings} bookings "
+        f"({summary.holding_time} holding time; {summary.locks_deleted} lock items deleted)",
+        flush=True,
+    )
+    for conflict in summary.conflicts:
+        print(f"  warning: {conflict} (`make dev-reset` starts over)", flush=True)
+
+
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description="Run the booking backend locally.")
     parser.add_argument("--host", default="127.0.0.1")
@@ -160,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
     store = Store(args.data_dir, aws, resources.user_pool_id)
     restored = store.restore()
     store.start()  # from here on, every acknowledged write is in the journal first
+    if restored:  # a data directory from before the time ledger is migrated, once
+        migrate_old_layout(args.data_dir, resources.table_name, clock.now, lambda: _stop(store, aws))
     moto_patches.retain_sent_messages = False  # the outbox keeps them, on disk
     outbox = Outbox(args.data_dir, clock)
     outbox.attach()
