@@ -10,11 +10,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from bench import api
+from bench import api, write_units
 from bench.api import ApiResults, BookingResult
 from bench.cold_start import ColdStartResult
 from bench.durability import Tally
-from bench.dynamo_calls import DynamoResults
+from bench.dynamo_calls import BIG_CLIENT_TARGET_MS, BIG_READ_TARGET_BYTES, DynamoResults
 from bench.engine import EngineResult
 from bench.scale import ScaleResult
 from bench.stats import Summary
@@ -218,16 +218,47 @@ def dynamo_rows(results: DynamoResults) -> list[Row]:
         rows.append(
             Row(
                 "d",
-                f"availability use case in-process, 50 staff, {big.diary_entries:,} bookings, "
+                f"availability use case in-process, 50 staff, {big.bookings:,} bookings, "
                 f"{big.first:%d}-{big.last:%d %b %Y}, warm cache",
                 f"{_p50_p95(big.total)} ({big.total.runs} runs). p50 split: waiting for moto "
                 f"{_ms(big.wait.p50_ms)}; client side {_ms(big.parse.p50_ms + big.rest.p50_ms)} = botocore "
-                f"parsing {_ms(big.parse.p50_ms)} + diary models, slot engine, grouping {_ms(big.rest.p50_ms)}; "
-                f"{big.slots} slots; the diary is {big.diary_bytes / 1e6:.1f} MB "
-                f"({big.diary_bytes / big.diary_entries:.0f} bytes an entry)",
+                f"parsing {_ms(big.parse.p50_ms)} + sheets into busy time, slot engine, grouping "
+                f"{_ms(big.rest.p50_ms)} (client side run by run: {_p50_p95(big.client)}); {big.slots} slots; "
+                f"reads {big.sheets:,} ledger sheets, {big.sheet_bytes / 1024:,.0f} KB stored "
+                f"({big.sheet_bytes / max(big.sheets, 1):.0f} bytes a sheet, about {big.read_units} read units), "
+                f"{big.response_bytes / 1024:,.0f} KB of Query responses received",
+                f"<= {BIG_READ_TARGET_BYTES // 1024} KB read, client side p50 <= {BIG_CLIENT_TARGET_MS:.0f} ms",
+                big.met,
             )
         )
+    if results.writes is not None:
+        rows += [_write_row(step) for step in results.writes.steps]
     return rows
+
+
+def _write_row(step: write_units.Step) -> Row:
+    baseline = step.baseline
+    largest = step.largest
+    transactions = len(step.transactions)
+    result = (
+        f"{transactions} TransactWriteItems, {step.items} items ({step.by_kind()}): {step.wcu} WCU "
+        f"(transactional, 2 a KB"
+        + (f"; largest item: {largest.kind}, {largest.size:,} bytes" if largest else "")
+        + f") + {step.index_wcu} on gsi1; requests: {step.by_operation()}"
+        + (f"; {step.cancelled} cancelled and retried" if step.cancelled else "")
+    )
+    if baseline is not None:
+        result += (
+            f"; lock units ({write_units.BASELINE_COMMIT}): {baseline.items} items, {baseline.wcu} WCU: "
+            f"x{step.wcu / baseline.wcu:.2f}"
+        )
+    return Row(
+        "d",
+        f"write units: {step.label}",
+        result,
+        "<= 1/3 of the lock units' WCU" if step.has_target else "",
+        step.met,
+    )
 
 
 SCALE_P50_RATIO_TARGET = 1.5
