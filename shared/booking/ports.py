@@ -13,6 +13,7 @@ from booking.domain.catalogue import Business, Catalogue, Category, Service, Sta
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile, LoginCode
 from booking.domain.diary import DiaryEntry
+from booking.domain.ledger import Claim
 from booking.domain.reminders import PlannedReminder
 
 
@@ -93,15 +94,23 @@ class BookingRepository(Protocol):
         entry: HistoryEntry,
         *,
         enforce_unblocked: bool = False,
+        from_hold: Claim | None = None,
     ) -> None:
-        """Writes the booking, its diary entry, its history entry and its time claims in one transaction.
+        """Writes the booking, its diary entries, its history entry and the ledger sheets it changes in
+        one transaction.
 
-        Claims the time `booking` holds and releases what `previous` held but `booking` does not.
-        Raises SlotTaken when another booking holds any of that time, Conflict when `previous` is no
-        longer the stored version, and (with enforce_unblocked) CustomerBlocked for a blocked customer.
-        Creating a booking also creates or refreshes the customer's profile.
+        Claims the time `booking` holds and releases what `previous` held (and `from_hold`, turning a
+        hold into the booking). Raises SlotTaken when anyone else holds any of that time, Conflict when
+        `previous` is no longer the stored version, and (with enforce_unblocked) CustomerBlocked for a
+        blocked customer. Creating a booking also creates or refreshes the customer's profile.
         """
         ...
+
+    def hold(self, tenant_id: str, hold: Claim) -> None:
+        """Keeps the time of a HOLD claim until it expires; SlotTaken if anyone holds any of it."""
+        ...
+
+    def release_hold(self, tenant_id: str, hold: Claim) -> None: ...
 
     def customer_bookings(self, tenant_id: str, email: str) -> list[Booking]: ...
 

@@ -19,6 +19,7 @@ import pytest
 from ulid import ULID
 
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
+from booking.adapters.system import SystemClock
 from booking.domain.booking import (
     Actor,
     BookedService,
@@ -548,7 +549,9 @@ def seed_booking_that_began(resources: LocalResources, spa: Spa, minutes_ago: in
         action="created",
         to_status=booking.status,
     )
-    DynamoBookingRepository(boto3.client("dynamodb"), resources.table_name).save(booking, None, entry)
+    DynamoBookingRepository(boto3.client("dynamodb"), resources.table_name, SystemClock()).save(
+        booking, None, entry
+    )
     return str(booking.id)
 
 

@@ -250,7 +250,7 @@ def test_taking_another_businesses_slug_is_a_conflict_and_changes_nothing(
         ({"address": "x" * 201}, "address"),
         ({"booking_window_days": "sixty"}, "booking_window_days"),
         ({"booking_window_days": 0}, "booking_window_days"),
-        ({"slot_interval_minutes": 2}, "slot_interval_minutes"),
+        ({"slot_interval_minutes": 0}, "slot_interval_minutes"),
         ({"contact_phone": "07911 123456"}, "contact_phone"),
         ({"contact_email": "not-an-email"}, "contact_email"),
         ({"widget_origins": ["https://example.com/widget"]}, "widget_origins"),

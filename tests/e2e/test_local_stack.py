@@ -7,7 +7,9 @@ process on the same data directory.
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import date, datetime, time, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -184,6 +186,57 @@ def test_admin_api_works_with_demo_tokens_and_fails_without_or_across_tenants(
     assert deleted.content == b""
     assert stack.get(url, token=admin).status_code == 404
     assert "Reflexology" not in services_of(menu(stack, SPA))
+
+
+def test_a_full_day_job_and_a_three_day_job_are_booked_and_shown_over_http(
+    stack: LocalStack, demo: dict[str, dict[str, Any]]
+) -> None:
+    """What `make dev` offers a newcomer: jobs of any length through the admin API, on the calendar of
+    every day they run and gone from availability."""
+    owner = token(demo, SPA)
+    swedish = services_of(menu(stack, SPA))["Swedish massage"]
+    staff_id = swedish["staff"][0]["id"]
+    london = ZoneInfo("Europe/London")
+    first = datetime.now(london).date() + timedelta(days=20)
+
+    def at(day: date, hhmm: str) -> str:
+        return datetime.combine(day, time.fromisoformat(hhmm), tzinfo=london).isoformat()
+
+    def job(start: str, end: str) -> dict[str, Any]:
+        body = {
+            "services": [swedish["id"]],
+            "staff": staff_id,
+            "start": start,
+            "end": end,
+            "allow_outside_shift": True,
+            "customer": {"name": "Jo Builder", "email": "jo.builder@example.com"},
+        }
+        response = stack.request("POST", "/v1/admin/bookings", token=owner, json=body)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    day_job = job(at(first, "09:00"), at(first, "17:30"))
+    long_job = job(at(first + timedelta(days=2), "08:00"), at(first + timedelta(days=4), "17:00"))
+
+    def calendar(day: date) -> list[str]:
+        response = stack.get(f"/v1/admin/calendar?from={day}&to={day}&staff={staff_id}", token=owner)
+        assert response.status_code == 200, response.text
+        return [e["booking_id"] for e in response.json()]
+
+    def free(day: date) -> list[str]:
+        path = (
+            f"/v1/public/businesses/{SPA}/availability?services={swedish['id']}&staff={staff_id}"
+            f"&from={day}&to={day}&tz=Europe/London"
+        )
+        response = stack.get(path)
+        assert response.status_code == 200, response.text
+        return [slot["start"] for d in response.json()["days"] for slot in d["slots"]]
+
+    assert calendar(first) == [day_job["id"]] and free(first) == []
+    assert calendar(first + timedelta(days=1)) == [] and free(first + timedelta(days=1))
+    for offset in (2, 3, 4):
+        assert calendar(first + timedelta(days=offset)) == [long_job["id"]]
+        assert free(first + timedelta(days=offset)) == []
 
 
 def test_the_stack_logged_no_errors(stack: LocalStack) -> None:

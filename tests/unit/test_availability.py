@@ -6,7 +6,6 @@ Also the small pure pieces around it: lock units, the lifecycle transition table
 
 from __future__ import annotations
 
-import itertools
 import secrets
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime, time, timedelta
@@ -16,13 +15,11 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.domain.availability import (
-    MAX_OCCUPANCY_MINUTES,
     Appointment,
     Busy,
     Slot,
     SlotQuery,
     find_slots,
-    lock_units,
     occupancy,
     qualified_staff,
     to_minute,
@@ -41,7 +38,6 @@ from booking.domain.catalogue import (
 )
 from booking.domain.errors import Conflict
 from booking.domain.tokens import ManageTokens
-from booking.domain.types import UNIT_MINUTES
 
 LONDON = ZoneInfo("Europe/London")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -504,35 +500,6 @@ def test_a_shift_starting_in_the_repeated_hour_starts_at_its_first_occurrence() 
     assert slots[0].start == datetime(2026, 11, 1, 5, 30, tzinfo=UTC)  # 01:30 EDT
     # 01:30 EDT to 03:00 EST is two and a half real hours.
     assert slots[-1].end == datetime(2026, 11, 1, 8, 0, tzinfo=UTC)
-
-
-# --- lock units ----------------------------------------------------------------------------------------
-
-
-def test_lock_units_cover_the_occupancy_in_five_minute_units() -> None:
-    units = lock_units(local(MONDAY, "10:00"), local(MONDAY, "11:00"))
-    assert len(units) == 60 // UNIT_MINUTES
-    assert units[0] == local(MONDAY, "10:00")
-    assert units[-1] == local(MONDAY, "10:55")
-    assert all(b - a == timedelta(minutes=UNIT_MINUTES) for a, b in itertools.pairwise(units))
-
-
-def test_lock_units_round_outwards_so_touching_bookings_share_no_unit() -> None:
-    ragged = lock_units(local(MONDAY, "10:02"), local(MONDAY, "10:11"))
-    assert ragged == [local(MONDAY, "10:00"), local(MONDAY, "10:05"), local(MONDAY, "10:10")]
-    earlier = set(lock_units(local(MONDAY, "09:00"), local(MONDAY, "10:00")))
-    later = set(lock_units(local(MONDAY, "10:00"), local(MONDAY, "11:00")))
-    assert not earlier & later
-    overlapping = set(lock_units(local(MONDAY, "09:30"), local(MONDAY, "10:30")))
-    assert overlapping & earlier and overlapping & later
-
-
-def test_the_longest_occupancy_fits_one_transaction() -> None:
-    start = local(MONDAY, "09:00")
-    units = lock_units(start, start + timedelta(minutes=MAX_OCCUPANCY_MINUTES))
-    # A reschedule releases and claims at most this many each, plus a handful of other items: <= 100.
-    assert len(units) == MAX_OCCUPANCY_MINUTES // UNIT_MINUTES
-    assert 2 * len(units) + 4 <= 100
 
 
 # --- the lifecycle -------------------------------------------------------------------------------------

@@ -336,8 +336,10 @@ def test_invalid_emails_are_rejected() -> None:
         ("booking_window_days", 0),
         ("booking_window_days", 731),
         ("min_notice_minutes", -1),
-        ("slot_interval_minutes", 4),
-        ("slot_interval_minutes", 241),
+        ("slot_interval_minutes", 0),
+        ("slot_interval_minutes", 24 * 60 + 1),
+        ("max_booking_minutes", 0),
+        ("max_booking_minutes", 21 * 24 * 60 + 1),
         ("default_buffer_before_minutes", -5),
         ("default_buffer_after_minutes", 24 * 60 + 1),
     ],
@@ -373,6 +375,18 @@ def test_overlong_names_are_rejected_and_names_are_trimmed() -> None:
     assert settings(name="  Serenity  ").name == "Serenity"
 
 
+def test_minutes_are_minutes_on_no_grid() -> None:
+    """Durations, intervals and wall-clock times on any whole minute (a 7-minute rhythm, a 50-minute
+    session, a shift from 08:07); a five-hour package and a three-day job are services too."""
+    for minutes in (7, 50, 5 * 60, 3 * 24 * 60):
+        assert ServiceDraft(name="Job", duration_minutes=minutes, price_minor=0).duration_minutes == minutes
+    assert settings(slot_interval_minutes=7).slot_interval_minutes == 7
+    shift = Shift.model_validate({"weekday": "mon", "start": "08:07", "end": "16:53"})
+    assert (shift.start, shift.end) == (time(8, 7), time(16, 53))
+    with pytest.raises(ValidationError):
+        Shift.model_validate({"weekday": "mon", "start": "08:07:30", "end": "16:53"})
+
+
 def test_service_draft_rules() -> None:
     ok = ServiceDraft(name="Massage", duration_minutes=60, price_minor=6500)
     assert (ok.delivery_mode, ok.active, ok.staff_ids, ok.buffer_after_minutes) == (
@@ -383,7 +397,7 @@ def test_service_draft_rules() -> None:
     )
     for bad in (
         {"duration_minutes": 0},
-        {"duration_minutes": 4},
+        {"duration_minutes": 21 * 24 * 60 + 1},  # longer than any booking may be
         {"price_minor": -1},
         {"delivery_mode": "telepathy"},
         {"staff_ids": ["a", "a"]},

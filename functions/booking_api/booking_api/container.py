@@ -85,7 +85,7 @@ def build_container(
     secret = app_secret()
     catalogue_repository = DynamoCatalogueRepository(dynamodb, table)
     cached = CachedCatalogue(catalogue_repository)
-    bookings = DynamoBookingRepository(dynamodb, table)
+    bookings = DynamoBookingRepository(dynamodb, table, clock)
     customers = DynamoCustomerRepository(dynamodb, table)
     tokens = ManageTokens(secret)
     sessions = JwtCustomerSessions(secret)

@@ -40,7 +40,7 @@ def build_service(clock: Clock | None = None) -> NotificationService:
     log = DynamoMessageLog(dynamodb, table)
     return NotificationService(
         catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        bookings=DynamoBookingRepository(dynamodb, table),
+        bookings=DynamoBookingRepository(dynamodb, table, clock),
         customers=DynamoCustomerRepository(dynamodb, table),
         log=log,
         delivery=MessageDelivery(

@@ -13,14 +13,11 @@ import functools
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
+from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
 from booking.domain.catalogue import WEEKDAYS, Business, Service, StaffMember, TimeWindow
-from booking.domain.types import UNIT_MINUTES
 
-# Appointment plus buffers. Keeps a reschedule (release old units + claim new ones) inside one
-# 100-action DynamoDB transaction.
-MAX_OCCUPANCY_MINUTES = 240
 MAX_RANGE_DAYS = 31
 
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -79,13 +76,14 @@ class Appointment:
         )
 
 
-@dataclass(frozen=True)
-class Busy:
-    """Time a staff member is not available: a booking's occupancy (with buffers), or time off."""
+class Busy(NamedTuple):
+    """Time a staff member is not available: a booking's occupancy (with buffers), a hold, or time off.
+    A tuple: availability builds thousands of these per request."""
 
     staff_id: str
     start: int  # epoch minutes
     end: int
+    owner: str = ""  # the ledger's tag of the booking or hold (empty for time off)
 
 
 @dataclass(frozen=True)
@@ -209,6 +207,28 @@ def _grid_from(minute: int, anchor: int | None, interval: int, zone: ZoneInfo) -
         minute += 1
 
 
+def _shift_pattern(member: StaffMember) -> object:
+    return tuple(
+        (shift.weekday, shift.start, shift.end, tuple((b.start, b.end) for b in shift.breaks))
+        for shift in member.shifts
+    )
+
+
+def _gridded_windows(
+    business: Business, member: StaffMember, day: date, zone: ZoneInfo, interval: int
+) -> list[tuple[int, int, int, bool]]:
+    """The member's working windows on `day`, each with its first start on the business's local grid
+    (multiples of the interval from local midnight) and whether the clocks keep one offset through it."""
+    gridded = []
+    for window_start, window_end in working_windows(business, member, day, zone):
+        local_start = from_minute(window_start).astimezone(zone)
+        first_on_grid = window_start + (-(local_start.hour * 60 + local_start.minute)) % interval
+        # Plain arithmetic keeps to that grid unless the clocks change inside the window.
+        steady = local_start.utcoffset() == from_minute(window_end).astimezone(zone).utcoffset()
+        gridded.append((window_start, window_end, first_on_grid, steady))
+    return gridded
+
+
 def find_slots(query: SlotQuery) -> list[Slot]:
     """Every bookable start in the range, each with the staff free for the whole appointment."""
     business = query.business
@@ -237,17 +257,20 @@ def find_slots(query: SlotQuery) -> list[Slot]:
     closed = _closed_dates(business)
     dates = [d for d in _local_dates(earliest, latest, zone) if d not in closed]
     free: dict[int, list[str]] = {}
+    # Staff mostly share shift patterns: each pattern's windows (and where the grid starts in them) are
+    # worked out once per day, not once per staff member and day.
+    windows_of: dict[tuple[object, date], list[tuple[int, int, int, bool]]] = {}
     for member in query.staff:
         busy = busy_by_staff[member.id]
         n_busy = len(busy)
         j = 0  # candidates only move forward in time, so one pointer sweeps the member's busy list
+        pattern = _shift_pattern(member)
         for day in dates:
-            for window_start, window_end in working_windows(business, member, day, zone):
-                # First start on the business's local grid (multiples of the interval from local midnight).
-                local_start = from_minute(window_start).astimezone(zone)
-                candidate = window_start + (-(local_start.hour * 60 + local_start.minute)) % interval
-                # Plain arithmetic keeps to that grid unless the clocks change inside the window.
-                steady = local_start.utcoffset() == from_minute(window_end).astimezone(zone).utcoffset()
+            windows = windows_of.get((pattern, day))
+            if windows is None:
+                windows = windows_of[(pattern, day)] = _gridded_windows(business, member, day, zone, interval)
+            for window_start, window_end, first_on_grid, steady in windows:
+                candidate = first_on_grid
                 anchor = candidate if steady else None
                 if not steady:
                     candidate = _grid_from(window_start, None, interval, zone)
@@ -283,11 +306,3 @@ def occupancy(start: datetime, appointment: Appointment) -> tuple[datetime, date
         start - timedelta(minutes=appointment.buffer_before),
         start + timedelta(minutes=appointment.duration + appointment.buffer_after),
     )
-
-
-def lock_units(occupied_start: datetime, occupied_end: datetime) -> list[datetime]:
-    """The UNIT_MINUTES-long units an occupancy covers: one lock item per unit and staff member."""
-    first = to_minute(occupied_start)
-    first -= first % UNIT_MINUTES
-    last = to_minute(occupied_end - timedelta(microseconds=1))
-    return [from_minute(m) for m in range(first, last + 1, UNIT_MINUTES)]

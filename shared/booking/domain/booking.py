@@ -13,10 +13,10 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from booking.domain.errors import Conflict
-from booking.domain.types import Description, Email, Id, Model, Name, PhoneE164, ShortText
+from booking.domain.types import Description, Email, Id, Instant, Model, Name, PhoneE164, ShortText
 
 
 class BookingStatus(StrEnum):
@@ -152,7 +152,7 @@ class BookingRequest(Model):
 
     services: list[Id] = Field(min_length=1, max_length=5)
     staff: Id = Field(default="any", description="a staff id, or 'any' for the first fair choice")
-    start: AwareDatetime
+    start: Instant
     customer: CustomerDetails
     notes: Description = ""
     delivery: Delivery | None = Field(
@@ -161,15 +161,20 @@ class BookingRequest(Model):
 
 
 class AdminBookingRequest(BookingRequest):
-    """Booking on behalf of a client. Only here may a booking lie outside shifts, and only when asked."""
+    """Booking on behalf of a client: any start minute, any length (a half day, a three-day job) up to the
+    business's maximum. Only here may a booking lie outside shifts, and only when asked."""
 
+    end: Instant | None = Field(
+        default=None,
+        description="when the job ends, for a length other than the services' (buffers are added around it)",
+    )
     allow_outside_shift: bool = False
 
 
 class RescheduleRequest(Model):
     model_config = ConfigDict(json_schema_extra={"examples": [{"start": "2026-12-08T14:30:00+00:00"}]})
 
-    start: AwareDatetime
+    start: Instant
     staff: Id | None = Field(default=None, description="keep the current staff member when omitted")
     allow_outside_shift: bool = Field(default=False, description="admin only")
 

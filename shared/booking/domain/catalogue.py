@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, AwareDatetime, Field, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_extra_types.country import CountryAlpha2
 
 from booking.domain.reminders import ReminderRule
@@ -22,6 +22,7 @@ from booking.domain.types import (
     Description,
     Email,
     Id,
+    Instant,
     LocalTime,
     MinorUnits,
     Minutes,
@@ -32,10 +33,14 @@ from booking.domain.types import (
     ShortText,
     Slug,
     TimeZoneName,
-    whole_units,
 )
 
 BufferMinutes = Annotated[Minutes, Field(le=60)]
+# A booking writes a ledger sheet and a diary entry for every UTC day it touches, and a reschedule may
+# rewrite both the old days and the new ones: 21 days (22 days touched, 88 writes + 2) keeps the longest
+# reschedule inside one 100-action DynamoDB transaction.
+MAX_BOOKING_MINUTES = 21 * 24 * 60
+DEFAULT_MAX_BOOKING_MINUTES = 14 * 24 * 60
 Weekday = Literal["mon", "tue", "wed", "thu", "fri", "sat", "sun"]
 WEEKDAYS: tuple[Weekday, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
 DeliveryMode = Literal["in_person", "online", "both"]
@@ -117,8 +122,8 @@ class Closure(Model):
 class TimeOff(Model):
     """A period a staff member is away, as absolute instants (holiday, appointment, sick leave)."""
 
-    start: AwareDatetime
-    end: AwareDatetime
+    start: Instant
+    end: Instant
     reason: ShortText = ""
 
     @model_validator(mode="after")
@@ -145,7 +150,15 @@ class BusinessSettings(Model):
     closures: list[Closure] = Field(default_factory=list, max_length=200)
     booking_window_days: int = Field(default=60, ge=1, le=730)
     min_notice_minutes: int = Field(default=60, ge=0, le=60 * 24 * 30)
-    slot_interval_minutes: Annotated[int, Field(ge=5, le=240), AfterValidator(whole_units)] = 15
+    slot_interval_minutes: int = Field(
+        default=15, ge=1, le=24 * 60, description="how often a start is offered online, from local midnight"
+    )
+    max_booking_minutes: int = Field(
+        default=DEFAULT_MAX_BOOKING_MINUTES,
+        ge=1,
+        le=MAX_BOOKING_MINUTES,
+        description="the longest one booking may occupy, buffers included (default 14 days)",
+    )
     default_buffer_before_minutes: BufferMinutes = 0
     default_buffer_after_minutes: BufferMinutes = 0
     cancellation_cutoff_hours: int = Field(
@@ -209,7 +222,7 @@ class ServiceDraft(Model):
     name: Name
     description: Description = ""
     category_id: Id | None = None
-    duration_minutes: Annotated[int, Field(ge=5, le=240), AfterValidator(whole_units)]
+    duration_minutes: int = Field(ge=1, le=MAX_BOOKING_MINUTES)
     price_minor: MinorUnits
     buffer_before_minutes: BufferMinutes | None = Field(
         default=None, description="null: the business default"

@@ -11,10 +11,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, Field, field_validator
+from pydantic import Field, field_validator
 
 from booking.domain.booking import Booking, BookingStatus
-from booking.domain.types import Model, whole_units
+from booking.domain.types import Model
 
 Channel = Literal["email", "sms"]
 # Reminders go out for bookings in these states; a cancelled or finished booking is never reminded.
@@ -22,7 +22,7 @@ REMINDABLE: frozenset[BookingStatus] = frozenset({BookingStatus.CONFIRMED, Booki
 
 
 class ReminderRule(Model):
-    minutes_before: Annotated[int, Field(ge=5, le=60 * 24 * 30), AfterValidator(whole_units)]
+    minutes_before: Annotated[int, Field(ge=1, le=60 * 24 * 30)]
     channels: list[Channel] = Field(min_length=1, max_length=2)
 
     @field_validator("channels")

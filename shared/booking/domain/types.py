@@ -6,33 +6,43 @@ from __future__ import annotations
 import functools
 import unicodedata
 from collections.abc import Callable
-from datetime import time
+from datetime import UTC, datetime, time
 from typing import Annotated
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
-from pydantic import AfterValidator, ConfigDict, EmailStr, Field, PlainSerializer, StringConstraints
+from pydantic import (
+    AfterValidator,
+    AwareDatetime,
+    ConfigDict,
+    EmailStr,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+)
 from pydantic import BaseModel as _PydanticModel
 from pydantic_extra_types.currency_code import ISO4217
 from pydantic_extra_types.phone_numbers import PhoneNumberValidator
 
-# Every duration, buffer, interval and wall-clock boundary is a multiple of this, so an appointment
-# always covers whole units: the lock items that make double booking impossible are one per staff and unit.
-UNIT_MINUTES = 5
 
-
-def whole_units(value: int) -> int:
-    if value % UNIT_MINUTES:
-        raise ValueError(f"must be a multiple of {UNIT_MINUTES} minutes")
-    return value
-
-
-def _on_unit(value: time) -> time:
+def _whole_minute(value: time) -> time:
     if value.tzinfo is not None:
         raise ValueError("a local wall-clock time has no offset")
-    if value.second or value.microsecond or value.minute % UNIT_MINUTES:
-        raise ValueError(f"times are whole minutes on a {UNIT_MINUTES}-minute grid, e.g. 09:05")
+    if value.second or value.microsecond:
+        raise ValueError("times are whole minutes, e.g. 09:07")
     return value
+
+
+def _representable_in_utc(value: datetime) -> datetime:
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("that instant is out of range") from None
+    return value
+
+
+# An instant with its offset that the domain can turn into UTC (9999-12-31T23:59-12:00 cannot be).
+Instant = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
 
 
 class Model(_PydanticModel):
@@ -92,9 +102,9 @@ Currency = ISO4217
 Email = Annotated[EmailStr, StringConstraints(max_length=254)]
 PhoneE164 = Annotated[str, StringConstraints(max_length=20), PhoneNumberValidator(number_format="E164")]
 Origin = Annotated[str, StringConstraints(max_length=200), AfterValidator(_check_origin)]
-Minutes = Annotated[int, Field(ge=0, le=24 * 60), AfterValidator(whole_units)]
+Minutes = Annotated[int, Field(ge=0, le=24 * 60)]
 MinorUnits = Annotated[int, Field(ge=0, le=100_000_000)]
 # A wall-clock time of day, written "HH:MM" on the wire.
 LocalTime = Annotated[
-    time, AfterValidator(_on_unit), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)
+    time, AfterValidator(_whole_minute), PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str)
 ]

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from booking.domain.availability import MAX_RANGE_DAYS, Slot, SlotQuery, find_slots
 from booking.ports import BookingRepository, Clock
-from booking.services.booking_engine import BookingEngine, invalid
+from booking.services.booking_engine import BookingEngine, check_day_range, invalid
 
 
 @dataclass(frozen=True)
@@ -38,8 +38,7 @@ class AvailabilityService:
             zone = ZoneInfo(time_zone)
         except (KeyError, ValueError) as error:
             raise invalid("tz", f"unknown IANA time zone {time_zone!r}") from error
-        if last < first:
-            raise invalid("to", "'to' must be on or after 'from'")
+        check_day_range(first, last)
         if (last - first).days + 1 > MAX_RANGE_DAYS:
             raise invalid("to", f"at most {MAX_RANGE_DAYS} days per request")
         services = self._engine.services(catalogue, service_ids)

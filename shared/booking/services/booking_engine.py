@@ -8,11 +8,10 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import UTC, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.domain.availability import (
-    MAX_OCCUPANCY_MINUTES,
     Appointment,
     Busy,
     SlotQuery,
@@ -24,6 +23,7 @@ from booking.domain.availability import (
 from booking.domain.booking import (
     MOVABLE,
     Actor,
+    AdminBookingRequest,
     BookedService,
     Booking,
     BookingRequest,
@@ -35,7 +35,6 @@ from booking.domain.booking import (
 from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
 from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, SlotTaken
 from booking.domain.tokens import ManageTokens
-from booking.domain.types import UNIT_MINUTES
 from booking.ports import BookingRepository, CatalogueReader, Clock, IdGenerator
 
 STAFF_ANY = "any"
@@ -55,10 +54,28 @@ def invalid(field: str, message: str) -> InvalidInput:
     return InvalidInput(message, [FieldProblem(tuple(field.split(".")), message)])
 
 
+# Days a calendar or availability range may name: far enough either way for any diary, and clear of the
+# edges of Python's dates, where turning a local day into UTC instants would overflow.
+FIRST_DAY = date(1971, 1, 1)
+LAST_DAY = date(9998, 12, 31)
+
+
+def check_day_range(first: date, last: date) -> None:
+    if first < FIRST_DAY:
+        raise invalid("from", f"'from' must be on or after {FIRST_DAY}")
+    if last > LAST_DAY:
+        raise invalid("to", f"'to' must be on or before {LAST_DAY}")
+    if last < first:
+        raise invalid("to", "'to' must be on or after 'from'")
+
+
 def without_online_limits(catalogue: Catalogue) -> Catalogue:
     """Staff booking for a client (a walk-in in ten minutes, a course of sessions next year) are not held
-    to the minimum notice and booking window that protect the diary from online bookings."""
-    business = catalogue.business.model_copy(update={"min_notice_minutes": 0, "booking_window_days": 730})
+    to the minimum notice and booking window that protect the diary from online bookings, nor to the slot
+    interval that decides which starts the widget offers: they may place any start minute."""
+    business = catalogue.business.model_copy(
+        update={"min_notice_minutes": 0, "booking_window_days": 730, "slot_interval_minutes": 1}
+    )
     return replace(catalogue, business=business)
 
 
@@ -110,13 +127,30 @@ class BookingEngine:
         return services
 
     @staticmethod
-    def appointment(catalogue: Catalogue, services: Sequence[Service]) -> Appointment:
+    def appointment(
+        catalogue: Catalogue,
+        services: Sequence[Service],
+        end: datetime | None = None,
+        start: datetime | None = None,
+    ) -> Appointment:
+        """The services back to back, or (staff placing a job) from `start` to `end` with the services'
+        buffers around it."""
         appointment = Appointment.for_services(catalogue.business, services)
-        if appointment.total_minutes > MAX_OCCUPANCY_MINUTES:
+        field = "services"
+        if end is not None and start is not None:
+            field = "end"
+            minutes, rest = divmod(end - start, timedelta(minutes=1))
+            if minutes <= 0:
+                raise invalid("end", "the booking must end after it starts")
+            if rest:
+                raise invalid("end", "end on a whole minute")
+            appointment = replace(appointment, duration=minutes)
+        longest = catalogue.business.max_booking_minutes
+        if appointment.total_minutes > longest:
             raise invalid(
-                "services",
-                f"together these take {appointment.total_minutes} minutes with buffers; "
-                f"one booking can take at most {MAX_OCCUPANCY_MINUTES}",
+                field,
+                f"that takes {appointment.total_minutes} minutes with buffers; "
+                f"one booking can take at most {longest} (the business's max_booking_minutes)",
             )
         return appointment
 
@@ -166,15 +200,16 @@ class BookingEngine:
         business = catalogue.business
         services = self.services(catalogue, request.services)
         delivery = self.delivery(services, request.delivery)
-        appointment = self.appointment(catalogue, services)
-        candidates = self.candidates(catalogue, services, request.staff, public=public, field="staff")
         start = request.start.astimezone(UTC)
-        free = self._free_staff(
+        end = request.end if isinstance(request, AdminBookingRequest) else None
+        appointment = self.appointment(catalogue, services, end, start)
+        candidates = self.candidates(catalogue, services, request.staff, public=public, field="staff")
+        free, busy = self._free_staff(
             catalogue, appointment, candidates, start, allow_outside_shift=allow_outside_shift
         )
         now = self._clock.now()
         busy_start, busy_end = occupancy(start, appointment)
-        ordered = self._fair_order(catalogue, free, start)
+        ordered = self._fair_order(catalogue, free, start, busy)
         last_error: SlotTaken | None = None
         for member in ordered[: 1 + ANY_STAFF_RETRIES]:
             outside = allow_outside_shift and not self._within_shifts(catalogue, appointment, member, start)
@@ -229,16 +264,26 @@ class BookingEngine:
         *,
         allow_outside_shift: bool,
         ignore_booking: str | None = None,
-    ) -> list[StaffMember]:
-        """Candidates free at `start`. InvalidInput when `start` is not a bookable time at all (off the
-        grid, outside shifts, too soon, too far ahead); SlotTaken when it is but everyone is busy."""
+    ) -> tuple[list[StaffMember], list[Busy]]:
+        """Candidates free at `start`, and the busy time of the local days the booking touches (for the
+        fair choice). InvalidInput when `start` is not a bookable time at all (not a whole minute, not an
+        offered start, outside shifts, too soon, too far ahead); SlotTaken when it is but everyone is busy."""
         now = self._clock.now()
         if start <= now:
             raise invalid("start", "that time has passed")
-        if to_minute(start) % UNIT_MINUTES or start.second or start.microsecond:
-            raise invalid("start", f"start on a {UNIT_MINUTES}-minute boundary")
+        if start.second or start.microsecond:
+            raise invalid("start", "start on a whole minute")
+        window = catalogue.business.booking_window_days
+        if start > now + timedelta(days=window):
+            # Checked before any arithmetic on the time: a start near year 9999 must be a 422, not an overflow.
+            raise invalid("start", f"that is more than {window} days ahead")
         busy_start, busy_end = occupancy(start, appointment)
-        busy = self._bookings.busy(catalogue.business.id, busy_start, busy_end, ignore_booking)
+        zone = ZoneInfo(catalogue.business.time_zone)
+        days_start = datetime.combine(busy_start.astimezone(zone).date(), time(0), tzinfo=zone)
+        days_end = datetime.combine(
+            busy_end.astimezone(zone).date() + timedelta(days=1), time(0), tzinfo=zone
+        )
+        busy = self._bookings.busy(catalogue.business.id, days_start, days_end, ignore_booking)
         if allow_outside_shift:
             lo, hi = to_minute(busy_start), to_minute(busy_end)
             free = [
@@ -254,7 +299,7 @@ class BookingEngine:
             free = [m for m in candidates if m.id in free_ids]
         if not free:
             raise SlotTaken("that time was just taken by another booking; please pick another")
-        return free
+        return free, busy
 
     def _slot_staff(
         self,
@@ -283,25 +328,22 @@ class BookingEngine:
         return bool(self._slot_staff(catalogue, appointment, [member], start, busy=[]))
 
     def _fair_order(
-        self, catalogue: Catalogue, free: Sequence[StaffMember], start: datetime
+        self, catalogue: Catalogue, free: Sequence[StaffMember], start: datetime, busy: Sequence[Busy]
     ) -> list[StaffMember]:
         """Fewest bookings that (business-local) day first, then fewest booked minutes, then by id."""
         if len(free) == 1:
             return list(free)
         zone = ZoneInfo(catalogue.business.time_zone)
         day = start.astimezone(zone).date()
-        day_start = datetime.combine(day, time(0), tzinfo=zone)
-        day_end = datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone)
-        entries = [
-            e
-            for e in self._bookings.diary(catalogue.business.id, day_start, day_end)
-            if e.holds_time and day_start <= e.start < day_end
-        ]
-        count = Counter(e.staff_id for e in entries)
-        minutes = Counter({e.staff_id: 0 for e in entries})
-        for e in entries:
-            minutes[e.staff_id] += int((e.end - e.start).total_seconds() // 60)
-        return sorted(free, key=lambda m: (count[m.id], minutes[m.id], m.id))
+        lo = to_minute(datetime.combine(day, time(0), tzinfo=zone))
+        hi = to_minute(datetime.combine(day + timedelta(days=1), time(0), tzinfo=zone))
+        bookings: dict[str, set[str]] = {}
+        minutes: Counter[str] = Counter()
+        for b in busy:
+            if b.owner and b.start < hi and lo < b.end:
+                bookings.setdefault(b.staff_id, set()).add(b.owner)
+                minutes[b.staff_id] += min(b.end, hi) - max(b.start, lo)
+        return sorted(free, key=lambda m: (len(bookings.get(m.id, ())), minutes[m.id], m.id))
 
     # --- reading ------------------------------------------------------------------------------------------
 
@@ -352,7 +394,7 @@ class BookingEngine:
         if not public:
             catalogue = without_online_limits(catalogue)
         candidates = self.candidates(catalogue, services, staff, public=public, field=staff_field)
-        free = self._free_staff(
+        free, busy = self._free_staff(
             catalogue,
             appointment,
             candidates,
@@ -360,7 +402,7 @@ class BookingEngine:
             allow_outside_shift=allow_outside_shift,
             ignore_booking=booking.id,
         )
-        member = self._fair_order(catalogue, free, start)[0]
+        member = self._fair_order(catalogue, free, start, busy)[0]
         now = self._clock.now()
         busy_start, busy_end = occupancy(start, appointment)
         moved = booking.model_copy(

@@ -24,7 +24,7 @@ from booking.domain.communications import MessageRecord
 from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Conflict, Forbidden, NotFound
 from booking.ports import BookingRepository, Clock, CustomerRepository, IdGenerator, MessageLog
-from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingView, invalid
+from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingView, check_day_range, invalid
 
 DIARY_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF})
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
@@ -127,8 +127,7 @@ class BookingService:
             staff_id = principal.staff_id
             if staff_id is None:
                 raise Forbidden("your user is not linked to a staff member")
-        if last < first:
-            raise invalid("to", "'to' must be on or after 'from'")
+        check_day_range(first, last)
         if (last - first).days + 1 > 62:
             raise invalid("to", "at most 62 days per request")
         catalogue = self._engine.tenant_catalogue(principal.tenant_id)
@@ -138,7 +137,8 @@ class BookingService:
         return [
             e
             for e in self._bookings.diary(principal.tenant_id, start, end)
-            if start <= e.start < end and (staff_id is None or e.staff_id == staff_id)
+            # A job of several days is on the calendar of every day it runs.
+            if e.start < end and start < e.end and (staff_id is None or e.staff_id == staff_id)
         ]
 
     # --- changing -------------------------------------------------------------------------------------

@@ -1,12 +1,15 @@
-"""Bookings on DynamoDB. Every change to a booking is one TransactWriteItems: the booking, its diary entry,
-its history entry and the lock items for the time it occupies. Lock items are written with
-attribute_not_exists, so the database itself refuses a second booking of the same staff member's time.
+"""Bookings on DynamoDB. Every change to a booking is one TransactWriteItems: the booking, its diary
+entries, its history entry and the time-ledger sheets it changes, each sheet conditioned on the version it
+was read at (adapters/dynamodb/ledger.py), so the database itself refuses a second booking of the same
+staff member's time. A change that loses a race re-reads the sheets, re-checks, and tries again.
 """
 
 from __future__ import annotations
 
+import random
 import secrets
-from collections.abc import Iterator, Mapping
+import time
+from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -14,25 +17,32 @@ from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.items import plain, typed, typed_key
-from booking.domain.availability import MAX_OCCUPANCY_MINUTES, Busy, from_minute, lock_units, to_minute
-from booking.domain.booking import HOLDS_TIME, Booking, BookingStatus, HistoryEntry
+from booking.adapters.dynamodb.ledger import SheetStore
+from booking.domain.availability import Busy, from_minute, to_minute
+from booking.domain.booking import Booking, BookingStatus, HistoryEntry
 from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Conflict, CustomerBlocked, SlotTaken
+from booking.domain.ledger import Claim, IntervalKind, Plan, TimeTaken, plan, sheets_touched, tag
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
-# Locks outlive their time by a week (TTL), then DynamoDB removes them: nobody can book the past.
-LOCK_RETENTION = timedelta(days=7)
+    from booking.ports import Clock
+
+# A change that loses a race to another change of the same sheets re-reads and re-plans, this many times
+# at most, waiting a random 0..min(CAP, BASE * 2**attempt) seconds between tries so racing writers spread
+# out (each round has a winner, so a dozen writers on one staff member's day all get through).
+ATTEMPTS = 12
+BACKOFF_BASE_SECONDS = 0.01
+BACKOFF_CAP_SECONDS = 0.4
+_TAKEN = "that time was just taken by another booking; please pick another"
 
 
 # Diary items are small and flat (short attribute names, epoch minutes): a busy month of a large business
 # must fit in as few 1 MB query pages as possible, and parse fast.
-_HOLDING = frozenset(status.value for status in HOLDS_TIME)
-
-
-def _diary_item(key: dict[str, str], booking: Booking) -> dict[str, Any]:
+def diary_item(key: dict[str, str], booking: Booking) -> dict[str, Any]:
+    """The diary entry of `booking` stored under `key` (one of diary_keys(booking))."""
     return {
         **typed_key(key),
         "kind": {"S": "diary"},
@@ -72,69 +82,75 @@ def _months(start: datetime, end: datetime) -> list[str]:
     return months
 
 
+def diary_keys(booking: Booking) -> list[dict[str, str]]:
+    """One diary entry per UTC day the booking occupies, keyed from the later of its occupied start and
+    that day's midnight: a calendar range finds every booking it overlaps without looking back."""
+    found = []
+    cursor = booking.occupied_start.astimezone(UTC)
+    while cursor < booking.occupied_end:
+        found.append(keys.diary_key(booking.tenant_id, cursor, booking.id))
+        cursor = datetime.combine(cursor.date() + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+    return found
+
+
+def booking_claim(booking: Booking) -> Claim:
+    return Claim.of(booking.staff_id, booking.occupied_start, booking.occupied_end, booking.id)
+
+
 def _booking(item: Mapping[str, Any]) -> Booking:
     return Booking.model_validate_json(item["doc"]).model_copy(update={"version": int(item["version"])})
 
 
 def booking_in_image(image: Mapping[str, Any] | None) -> Booking | None:
     """The booking a stream record's image holds (plain values, as Powertools deserialises them), or None
-    for every other kind of item (diary entries, locks, history...)."""
+    for every other kind of item (diary entries, sheets, history...)."""
     if not image or image.get("kind") != "booking":
         return None
     return _booking(image)
 
 
 class DynamoBookingRepository:
-    def __init__(self, client: DynamoDBClient, table_name: str) -> None:
+    def __init__(self, client: DynamoDBClient, table_name: str, clock: Clock) -> None:
         self._client = client
         self._table = table_name
+        self._clock = clock
+        self._sheets = SheetStore(client, table_name)
 
     # --- reads ----------------------------------------------------------------------------------------
 
-    def _diary_pages(
-        self, tenant_id: str, start: datetime, end: datetime, projection: str | None = None
-    ) -> Iterator[dict[str, Any]]:
-        """Raw diary items that may overlap [start, end), strongly consistent, month partition by month."""
-        # An entry starting up to MAX_OCCUPANCY before `start` can still occupy time inside the range.
-        lookback = start - timedelta(minutes=MAX_OCCUPANCY_MINUTES)
-        for month in _months(lookback, end):
-            query: dict[str, Any] = {
-                "TableName": self._table,
-                "KeyConditionExpression": "pk = :pk AND sk BETWEEN :from AND :to",
-                "ExpressionAttributeValues": {
+    def _diary_pages(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[dict[str, Any]]:
+        """Raw diary entries that may overlap [start, end), strongly consistent, month partition by month."""
+        # Every booking has an entry on each UTC day it occupies: none starts before the first midnight.
+        since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+        for month in _months(since, end):
+            for page in self._client.get_paginator("query").paginate(
+                TableName=self._table,
+                KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
+                ExpressionAttributeValues={
                     ":pk": {"S": keys.diary_pk(tenant_id, month)},
-                    ":from": {"S": keys.diary_sk_bound(lookback)},
+                    ":from": {"S": keys.diary_sk_bound(since)},
                     ":to": {"S": keys.diary_sk_bound(end)},
                 },
-                "ConsistentRead": True,
-            }
-            if projection:
-                query["ProjectionExpression"] = projection
-            for page in self._client.get_paginator("query").paginate(**query):
+                ConsistentRead=True,
+            ):
                 yield from page.get("Items", [])
 
     def diary(self, tenant_id: str, start: datetime, end: datetime) -> list[DiaryEntry]:
         lo, hi = to_minute(start), to_minute(end)
-        entries = [
-            _diary_entry(raw)
-            for raw in self._diary_pages(tenant_id, start, end)
-            if int(raw["o0"]["N"]) < hi and lo < int(raw["o1"]["N"])
-        ]
-        entries.sort(key=lambda e: (e.start, e.booking_id))
-        return entries
+        entries: dict[str, DiaryEntry] = {}
+        for raw in self._diary_pages(tenant_id, start, end):
+            if int(raw["o0"]["N"]) < hi and lo < int(raw["o1"]["N"]):
+                entry = _diary_entry(raw)
+                entries[entry.booking_id] = entry
+        return sorted(entries.values(), key=lambda e: (e.start, e.booking_id))
 
     def busy(
         self, tenant_id: str, start: datetime, end: datetime, ignore_booking: str | None = None
     ) -> list[Busy]:
-        # Only what the slot engine needs, parsed by hand: this runs on every availability request.
-        lo, hi = to_minute(start), to_minute(end)
-        busy = []
-        for raw in self._diary_pages(tenant_id, start, end, projection="sk, staff, o0, o1, st"):
-            occupied_start, occupied_end = int(raw["o0"]["N"]), int(raw["o1"]["N"])
-            ignored = ignore_booking is not None and raw["sk"]["S"].endswith(f"#{ignore_booking}")
-            if raw["st"]["S"] in _HOLDING and occupied_start < hi and lo < occupied_end and not ignored:
-                busy.append(Busy(raw["staff"]["S"], occupied_start, occupied_end))
-        return busy
+        # Straight from the ledger: one query per month, only active intervals. Runs on every availability
+        # request.
+        ignored = tag(ignore_booking) if ignore_booking else None
+        return self._sheets.busy(tenant_id, start, end, self._clock.now(), ignored)
 
     def get(self, tenant_id: str, booking_id: str) -> tuple[Booking, list[HistoryEntry]] | None:
         booking: Booking | None = None
@@ -167,6 +183,18 @@ class DynamoBookingRepository:
                 bookings.append(_booking(plain(raw)))
         return bookings
 
+    # --- holds ----------------------------------------------------------------------------------------
+
+    def hold(self, tenant_id: str, hold: Claim) -> None:
+        """Keeps `hold` (an IntervalKind.HOLD claim) free for its owner until it expires."""
+        if hold.kind is not IntervalKind.HOLD:
+            raise ValueError("a hold is a claim of kind HOLD")
+        self._commit(tenant_id, [], [hold], lambda: [])
+
+    def release_hold(self, tenant_id: str, hold: Claim) -> None:
+        """Gives the time of a hold back (nothing to do if it already expired and was dropped)."""
+        self._commit(tenant_id, [hold], [], lambda: [])
+
     # --- the one write --------------------------------------------------------------------------------
 
     def save(
@@ -176,13 +204,24 @@ class DynamoBookingRepository:
         entry: HistoryEntry,
         *,
         enforce_unblocked: bool = False,
+        from_hold: Claim | None = None,
     ) -> None:
         tenant = booking.tenant_id
-        ops: list[TransactWriteItemTypeDef] = []
-        # Index 0 is always the booking itself; lock puts are tagged so a cancellation can be explained.
-        lock_put_indexes: set[int] = set()
-        customer_index: int | None = None
+        release = [booking_claim(previous)] if previous is not None and previous.holds_time else []
+        if from_hold is not None:
+            release.append(from_hold)
+        claim = [booking_claim(booking)] if booking.holds_time else []
+        self._commit(
+            tenant, release, claim, lambda: self._booking_writes(booking, previous, entry, enforce_unblocked)
+        )
 
+    def _booking_writes(
+        self, booking: Booking, previous: Booking | None, entry: HistoryEntry, enforce_unblocked: bool
+    ) -> list[TransactWriteItemTypeDef]:
+        """The booking (always first), its diary entries, its history entry, and for a new booking the
+        customer's profile (always last)."""
+        tenant = booking.tenant_id
+        ops: list[TransactWriteItemTypeDef] = []
         booking_item = typed(
             {
                 **keys.booking_key(tenant, booking.id),
@@ -200,50 +239,12 @@ class DynamoBookingRepository:
             put["ExpressionAttributeValues"] = {":expected": {"N": str(previous.version)}}
         ops.append({"Put": put})  # type: ignore[typeddict-item]
 
-        # Diary entry: replace when its key moved, otherwise overwrite in place.
-        new_diary = keys.diary_key(tenant, booking.start, booking.id)
-        if previous is not None:
-            old_diary = keys.diary_key(tenant, previous.start, previous.id)
-            if old_diary != new_diary:
-                ops.append({"Delete": {"TableName": self._table, "Key": typed_key(old_diary)}})
-        ops.append({"Put": {"TableName": self._table, "Item": _diary_item(new_diary, booking)}})
-
-        # Time claims: release what is no longer held, claim what is newly held.
-        wanted = self._locks(booking) if booking.holds_time else {}
-        held = self._locks(previous) if previous is not None and previous.holds_time else {}
-        for key_id, key in held.items():
-            if key_id not in wanted:
-                ops.append(
-                    {
-                        "Delete": {
-                            "TableName": self._table,
-                            "Key": typed_key(key),
-                            "ConditionExpression": "booking_id = :id",
-                            "ExpressionAttributeValues": {":id": {"S": booking.id}},
-                        }
-                    }
-                )
-        for key_id, key in wanted.items():
-            if key_id in held:
-                continue
-            unit = datetime.fromisoformat(key[keys.SK].replace("Z", "+00:00"))
-            lock_put_indexes.add(len(ops))
-            ops.append(
-                {
-                    "Put": {
-                        "TableName": self._table,
-                        "Item": typed(
-                            {
-                                **key,
-                                "kind": "lock",
-                                "booking_id": booking.id,
-                                "expires_at": int((unit + LOCK_RETENTION).timestamp()),
-                            }
-                        ),
-                        "ConditionExpression": "attribute_not_exists(pk)",
-                    }
-                }
-            )
+        new_diary = diary_keys(booking)
+        for old in diary_keys(previous) if previous is not None else []:
+            if old not in new_diary:
+                ops.append({"Delete": {"TableName": self._table, "Key": typed_key(old)}})
+        for key in new_diary:
+            ops.append({"Put": {"TableName": self._table, "Item": diary_item(key, booking)}})
 
         ops.append(
             {
@@ -261,7 +262,6 @@ class DynamoBookingRepository:
         )
 
         if previous is None:
-            customer_index = len(ops)
             update: dict[str, Any] = {
                 "TableName": self._table,
                 "Key": typed_key(keys.customer_key(tenant, booking.customer.email)),
@@ -284,26 +284,58 @@ class DynamoBookingRepository:
                 update["ConditionExpression"] = "attribute_not_exists(blocked) OR blocked = :false"
                 update["ExpressionAttributeValues"][":false"] = {"BOOL": False}
             ops.append({"Update": update})  # type: ignore[typeddict-item]
+        return ops
 
-        try:
-            self._client.transact_write_items(TransactItems=ops)
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
-                raise
-            reasons = error.response.get("CancellationReasons", [])
-            failed = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
-            if customer_index is not None and customer_index in failed:
-                raise CustomerBlocked(
-                    "this customer cannot book online; please contact the business"
-                ) from error
-            if failed & lock_put_indexes or (not failed and not reasons):
-                raise SlotTaken("that time was just taken by another booking; please pick another") from error
-            if 0 in failed:
-                raise Conflict("the booking changed meanwhile; reload and retry") from error
-            raise SlotTaken("that time was just taken by another booking; please pick another") from error
+    def _commit(
+        self,
+        tenant_id: str,
+        release: list[Claim],
+        claim: list[Claim],
+        other_writes: Callable[[], list[TransactWriteItemTypeDef]],
+    ) -> None:
+        """Reads the sheets `release` and `claim` touch, plans them, and writes the plan with
+        `other_writes()` in one transaction; re-reads and re-plans when a sheet changed meanwhile.
 
-    def _locks(self, booking: Booking) -> dict[str, dict[str, str]]:
-        return {
-            f"{booking.staff_id}|{keys.iso(unit)}": keys.lock_key(booking.tenant_id, booking.staff_id, unit)
-            for unit in lock_units(booking.occupied_start, booking.occupied_end)
-        }
+        `other_writes()` puts the booking first and the customer profile last (when there is one)."""
+        touched = sheets_touched([*release, *claim])
+        for attempt in range(ATTEMPTS):
+            current = self._sheets.read(tenant_id, touched) if touched else {}
+            try:
+                sheets = plan(current, release=release, claim=claim, now=self._clock.now())
+            except TimeTaken as taken:
+                raise SlotTaken(_TAKEN) from taken
+            others = other_writes()
+            ops = [*others[:1], *self._sheets.writes(tenant_id, sheets), *others[1:]]
+            if not ops:
+                return
+            sheet_indexes = set(range(min(1, len(others)), min(1, len(others)) + len(sheets.sheets)))
+            try:
+                self._client.transact_write_items(TransactItems=ops)
+                return
+            except ClientError as error:
+                if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
+                    raise
+                self._explain(error, ops, others, sheet_indexes, sheets)
+            pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+            time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
+        raise SlotTaken(_TAKEN)
+
+    @staticmethod
+    def _explain(
+        error: ClientError,
+        ops: list[TransactWriteItemTypeDef],
+        others: list[TransactWriteItemTypeDef],
+        sheet_indexes: set[int],
+        sheets: Plan,
+    ) -> None:
+        """Raises for a cancelled transaction that must not be retried; returns when a retry may succeed
+        (a sheet changed since it was read, or another transaction was writing the same items)."""
+        reasons = error.response.get("CancellationReasons", [])
+        failed = {i for i, r in enumerate(reasons) if r.get("Code") == "ConditionalCheckFailed"}
+        customer_index = len(ops) - 1 if others and "Update" in others[-1] else None
+        if customer_index is not None and customer_index in failed:
+            raise CustomerBlocked("this customer cannot book online; please contact the business") from error
+        if others and 0 in failed:
+            raise Conflict("the booking changed meanwhile; reload and retry") from error
+        if failed - sheet_indexes:
+            raise Conflict("the booking changed meanwhile; reload and retry") from error

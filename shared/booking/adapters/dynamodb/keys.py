@@ -9,7 +9,7 @@ nothing but the slug and the tenant id it points to.
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Final
 
 PK: Final = "pk"
@@ -57,11 +57,15 @@ def slug_key(slug: str) -> dict[str, str]:
 #   T#<tenant>#BOOKING#<id>      BOOKING                  the booking (source of truth)
 #                                HISTORY#<at>#<seq>       its history, one item per change
 #                                MSG#<message key>#<chan>  its communications log, one item per message
-#   T#<tenant>#DIARY#<yyyy-mm>   <start>#<booking id>     compact diary entry, partitioned by UTC month of
-#                                                         start: a month of a whole business is one query
-#   T#<tenant>#LOCK#<staff>      <unit start>             one per 5-minute unit a booking occupies; written
-#                                                         with attribute_not_exists, so two bookings can
-#                                                         never hold the same staff member's unit
+#   T#<tenant>#DIARY#<yyyy-mm>   <from>#<booking id>      compact diary entry, one per UTC day the booking
+#                                                         occupies (<from>: the later of its occupied start
+#                                                         and that day's midnight), partitioned by UTC month:
+#                                                         a month of a whole business is one query, and a
+#                                                         range never needs to look back past its midnight
+#   T#<tenant>#SHEET#<yyyy-mm>   <dd>#<staff>             the time ledger (domain/ledger.py): a staff member's
+#                                                         occupied intervals on one UTC day and a version;
+#                                                         written conditioned on the version read, so two
+#                                                         bookings can never hold the same time
 #   T#<tenant>#CUSTOMER#<email>  PROFILE                  name, phone, blocked flag
 #                                NOTE#<booking>#<at>      session/internal notes and follow-ups
 #                                AUDIT#<at>               e.g. "login as client" sessions
@@ -116,8 +120,43 @@ def diary_sk_bound(instant: datetime) -> str:
     return iso(instant)
 
 
-def lock_key(tenant_id: str, staff_id: str, unit_start: datetime) -> dict[str, str]:
-    return {PK: f"T#{tenant_id}#LOCK#{staff_id}", SK: iso(unit_start)}
+def diary_owner(pk: str, sk: str) -> tuple[str, str]:
+    """The tenant and booking ids of a diary entry's key."""
+    return pk.removeprefix("T#").rsplit("#DIARY#", 1)[0], sk.rsplit("#", 1)[1]
+
+
+def sheet_pk(tenant_id: str, month: str) -> str:
+    """The ledger partition of a tenant's month: a month of availability is one query."""
+    return f"T#{tenant_id}#SHEET#{month}"
+
+
+def sheet_key(tenant_id: str, day: date, staff_id: str) -> dict[str, str]:
+    return {PK: sheet_pk(tenant_id, f"{day:%Y-%m}"), SK: f"{day:%d}#{staff_id}"}
+
+
+def sheet_sk_bounds(first: date, last: date) -> tuple[str, str]:
+    """Sort keys spanning the sheets of days first..last of one month ('~' sorts after every id)."""
+    return f"{first:%d}#", f"{last:%d}#~"
+
+
+def sheet_day_and_staff(month: str, sk: str) -> tuple[date, str]:
+    day, staff_id = sk.split("#", 1)
+    return date.fromisoformat(f"{month}-{day}"), staff_id
+
+
+# The previous layout's time claims, before the time ledger: one item per staff member per 5-minute unit a
+# booking occupied, T#<tenant>#LOCK#<staff> / <unit start>. Nothing writes them any more; ops/rebuild_ledger.py
+# recognises a table (or a local data directory) in that layout by them, and deletes them.
+LEGACY_LOCK_MARKER: Final = "#LOCK#"
+
+
+def legacy_lock_key(tenant_id: str, staff_id: str, unit_start: datetime) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}{LEGACY_LOCK_MARKER}{staff_id}", SK: iso(unit_start)}
+
+
+def is_legacy_lock(pk: str) -> bool:
+    parts = pk.split("#", 3)  # T, tenant, LOCK, staff (a tenant id holds no '#')
+    return len(parts) == 4 and parts[0] == "T" and parts[2] == LEGACY_LOCK_MARKER.strip("#")
 
 
 def customer_pk(tenant_id: str, email: str) -> str:
