@@ -141,7 +141,7 @@ def migrate_old_layout(
     if summary is None:
         return
     print(
-        f"Migrated the data directory to the time ledger: {summary.bookings} bookings "
+        f"Migrated the data directory to the time ledger: {summary.bookings} booking(s) "
         f"({summary.holding_time} holding time; {summary.locks_deleted} lock items deleted)",
         flush=True,
     )

@@ -329,7 +329,7 @@ def test_the_dev_server_migrates_through_the_journal_and_says_so(
         store.stop()
 
     out = capsys.readouterr().out
-    assert "Migrated the data directory to the time ledger: 4 bookings" in out
+    assert "Migrated the data directory to the time ledger: 4 booking(s)" in out
     # What the next start restores is what the table holds now: the ledger, and no lock item.
     state = load_state(tmp_path, lambda _, item: {"pk": item["pk"], "sk": item["sk"]})
     assert state is not None
