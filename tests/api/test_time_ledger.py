@@ -4,7 +4,6 @@ and checks the sheets against the bookings after every step."""
 
 from __future__ import annotations
 
-import secrets
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -22,53 +21,18 @@ from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository, booking_claim
 from booking.adapters.dynamodb.ledger import decode
 from booking.domain.booking import (
-    Actor,
-    BookedService,
     Booking,
     BookingStatus,
-    CustomerDetails,
-    HistoryEntry,
 )
 from booking.domain.errors import SlotTaken
 from booking.domain.ledger import Claim, IntervalKind, SheetKey, overlapping
 from local.aws import LocalResources
+from tests.support.ledger_fixtures import a_booking, created
 from tests.support.notification_fixtures import ManualClock
 
 # Monday 2 November 2026, 09:00 UTC: well ahead, so nothing here is "in the past".
 BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)
 STAFF = ("ann", "bob", "cy")
-
-
-def new_booking(
-    tenant_id: str,
-    staff_id: str,
-    start: datetime,
-    end: datetime,
-    *,
-    buffer_before: int = 0,
-    buffer_after: int = 0,
-    booking_id: str | None = None,
-) -> Booking:
-    return Booking(
-        id=booking_id or str(ULID()),
-        tenant_id=tenant_id,
-        status=BookingStatus.CONFIRMED,
-        start=start,
-        end=end,
-        occupied_start=start - timedelta(minutes=buffer_before),
-        occupied_end=end + timedelta(minutes=buffer_after),
-        staff_id=staff_id,
-        services=[BookedService(id="svc", name="Job", duration_minutes=60, price_minor=0)],
-        total_minor=0,
-        currency="GBP",
-        customer=CustomerDetails(name="Ledger Client", email=f"ledger-{secrets.token_hex(3)}@example.com"),
-        created_at=BASE - timedelta(days=30),
-        updated_at=BASE - timedelta(days=30),
-    )
-
-
-def created(booking: Booking) -> HistoryEntry:
-    return HistoryEntry(at=booking.created_at, actor=Actor(kind="system"), action="created")
 
 
 def changed(booking: Booking, **update: Any) -> Booking:
@@ -115,21 +79,21 @@ def test_a_ten_hour_booking_and_a_three_day_booking_hold_all_their_time(
     repository: DynamoBookingRepository, resources: LocalResources, tenant_id: str
 ) -> None:
     day = BASE.replace(hour=7)
-    ten_hours = new_booking(tenant_id, "ann", day, day + timedelta(hours=10))
-    three_days = new_booking(tenant_id, "bob", day, day + timedelta(days=2, hours=9), buffer_after=30)
+    ten_hours = a_booking(tenant_id, "ann", day, day + timedelta(hours=10))
+    three_days = a_booking(tenant_id, "bob", day, day + timedelta(days=2, hours=9), buffer_after=30)
     repository.save(ten_hours, None, created(ten_hours))
     repository.save(three_days, None, created(three_days))
 
     for staff, moment in (("ann", day + timedelta(hours=9, minutes=59)), ("bob", day + timedelta(days=1))):
-        clash = new_booking(tenant_id, staff, moment, moment + timedelta(minutes=1))
+        clash = a_booking(tenant_id, staff, moment, moment + timedelta(minutes=1))
         with pytest.raises(SlotTaken):
             repository.save(clash, None, created(clash))
     # The buffer after the three-day job is its time too; the minute after it is free.
     end = three_days.occupied_end
     with pytest.raises(SlotTaken):
-        late = new_booking(tenant_id, "bob", end - timedelta(minutes=1), end + timedelta(minutes=5))
+        late = a_booking(tenant_id, "bob", end - timedelta(minutes=1), end + timedelta(minutes=5))
         repository.save(late, None, created(late))
-    after = new_booking(tenant_id, "bob", end, end + timedelta(minutes=7))
+    after = a_booking(tenant_id, "bob", end, end + timedelta(minutes=7))
     repository.save(after, None, created(after))
 
     sheets = stored_sheets(resources, tenant_id, ["2026-11"])
@@ -149,19 +113,19 @@ def test_a_booking_across_a_clock_change_holds_its_real_minutes(
     # London falls back at 01:00 UTC on 25 October 2026: 00:30-02:30 UTC is four hours on the wall clock
     # (01:30 BST .. 02:30 GMT) and two real hours.
     start = datetime(2026, 10, 25, 0, 30, tzinfo=UTC)
-    night = new_booking(tenant_id, "ann", start, start + timedelta(hours=2))
+    night = a_booking(tenant_id, "ann", start, start + timedelta(hours=2))
     repository.save(night, None, created(night))
     busy = repository.busy(tenant_id, start - timedelta(hours=1), start + timedelta(hours=3))
     assert [(b.end - b.start) for b in busy] == [120]
     with pytest.raises(SlotTaken):
-        clash = new_booking(tenant_id, "ann", start + timedelta(minutes=119), start + timedelta(hours=3))
+        clash = a_booking(tenant_id, "ann", start + timedelta(minutes=119), start + timedelta(hours=3))
         repository.save(clash, None, created(clash))
 
 
 def test_reschedule_reassign_and_cancel_move_the_time_in_the_same_write(
     repository: DynamoBookingRepository, resources: LocalResources, tenant_id: str
 ) -> None:
-    job = new_booking(tenant_id, "ann", BASE, BASE + timedelta(days=1, hours=2))
+    job = a_booking(tenant_id, "ann", BASE, BASE + timedelta(days=1, hours=2))
     repository.save(job, None, created(job))
     moved = changed(job, start=BASE + timedelta(days=3), end=BASE + timedelta(days=4, hours=2))
     moved = moved.model_copy(update={"occupied_start": moved.start, "occupied_end": moved.end})
@@ -176,7 +140,7 @@ def test_reschedule_reassign_and_cancel_move_the_time_in_the_same_write(
     cancelled = changed(reassigned, status=BookingStatus.CANCELLED)
     repository.save(cancelled, reassigned, created(cancelled))
     assert stored_sheets(resources, tenant_id, ["2026-11"]) == {}
-    again = new_booking(tenant_id, "bob", moved.start, moved.end)
+    again = a_booking(tenant_id, "bob", moved.start, moved.end)
     repository.save(again, None, created(again))
 
 
@@ -189,7 +153,7 @@ def test_a_hold_blocks_until_it_expires_then_blocks_nobody_without_any_cleanup(
     expires = clock.now() + timedelta(minutes=15)
     held = Claim.of("ann", BASE, BASE + timedelta(hours=1), str(ULID()), IntervalKind.HOLD, expires)
     repository.hold(tenant_id, held)
-    rival = new_booking(tenant_id, "ann", BASE + timedelta(minutes=30), BASE + timedelta(minutes=90))
+    rival = a_booking(tenant_id, "ann", BASE + timedelta(minutes=30), BASE + timedelta(minutes=90))
     with pytest.raises(SlotTaken):
         repository.save(rival, None, created(rival))
     assert repository.busy(tenant_id, BASE, BASE + timedelta(hours=1))
@@ -208,7 +172,7 @@ def test_a_hold_blocks_until_it_expires_then_blocks_nobody_without_any_cleanup(
 def test_a_hold_becomes_a_booking_in_one_transaction(
     repository: DynamoBookingRepository, resources: LocalResources, clock: ManualClock, tenant_id: str
 ) -> None:
-    booking = new_booking(tenant_id, "ann", BASE, BASE + timedelta(hours=1))
+    booking = a_booking(tenant_id, "ann", BASE, BASE + timedelta(hours=1))
     held = Claim.of(
         "ann",
         BASE,
@@ -267,7 +231,7 @@ def test_turning_an_expired_hold_into_a_booking_fails_if_its_time_was_taken_mean
 ) -> None:
     """A payment that succeeds after its hold lapsed and someone else booked the time: refused, so the
     payment can be refunded; nothing of the late booking is written."""
-    late = new_booking(tenant_id, "ann", BASE, BASE + timedelta(hours=1))
+    late = a_booking(tenant_id, "ann", BASE, BASE + timedelta(hours=1))
     held = Claim.of(
         "ann",
         BASE,
@@ -278,7 +242,7 @@ def test_turning_an_expired_hold_into_a_booking_fails_if_its_time_was_taken_mean
     )
     repository.hold(tenant_id, held)
     clock.set(clock.now() + timedelta(minutes=20))
-    other = new_booking(tenant_id, "ann", BASE, BASE + timedelta(minutes=30))
+    other = a_booking(tenant_id, "ann", BASE, BASE + timedelta(minutes=30))
     repository.save(other, None, created(other))
     with pytest.raises(SlotTaken):
         repository.save(late, None, created(late), from_hold=held)
@@ -294,7 +258,7 @@ def test_concurrent_bookings_of_different_times_on_one_sheet_all_succeed(
     """Twelve writers, one staff member, one day, twelve different hours: every version conflict is
     absorbed by a re-read and a retry, and every booking lands."""
     bookings = [
-        new_booking(tenant_id, "ann", BASE + timedelta(hours=h), BASE + timedelta(hours=h, minutes=55))
+        a_booking(tenant_id, "ann", BASE + timedelta(hours=h), BASE + timedelta(hours=h, minutes=55))
         for h in range(-8, 4)
     ]
     barrier = threading.Barrier(len(bookings))
@@ -383,7 +347,7 @@ class LedgerMachine(RuleBasedStateMachine):
     )
     def book(self, staff: str, offset: int, length: int) -> str:
         start = BASE + timedelta(minutes=offset)
-        booking = new_booking(self.tenant, staff, start, start + timedelta(minutes=length))
+        booking = a_booking(self.tenant, staff, start, start + timedelta(minutes=length))
         expected = self._free(booking_claim(booking))
         try:
             self.repo.save(booking, None, created(booking))
@@ -462,7 +426,7 @@ class LedgerMachine(RuleBasedStateMachine):
         claim = self.model.holds.pop(hold_id, None)
         if claim is None:
             return
-        booking = new_booking(
+        booking = a_booking(
             self.tenant, claim.staff_id, _at(claim.start), _at(claim.end), booking_id=claim.owner_id
         )
         expected = self._free(booking_claim(booking), ignore=claim.owner_id)

@@ -23,12 +23,8 @@ from booking.adapters.dynamodb.items import typed
 from booking.adapters.dynamodb.ledger import decode
 from booking.domain.availability import to_minute
 from booking.domain.booking import (
-    Actor,
-    BookedService,
     Booking,
     BookingStatus,
-    CustomerDetails,
-    HistoryEntry,
 )
 from booking.domain.errors import SlotTaken
 from booking.domain.ledger import Interval, SheetKey
@@ -36,42 +32,12 @@ from local.aws import LocalResources
 from local.persistence import Store, load_state
 from local.template import table_definitions
 from ops import rebuild_ledger
+from tests.support.ledger_fixtures import a_booking, created
 from tests.support.notification_fixtures import ManualClock
 
 UNIT = timedelta(minutes=5)  # the previous layout's lock unit
 BASE = datetime(2026, 11, 2, 9, 0, tzinfo=UTC)  # a Monday well ahead: nothing here is in the past
 DAY = BASE.replace(hour=0)
-
-
-def new_booking(
-    tenant_id: str,
-    staff_id: str,
-    start: datetime,
-    end: datetime,
-    *,
-    buffer_before: int = 0,
-    buffer_after: int = 0,
-) -> Booking:
-    return Booking(
-        id=str(ULID()),
-        tenant_id=tenant_id,
-        status=BookingStatus.CONFIRMED,
-        start=start,
-        end=end,
-        occupied_start=start - timedelta(minutes=buffer_before),
-        occupied_end=end + timedelta(minutes=buffer_after),
-        staff_id=staff_id,
-        services=[BookedService(id="svc", name="Job", duration_minutes=60, price_minor=0)],
-        total_minor=0,
-        currency="GBP",
-        customer=CustomerDetails(name="Old Client", email=f"old-{secrets.token_hex(3)}@example.com"),
-        created_at=BASE - timedelta(days=30),
-        updated_at=BASE - timedelta(days=30),
-    )
-
-
-def created(booking: Booking) -> HistoryEntry:
-    return HistoryEntry(at=booking.created_at, actor=Actor(kind="system"), action="created")
 
 
 @pytest.fixture
@@ -173,16 +139,16 @@ def old_tenant(table: str) -> tuple[str, dict[str, Booking]]:
     keyed by its start, not its occupied start), one across UTC midnight, a cancelled one, a plain one."""
     tenant = str(ULID())
     bookings = {
-        "buffered": new_booking(
+        "buffered": a_booking(
             tenant, "ann", DAY.replace(hour=10), DAY.replace(hour=11), buffer_before=15, buffer_after=5
         ),
-        "overnight": new_booking(
+        "overnight": a_booking(
             tenant, "bob", DAY.replace(hour=22), DAY.replace(hour=2) + timedelta(days=1), buffer_after=10
         ),
-        "cancelled": new_booking(tenant, "ann", DAY.replace(hour=12), DAY.replace(hour=13)).model_copy(
+        "cancelled": a_booking(tenant, "ann", DAY.replace(hour=12), DAY.replace(hour=13)).model_copy(
             update={"status": BookingStatus.CANCELLED, "version": 2}
         ),
-        "plain": new_booking(tenant, "ann", DAY.replace(hour=14), DAY.replace(hour=15, minute=30)),
+        "plain": a_booking(tenant, "ann", DAY.replace(hour=14), DAY.replace(hour=15, minute=30)),
     }
     for booking in bookings.values():
         write_old_layout(table, booking)
@@ -247,11 +213,11 @@ def test_an_old_layout_is_rebuilt_into_the_ledger_and_a_second_run_writes_nothin
         ("bob", DAY.replace(hour=1) + timedelta(days=1), DAY.replace(hour=3) + timedelta(days=1)),
         ("ann", DAY.replace(hour=15), DAY.replace(hour=16)),
     ]:
-        clash = new_booking(tenant, staff, start, end)
+        clash = a_booking(tenant, staff, start, end)
         with pytest.raises(SlotTaken):
             repository.save(clash, None, created(clash))
     # The cancelled booking's time is free.
-    free = new_booking(tenant, "ann", DAY.replace(hour=12), DAY.replace(hour=13))
+    free = a_booking(tenant, "ann", DAY.replace(hour=12), DAY.replace(hour=13))
     repository.save(free, None, created(free))
 
 
@@ -260,11 +226,11 @@ def test_the_rebuild_is_additive_and_reports_overlaps_naming_both_bookings(
 ) -> None:
     tenant, bookings = old_tenant(table)
     # Made by the new version before the rebuild ran (the API was not paused): kept as it is.
-    meanwhile = new_booking(tenant, "cy", DAY.replace(hour=9), DAY.replace(hour=10))
+    meanwhile = a_booking(tenant, "cy", DAY.replace(hour=9), DAY.replace(hour=10))
     repository.save(meanwhile, None, created(meanwhile))
     # Two old bookings that overlap (the locks would have refused it; say, a hand-edited table).
-    first = new_booking(tenant, "cy", DAY.replace(hour=11), DAY.replace(hour=12))
-    second = new_booking(tenant, "cy", DAY.replace(hour=11, minute=30), DAY.replace(hour=12, minute=30))
+    first = a_booking(tenant, "cy", DAY.replace(hour=11), DAY.replace(hour=12))
+    second = a_booking(tenant, "cy", DAY.replace(hour=11, minute=30), DAY.replace(hour=12, minute=30))
     second = second.model_copy(update={"created_at": first.created_at + timedelta(minutes=1)})
     write_old_layout(table, first)
     write_old_layout(table, second)
