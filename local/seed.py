@@ -164,6 +164,7 @@ def _seed_consultancy(catalogue: CatalogueService, cognito: Any, pool_id: str) -
             min_notice_minutes=24 * 60,
             slot_interval_minutes=30,
             widget_origins=["http://localhost:8080"],
+            online_appointments=True,
         )
     )
     owner = Principal(user_id="seed", tenant_id=business.id, role=Role.OWNER)

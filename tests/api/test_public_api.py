@@ -123,6 +123,7 @@ def test_public_services_are_grouped_by_category(api: LambdaApi, spa: dict[str, 
         "time_zone": "Europe/London",
         "currency": "GBP",
         "address": "",
+        "online_appointments": False,
     }
     sections = menu["categories"]
     assert [(s["id"], s["name"]) for s in sections] == [
@@ -143,12 +144,15 @@ def test_public_services_are_grouped_by_category(api: LambdaApi, spa: dict[str, 
         "duration_minutes": 60,
         "price": {"amount_minor": 6500, "currency": "GBP"},
         "delivery_mode": "in_person",
+        "delivery_options": ["in_person"],
         # only staff who are bookable online and have shifts
         "staff": [{"id": spa["amelia"], "name": "Amelia"}],
     }
     deep, facial = sections[0]["services"][0], sections[1]["services"][0]
     assert (deep["duration_minutes"], deep["delivery_mode"]) == (90, "both")
     assert (facial["duration_minutes"], facial["delivery_mode"]) == (30, "online")
+    # the business has not switched online appointments on: the menu says so
+    assert (deep["delivery_options"], facial["delivery_options"]) == (["in_person"], [])
     assert facial["staff"] == [{"id": spa["amelia"], "name": "Amelia"}, {"id": spa["ben"], "name": "Ben"}]
     assert sections[2]["services"][0]["price"] == {"amount_minor": 0, "currency": "GBP"}
 

@@ -82,6 +82,7 @@ def build_spa(container: Any, make_tenant: MakeTenant, **settings: Any) -> Spa:
         "min_notice_minutes": 60,
         "booking_window_days": 60,
         "cancellation_cutoff_hours": 24,
+        "online_appointments": True,
         **settings,
     }
     tenant = make_tenant(**fields)

@@ -216,6 +216,7 @@ def build_salon(
         "contact_phone": "+441225123456",
         "min_notice_minutes": 60,
         "cancellation_cutoff_hours": 24,
+        "online_appointments": True,
         **settings,
     }
     tenant = make_tenant(**fields)

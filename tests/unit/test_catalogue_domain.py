@@ -539,6 +539,7 @@ def test_public_menu_groups_active_bookable_services_by_category() -> None:
         "time_zone": "Europe/London",
         "currency": "EUR",
         "address": "",
+        "online_appointments": False,
     }
     sections = menu["categories"]
     assert [(s["id"], s["name"]) for s in sections] == [
@@ -556,9 +557,13 @@ def test_public_menu_groups_active_bookable_services_by_category() -> None:
         "duration_minutes": 60,
         "price": {"amount_minor": 6500, "currency": "EUR"},
         "delivery_mode": "in_person",
+        "delivery_options": ["in_person"],
         "staff": [{"id": "m-amelia", "name": "Amelia"}],
     }
     assert sections[0]["services"][0]["delivery_mode"] == "both"
+    # online appointments are off (the default): the menu says what can be booked now
+    assert sections[0]["services"][0]["delivery_options"] == ["in_person"]
+    assert sections[2]["services"][0]["delivery_options"] == []
     # inactive services, services nobody is bookable for, and empty categories are left out
     assert [s["id"] for s in sections[1]["services"]] == ["s-facial"]
     assert [s["id"] for s in sections[2]["services"]] == ["s-loose"]
@@ -580,3 +585,21 @@ def test_service_in_a_deleted_category_lands_in_the_uncategorised_section() -> N
 def test_public_menu_of_an_empty_catalogue_has_no_sections() -> None:
     catalogue = assemble_catalogue(business(), [Category(id="c1", name="Massage")], [], [], [])
     assert public_menu(catalogue).categories == []
+
+
+def test_with_online_appointments_on_the_menu_offers_online_delivery() -> None:
+    catalogue = assemble_catalogue(
+        business(online_appointments=True),
+        [],
+        [
+            service("s-both", "Consultation", delivery_mode="both"),
+            service("s-online", "Video call", delivery_mode="online"),
+            service("s-here", "Massage"),
+        ],
+        [member("m-ben", "Ben")],
+        [("s-both", "m-ben"), ("s-online", "m-ben"), ("s-here", "m-ben")],
+    )
+    menu = public_menu(catalogue).model_dump()
+    assert menu["business"]["online_appointments"] is True
+    options = {s["id"]: s["delivery_options"] for s in menu["categories"][0]["services"]}
+    assert options == {"s-both": ["online", "in_person"], "s-online": ["online"], "s-here": ["in_person"]}

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_extra_types.country import CountryAlpha2
 
+from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, HttpsBaseUrl, MeetingProvider
 from booking.domain.reminders import ReminderRule
 from booking.domain.sms import DEFAULT_DAILY_CAP
 from booking.domain.types import (
@@ -184,6 +185,17 @@ class BusinessSettings(Model):
     )
     sms_daily_cap: int = Field(
         default=DEFAULT_DAILY_CAP, ge=0, le=10_000, description="texts a day at most (business-local day)"
+    )
+    online_appointments: bool = Field(
+        default=False,
+        description="offer online appointments; while off, 'online' services cannot be booked and services "
+        "offered both ways are booked in person",
+    )
+    meeting_provider: MeetingProvider = Field(
+        default="manual", description="who makes a booking's meeting link; 'manual': staff add it"
+    )
+    jitsi_base_url: HttpsBaseUrl = Field(
+        default=DEFAULT_JITSI_BASE_URL, description="the Jitsi server rooms are made on (provider 'jitsi')"
     )
 
     @field_validator("operating_hours")

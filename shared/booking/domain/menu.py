@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
+from booking.domain.booking import Delivery
 from booking.domain.catalogue import Catalogue, DeliveryMode, Service
+from booking.domain.meetings import delivery_options
 
 
 class Price(BaseModel):
@@ -24,6 +26,10 @@ class PublicService(BaseModel):
     duration_minutes: int
     price: Price
     delivery_mode: DeliveryMode
+    delivery_options: list[Delivery] = Field(
+        description="how it can be booked now: empty for an online-only service while the business does "
+        "not offer online appointments"
+    )
     staff: list[PublicStaff]
 
 
@@ -40,6 +46,7 @@ class PublicBusiness(BaseModel):
     time_zone: str
     currency: str
     address: str
+    online_appointments: bool
 
 
 class Menu(BaseModel):
@@ -69,6 +76,7 @@ def public_menu(catalogue: Catalogue) -> Menu:
             duration_minutes=service.duration_minutes,
             price=Price(amount_minor=service.price_minor, currency=business.currency),
             delivery_mode=service.delivery_mode,
+            delivery_options=list(delivery_options(service.delivery_mode, business.online_appointments)),
             staff=[PublicStaff(id=m.id, name=m.name) for m in staff],
         )
 
@@ -92,6 +100,7 @@ def public_menu(catalogue: Catalogue) -> Menu:
             time_zone=business.time_zone,
             currency=business.currency,
             address=business.address,
+            online_appointments=business.online_appointments,
         ),
         categories=sections,
     )

@@ -42,6 +42,7 @@ class AvailabilityService:
         if (last - first).days + 1 > MAX_RANGE_DAYS:
             raise invalid("to", f"at most {MAX_RANGE_DAYS} days per request")
         services = self._engine.services(catalogue, service_ids)
+        self._engine.delivery_choices(catalogue.business, services)  # nothing to offer if none
         appointment = self._engine.appointment(catalogue, services)
         candidates = self._engine.candidates(catalogue, services, staff, public=True, field="staff")
 

@@ -34,6 +34,7 @@ from booking.domain.booking import (
 )
 from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
 from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, SlotTaken
+from booking.domain.meetings import delivery_options
 from booking.domain.tokens import ManageTokens
 from booking.ports import BookingRepository, CatalogueReader, Clock, IdGenerator
 
@@ -172,19 +173,29 @@ class BookingEngine:
 
     # --- new bookings -----------------------------------------------------------------------------------
 
-    def delivery(self, services: Sequence[Service], wanted: Delivery | None) -> Delivery:
-        modes = {s.delivery_mode for s in services}
-        if "online" in modes and "in_person" in modes:
-            raise invalid("services", "online-only and in-person-only services cannot share one booking")
-        fixed: Delivery | None = (
-            "online" if "online" in modes else "in_person" if "in_person" in modes else None
-        )
-        if fixed is not None:
-            if wanted is not None and wanted != fixed:
-                raise invalid("delivery", f"these services are delivered {fixed.replace('_', ' ')} only")
-            return fixed
+    @staticmethod
+    def delivery_choices(business: Business, services: Sequence[Service]) -> tuple[Delivery, ...]:
+        """The ways these services can be delivered together now; InvalidInput when there is none."""
+        shared: set[Delivery] = {"online", "in_person"}
+        for service in services:
+            shared &= set(delivery_options(service.delivery_mode, business.online_appointments))
+        if not shared:
+            modes = {s.delivery_mode for s in services}
+            if "online" in modes and "in_person" in modes:
+                raise invalid("services", "online-only and in-person-only services cannot share one booking")
+            raise invalid("services", f"{business.name} does not offer online appointments yet")
+        return tuple(sorted(shared))
+
+    def delivery(self, business: Business, services: Sequence[Service], wanted: Delivery | None) -> Delivery:
+        choices = self.delivery_choices(business, services)
         if wanted is None:
-            raise invalid("delivery", "choose 'online' or 'in_person': the service is offered both ways")
+            if len(choices) > 1:
+                raise invalid("delivery", "choose 'online' or 'in_person': the service is offered both ways")
+            return choices[0]
+        if wanted not in choices:
+            if wanted == "online" and not business.online_appointments:
+                raise invalid("delivery", f"{business.name} does not offer online appointments yet")
+            raise invalid("delivery", f"these services are delivered {choices[0].replace('_', ' ')} only")
         return wanted
 
     def create(
@@ -199,7 +210,7 @@ class BookingEngine:
         catalogue = catalogue if public else without_online_limits(catalogue)
         business = catalogue.business
         services = self.services(catalogue, request.services)
-        delivery = self.delivery(services, request.delivery)
+        delivery = self.delivery(business, services, request.delivery)
         start = request.start.astimezone(UTC)
         end = request.end if isinstance(request, AdminBookingRequest) else None
         appointment = self.appointment(catalogue, services, end, start)
