@@ -12,11 +12,13 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 from ulid import ULID
 
+from booking.adapters.dynamodb import bookings as bookings_adapter
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository, booking_claim
 from booking.adapters.dynamodb.ledger import decode
@@ -484,3 +486,39 @@ def test_random_sequences_keep_the_ledger_true(machine: type[LedgerMachine]) -> 
         suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much],
     )
     runner.runTest()
+
+
+class _AlwaysConflicting:
+    """DynamoDB as it answers when other transactions keep writing the same sheet: every
+    TransactWriteItems is cancelled with TransactionConflict (AWS's answer, which moto, serialising
+    transactions, never gives). Everything else goes to the embedded DynamoDB."""
+
+    def __init__(self, client: Any) -> None:
+        self._client = client
+        self.attempts = 0
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._client, name)
+
+    def transact_write_items(self, **request: Any) -> Any:
+        self.attempts += 1
+        reasons = [{"Code": "None"}] * (len(request["TransactItems"]) - 1) + [{"Code": "TransactionConflict"}]
+        answer: Any = {
+            "Error": {"Code": "TransactionCanceledException", "Message": "conflict"},
+            "CancellationReasons": reasons,
+        }
+        raise ClientError(answer, "TransactWriteItems")
+
+
+def test_a_change_that_keeps_losing_races_gives_up_as_slot_taken_after_a_bounded_number_of_tries(
+    resources: LocalResources, clock: ManualClock, tenant_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bookings_adapter, "BACKOFF_BASE_SECONDS", 0.0)
+    client = _AlwaysConflicting(boto3.client("dynamodb"))
+    repository = DynamoBookingRepository(client, resources.table_name, clock)  # type: ignore[arg-type]
+    booking = a_booking(tenant_id, "ann", BASE, BASE + timedelta(hours=1))
+    with pytest.raises(SlotTaken):
+        repository.save(booking, None, created(booking))
+    assert client.attempts == bookings_adapter.ATTEMPTS
+    assert repository.get(tenant_id, booking.id) is None
+    assert stored_sheets(resources, tenant_id, ["2026-11"]) == {}

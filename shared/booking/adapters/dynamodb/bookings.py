@@ -316,8 +316,9 @@ class DynamoBookingRepository:
                 if error.response.get("Error", {}).get("Code") != "TransactionCanceledException":
                     raise
                 self._explain(error, ops, others, sheet_indexes, sheets)
-            pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-            time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
+            if attempt + 1 < ATTEMPTS:
+                pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+                time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
         raise SlotTaken(_TAKEN)
 
     @staticmethod
