@@ -24,8 +24,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import random
-import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -35,7 +33,14 @@ import boto3
 from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
-from booking.adapters.dynamodb.bookings import booking_claim, booking_in_image, diary_item, diary_keys
+from booking.adapters.dynamodb.bookings import (
+    ATTEMPTS,
+    booking_claim,
+    booking_in_image,
+    diary_item,
+    diary_keys,
+    pause_before_retry,
+)
 from booking.adapters.dynamodb.items import plain, typed_key
 from booking.adapters.dynamodb.ledger import SheetStore
 from booking.domain.booking import Booking
@@ -56,7 +61,6 @@ if TYPE_CHECKING:
     from mypy_boto3_dynamodb.type_defs import TransactWriteItemTypeDef
 
 Now = Callable[[], datetime]
-ATTEMPTS = 12  # per booking, when a sheet or the booking changes between the read and the write
 TRANSACTION_ITEMS = 100  # DynamoDB's limit on one TransactWriteItems
 BATCH_DELETES = 25  # DynamoDB's limit on one BatchWriteItem
 
@@ -169,8 +173,7 @@ class _Rebuild:
                 if fresh is None:  # deleted meanwhile: nothing of it to settle
                     return
                 booking, trust_stored_diary = fresh, False
-            pause = min(0.4, 0.01 * 2**attempt)
-            time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
+            pause_before_retry(attempt)
         raise RebuildFailed(f"booking {booking.id} (tenant {booking.tenant_id}) kept changing; run again")
 
     def _count(self, sheets: Plan, puts: list[Any], deletes: list[Any], conflicts: list[str]) -> None:
@@ -292,7 +295,7 @@ class _Rebuild:
                     if not unprocessed:
                         break
                     request = dict(unprocessed)
-                    time.sleep(random.uniform(0, min(0.4, 0.01 * 2**attempt)))  # noqa: S311
+                    pause_before_retry(attempt)
                 else:
                     raise RebuildFailed("the table kept refusing to delete lock items; run again")
         self.summary.locks_deleted = len(locks)

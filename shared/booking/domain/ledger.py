@@ -130,9 +130,6 @@ class Claim:
             day += timedelta(days=1)
         return pieces
 
-    def sheet_keys(self) -> list[SheetKey]:
-        return sorted(self.pieces())
-
 
 def _minute(instant: datetime) -> int:
     if instant.tzinfo is None:

@@ -131,8 +131,9 @@ class BookingEngine:
     def appointment(
         catalogue: Catalogue,
         services: Sequence[Service],
-        end: datetime | None = None,
+        *,
         start: datetime | None = None,
+        end: datetime | None = None,
     ) -> Appointment:
         """The services back to back, or (staff placing a job) from `start` to `end` with the services'
         buffers around it."""
@@ -213,7 +214,7 @@ class BookingEngine:
         delivery = self.delivery(business, services, request.delivery)
         start = request.start.astimezone(UTC)
         end = request.end if isinstance(request, AdminBookingRequest) else None
-        appointment = self.appointment(catalogue, services, end, start)
+        appointment = self.appointment(catalogue, services, start=start, end=end)
         candidates = self.candidates(catalogue, services, request.staff, public=public, field="staff")
         free, busy = self._free_staff(
             catalogue, appointment, candidates, start, allow_outside_shift=allow_outside_shift

@@ -17,7 +17,7 @@ from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.items import plain, typed, typed_key
-from booking.adapters.dynamodb.ledger import SheetStore
+from booking.adapters.dynamodb.ledger import SheetStore, months, utc_days
 from booking.domain.availability import Busy, from_minute, to_minute
 from booking.domain.booking import Booking, BookingStatus, HistoryEntry
 from booking.domain.diary import DiaryEntry
@@ -37,6 +37,12 @@ ATTEMPTS = 12
 BACKOFF_BASE_SECONDS = 0.01
 BACKOFF_CAP_SECONDS = 0.4
 _TAKEN = "that time was just taken by another booking; please pick another"
+
+
+def pause_before_retry(attempt: int) -> None:
+    """A random pause of 0..min(CAP, BASE * 2**attempt) seconds, so writers that lost a race spread out."""
+    pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
+    time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
 
 
 # Diary items are small and flat (short attribute names, epoch minutes): a busy month of a large business
@@ -71,15 +77,6 @@ def _diary_entry(raw: dict[str, Any]) -> DiaryEntry:
         customer_email=raw["ce"]["S"],
         service_names=[v["S"] for v in raw["sv"]["L"]],
     )
-
-
-def _months(start: datetime, end: datetime) -> list[str]:
-    months = []
-    cursor = start.astimezone(UTC).replace(day=1, hour=0, minute=0, second=0, microsecond=0)
-    while cursor < end:
-        months.append(cursor.strftime("%Y-%m"))
-        cursor = (cursor + timedelta(days=32)).replace(day=1)
-    return months
 
 
 def diary_keys(booking: Booking) -> list[dict[str, str]]:
@@ -122,7 +119,7 @@ class DynamoBookingRepository:
         """Raw diary entries that may overlap [start, end), strongly consistent, month partition by month."""
         # Every booking has an entry on each UTC day it occupies: none starts before the first midnight.
         since = start.astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
-        for month in _months(since, end):
+        for month, _, _ in months(*utc_days(since, end)):
             for page in self._client.get_paginator("query").paginate(
                 TableName=self._table,
                 KeyConditionExpression="pk = :pk AND sk BETWEEN :from AND :to",
@@ -317,8 +314,7 @@ class DynamoBookingRepository:
                     raise
                 self._explain(error, ops, others, sheet_indexes, sheets)
             if attempt + 1 < ATTEMPTS:
-                pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-                time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
+                pause_before_retry(attempt)
         raise SlotTaken(_TAKEN)
 
     @staticmethod

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Any
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
 from botocore.exceptions import ClientError
+
+if TYPE_CHECKING:
+    from mypy_boto3_dynamodb import DynamoDBClient
 
 _serializer = TypeSerializer()
 _deserializer = TypeDeserializer()
@@ -27,3 +31,28 @@ def typed_key(key: dict[str, str]) -> dict[str, Any]:
 
 def condition_failed(error: ClientError) -> bool:
     return error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException"
+
+
+def count_up_to(
+    client: DynamoDBClient, table: str, key: dict[str, str], counter: str, limit: int, expires: datetime
+) -> bool:
+    """Adds one to the item's `counter` unless it has reached `limit` (False then), with a conditional
+    update so parallel callers can never pass the limit together; the item goes by TTL after `expires`."""
+    try:
+        client.update_item(
+            TableName=table,
+            Key=typed_key(key),
+            UpdateExpression="ADD #counter :one SET expires_at = :expires",
+            ConditionExpression="attribute_not_exists(#counter) OR #counter < :limit",
+            ExpressionAttributeNames={"#counter": counter},
+            ExpressionAttributeValues={
+                ":one": {"N": "1"},
+                ":limit": {"N": str(limit)},
+                ":expires": {"N": str(int(expires.timestamp()))},
+            },
+        )
+    except ClientError as error:
+        if condition_failed(error):
+            return False
+        raise
+    return True

@@ -52,7 +52,7 @@ def decode(text: str) -> tuple[Interval, ...]:
     return tuple(intervals)
 
 
-def _months(first: date, last: date) -> Iterator[tuple[str, date, date]]:
+def months(first: date, last: date) -> Iterator[tuple[str, date, date]]:
     """(yyyy-mm, first day, last day) of each month the days first..last touch."""
     cursor = first
     while cursor <= last:
@@ -112,21 +112,12 @@ class SheetStore:
                 busy.append(Busy(staff_id, first, last, fields[3]))
         return busy
 
-    def intervals(
-        self, tenant_id: str, start: datetime, end: datetime
-    ) -> Iterator[tuple[str, int, Interval]]:
-        """(staff id, the sheet's first epoch minute, interval) on every sheet of the UTC days [start, end)
-        touches."""
-        for staff_id, base, text in self._texts(tenant_id, start, end):
-            for interval in decode(text):
-                yield staff_id, base, interval
-
     def _texts(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[tuple[str, int, str]]:
         """(staff id, the sheet's first epoch minute, its intervals' text) for every sheet of the UTC days
         [start, end) touches: one strongly consistent query per month, only the sort key and `t` read."""
         first, last = utc_days(start, end)
         paginator = self._client.get_paginator("query")
-        for month, month_first, month_last in _months(first, last):
+        for month, month_first, month_last in months(first, last):
             low, high = keys.sheet_sk_bounds(month_first, month_last)
             for page in paginator.paginate(
                 TableName=self._table,
@@ -168,8 +159,3 @@ class SheetStore:
                 }
                 ops.append({"Put": {"TableName": self._table, "Item": item, **condition}})  # type: ignore[typeddict-item]
         return ops
-
-
-def covers(interval: Interval, base: int, lo: int, hi: int) -> bool:
-    """Whether an interval of the sheet starting at epoch minute `base` overlaps epoch minutes [lo, hi)."""
-    return base + interval.start < hi and lo < base + interval.end

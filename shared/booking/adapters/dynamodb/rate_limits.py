@@ -7,9 +7,8 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from booking.adapters.dynamodb import keys
+from booking.adapters.dynamodb.items import count_up_to
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,21 +22,5 @@ class DynamoRateLimiter:
     def take(
         self, tenant_id: str, counter: str, window_start: datetime, window: timedelta, limit: int
     ) -> bool:
-        expires = window_start + 2 * window
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={k: {"S": v} for k, v in keys.rate_limit_key(tenant_id, counter, window_start).items()},
-                UpdateExpression="ADD counted :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(counted) OR counted < :limit",
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":limit": {"N": str(limit)},
-                    ":expires": {"N": str(int(expires.timestamp()))},
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        key = keys.rate_limit_key(tenant_id, counter, window_start)
+        return count_up_to(self._client, self._table, key, "counted", limit, window_start + 2 * window)

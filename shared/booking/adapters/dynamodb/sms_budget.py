@@ -6,9 +6,8 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, time, timedelta
 from typing import TYPE_CHECKING
 
-from botocore.exceptions import ClientError
-
 from booking.adapters.dynamodb import keys
+from booking.adapters.dynamodb.items import count_up_to
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -23,20 +22,5 @@ class DynamoSmsBudget:
         if cap <= 0:
             return False
         expires = datetime.combine(day + timedelta(days=2), time(0), tzinfo=UTC)
-        try:
-            self._client.update_item(
-                TableName=self._table,
-                Key={k: {"S": v} for k, v in keys.sms_day_key(tenant_id, day.isoformat()).items()},
-                UpdateExpression="ADD sent :one SET expires_at = :expires",
-                ConditionExpression="attribute_not_exists(sent) OR sent < :cap",
-                ExpressionAttributeValues={
-                    ":one": {"N": "1"},
-                    ":cap": {"N": str(cap)},
-                    ":expires": {"N": str(int(expires.timestamp()))},
-                },
-            )
-        except ClientError as error:
-            if error.response.get("Error", {}).get("Code") == "ConditionalCheckFailedException":
-                return False
-            raise
-        return True
+        key = keys.sms_day_key(tenant_id, day.isoformat())
+        return count_up_to(self._client, self._table, key, "sent", cap, expires)
