@@ -14,6 +14,7 @@ from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile, LoginCode
 from booking.domain.diary import DiaryEntry
 from booking.domain.ledger import Claim
+from booking.domain.meetings import CreatedMeeting, MeetingSpec
 from booking.domain.reminders import PlannedReminder
 
 
@@ -277,3 +278,24 @@ class MessageLog(Protocol):
         ...
 
     def records(self, tenant_id: str, booking_id: str) -> list[MessageRecord]: ...
+
+
+class MeetingLinks(Protocol):
+    """One business's account at a meeting provider. Each call raises a MeetingProviderError subclass
+    (domain/meetings.py) on failure: CredentialsRejected, MeetingRefused, ProviderRateLimited (with the
+    provider's Retry-After) or ProviderUnavailable."""
+
+    def check_credentials(self) -> None:
+        """Proves the credentials work (e.g. fetches a token); CredentialsRejected when they do not."""
+        ...
+
+    def create(self, spec: MeetingSpec) -> CreatedMeeting: ...
+
+    def update(self, meeting_id: str, spec: MeetingSpec) -> CreatedMeeting:
+        """The meeting moved to the spec's times: changed in place where the provider allows, otherwise
+        made anew (the old one deleted), so the answer's id and link may differ."""
+        ...
+
+    def delete(self, meeting_id: str) -> None:
+        """Deletes the meeting; one that is already gone is fine."""
+        ...

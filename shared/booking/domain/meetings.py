@@ -9,12 +9,15 @@ of the hosted providers whose credentials the business stores.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, StringConstraints
+from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
 
 from booking.domain.booking import Delivery
+from booking.domain.types import Model
 
 MeetingProvider = Literal["manual", "jitsi", "zoom", "google_meet", "microsoft_teams", "daily", "whereby"]
 DEFAULT_JITSI_BASE_URL = "https://meet.jit.si"
@@ -41,3 +44,121 @@ def delivery_options(delivery_mode: str, online_appointments: bool) -> tuple[Del
     if delivery_mode == "both":
         return (*online, "in_person")
     return ("in_person",)
+
+
+# --- the meeting a booking carries ---------------------------------------------------------------------
+
+# not_set: nobody has made a link yet (manual mode, or provisioning gave up); provisioning: the state
+# machine is making one; ready: the customer has a link; failed: the provider refused, with its reason.
+MeetingStatus = Literal["not_set", "provisioning", "ready", "failed"]
+
+
+@dataclass(frozen=True)
+class MeetingSpec:
+    """What a provider is asked to make: one meeting for one booking (never shared across a series)."""
+
+    tenant_id: str
+    booking_id: str
+    topic: str
+    start: datetime
+    end: datetime
+    time_zone: str  # the business's IANA zone (Zoom and Graph show times in it)
+    host_email: str | None = None  # the staff member, where the provider schedules on a user's behalf
+
+
+@dataclass(frozen=True)
+class CreatedMeeting:
+    """What a provider made: its own id (to update or delete it later), the link the customer joins by,
+    and what only staff may see (the host's start link)."""
+
+    meeting_id: str
+    join_url: str
+    passcode: str | None = None
+    host_url: str | None = None
+    notes: str = ""  # dial-in numbers and the like, shown to the customer beside the link
+
+
+class MeetingProviderError(Exception):
+    """A provider call that did not make, change or delete the meeting. `retryable` says whether trying
+    again later may work (an outage, throttling: after `retry_after` seconds when the provider said)."""
+
+    retryable: bool = False
+
+    def __init__(self, reason: str, *, retry_after: float | None = None) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.retry_after = retry_after
+
+
+class CredentialsRejected(MeetingProviderError):
+    """The provider refused the business's credentials (wrong, revoked, missing a permission)."""
+
+
+class MeetingRefused(MeetingProviderError):
+    """The provider understood and refused the request (a 4xx other than auth and throttling)."""
+
+
+class ProviderRateLimited(MeetingProviderError):
+    retryable = True
+
+
+class ProviderUnavailable(MeetingProviderError):
+    """5xx, a timeout or a connection that failed: the provider may work again later."""
+
+    retryable = True
+
+
+# --- provider credentials (write-only in the API; kept in Secrets Manager) --------------------------------
+
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+
+
+class ZoomCredentials(Model):
+    """A Server-to-Server OAuth app of the business's Zoom account."""
+
+    account_id: Identifier
+    client_id: Identifier
+    client_secret: Secret
+    user_id: Identifier = Field(
+        default="me", description="the Zoom user who hosts: 'me', a user id or an email"
+    )
+
+
+class GoogleMeetCredentials(Model):
+    """A Google Cloud service account allowed to write to `calendar_id`: its JSON key may be pasted
+    whole (fields we do not use, such as its token_uri, are ignored: tokens come only from Google's
+    own endpoint). `subject` names the Workspace user it acts as, with domain-wide delegation."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
+
+    client_email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
+    private_key: Secret
+    private_key_id: Identifier | None = None
+    calendar_id: Identifier = "primary"
+    subject: Annotated[str, StringConstraints(max_length=320)] | None = None
+
+
+class TeamsCredentials(Model):
+    """An Entra ID app registration with OnlineMeetings.ReadWrite.All (application permission) and an
+    application access policy covering `organizer_user_id`."""
+
+    tenant_id: Identifier
+    client_id: Identifier
+    client_secret: Secret
+    organizer_user_id: Identifier
+
+
+class ApiKeyCredentials(Model):
+    """Daily and Whereby: one API key of the business's account."""
+
+    api_key: Secret
+
+
+CREDENTIALS: dict[str, type[Model]] = {
+    "zoom": ZoomCredentials,
+    "google_meet": GoogleMeetCredentials,
+    "microsoft_teams": TeamsCredentials,
+    "daily": ApiKeyCredentials,
+    "whereby": ApiKeyCredentials,
+}
