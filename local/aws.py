@@ -5,6 +5,7 @@ Used by the dev server and by the test suite, so both run against the same wire 
 
 from __future__ import annotations
 
+import importlib
 import logging
 import os
 from dataclasses import dataclass
@@ -14,14 +15,18 @@ import boto3
 
 from local import moto_patches
 from local.template import (
+    function_handler,
     load_template,
     queue_names,
     scheduler_dead_letter_queue,
+    state_machine_definitions,
     table_definitions,
     user_pool_definition,
 )
 
 REGION = "eu-west-1"
+ACCOUNT = "123456789012"
+CREDENTIALS_SECRET_PREFIX = "booking/local/tenants/"
 USER_POOL_NAME = "booking-local-users"
 USER_POOL_CLIENT_NAME = "booking-local-client"
 
@@ -43,6 +48,7 @@ class LocalResources:
     schedule_group: str
     queues: dict[str, str]  # logical id in the template -> queue URL
     timer_dead_letter_arn: str
+    state_machines: dict[str, str]  # logical id in the template -> state machine ARN
     public_base_url: str = "http://localhost:8080"
 
     @property
@@ -72,6 +78,8 @@ class LocalResources:
             "SCHEDULER_ROLE_ARN": "arn:aws:iam::123456789012:role/SchedulerInvokeRole",
             "SCHEDULER_DLQ_ARN": self.timer_dead_letter_arn,
             "PUBLIC_BASE_URL": self.public_base_url,
+            "MEETING_LINKS_STATE_MACHINE_ARN": self.state_machines["MeetingLinksStateMachine"],
+            "CREDENTIALS_SECRET_PREFIX": CREDENTIALS_SECRET_PREFIX,
         }
 
 
@@ -165,6 +173,7 @@ class EmbeddedAws:
         timer_dead_letter_arn = sqs.get_queue_attributes(QueueUrl=timer_queue, AttributeNames=["QueueArn"])[
             "Attributes"
         ]["QueueArn"]
+        state_machines = self._state_machines(template)
         return LocalResources(
             endpoint=self.endpoint,
             region=REGION,
@@ -177,4 +186,33 @@ class EmbeddedAws:
             schedule_group=group_name,
             queues=queues,
             timer_dead_letter_arn=timer_dead_letter_arn,
+            state_machines=state_machines,
         )
+
+    def _state_machines(self, template: dict[str, Any]) -> dict[str, str]:
+        """Creates (or updates) each state machine from its committed definition file; the functions its
+        tasks invoke run in this process (local.moto_patches.register_function), as the template's
+        Handler names them."""
+        sfn = self.client("stepfunctions")
+        existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
+        role = f"arn:aws:iam::{ACCOUNT}:role/StateMachineRole"
+        arns = {}
+        for machine in state_machine_definitions(local_function_arn, template):
+            name = f"booking-local-{machine.logical_id}"
+            if name in existing:
+                sfn.update_state_machine(stateMachineArn=existing[name], definition=machine.definition)
+                arns[machine.logical_id] = existing[name]
+            else:
+                arns[machine.logical_id] = sfn.create_state_machine(
+                    name=name, definition=machine.definition, roleArn=role
+                )["stateMachineArn"]
+            for function in machine.task_functions:
+                module, _, attribute = function_handler(function, template).rpartition(".")
+                handler = getattr(importlib.import_module(module), attribute)
+                moto_patches.register_function(local_function_arn(function), handler)
+        return arns
+
+
+def local_function_arn(logical_id: str) -> str:
+    """A function's ARN in the embedded AWS (its `live` alias, as the template's tasks invoke it)."""
+    return f"arn:aws:lambda:{REGION}:{ACCOUNT}:function:{logical_id}:live"

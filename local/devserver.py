@@ -30,6 +30,7 @@ from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.clock import DevClock
 from local.dispatcher import DeadLetters, Dispatcher
+from local.fakes.providers import start_fakes
 from local.outbox import Outbox
 from local.persistence import Store
 from local.seed import load_manifest, seed
@@ -158,6 +159,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _install_functions(clock: DevClock) -> None:
+    """The reminders and meeting-links functions' use cases, on the dev clock (as their first invocation
+    on Lambda would build them, on the system clock)."""
+    from meeting_links import handler as meeting_links
+    from meeting_links.container import build_provisioning
+    from reminders import handler as reminders
+    from reminders.container import build_login_codes, build_provisioning_trigger, build_service
+
+    reminders.install(
+        build_service(clock=clock), build_login_codes(clock=clock), build_provisioning_trigger()
+    )
+    meeting_links.install(build_provisioning(clock=clock))
+
+
 def main(argv: list[str] | None = None) -> None:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     aws = EmbeddedAws(port=args.aws_port)
@@ -165,20 +180,22 @@ def main(argv: list[str] | None = None) -> None:
     resources = aws.provision()
     os.environ.update(resources.environment())
     os.environ.setdefault("APP_SECRET", local_secret(args.data_dir))
+    # One clock for the whole application, which /dev/clock can move forward.
+    clock = DevClock(args.data_dir)
+    # The meeting providers' fakes (Zoom, Google, Microsoft, Daily, Whereby), where the adapters call.
+    fakes = start_fakes(clock=clock)
+    os.environ.update(fakes.environment())
 
     # Imported after the environment points at the embedded AWS: the container reads it.
     from booking_api import deps
     from booking_api.app import mount
     from booking_api.container import build_container
     from local import dev_routes
-    from reminders.container import build_login_codes, build_service
-    from reminders.handler import install, lambda_handler
+    from reminders.handler import lambda_handler
 
-    # One clock for the whole application, which /dev/clock can move forward.
-    clock = DevClock(args.data_dir)
     # The dispatcher listens to the embedded AWS before the saved state is loaded, so it learns of the
     # restored schedules as they come back; it resumes the stream at its checkpoint.
-    install(build_service(clock=clock), build_login_codes(clock=clock))
+    _install_functions(clock)
     failures = reminders_failure_handling()
     dispatcher = Dispatcher(
         aws,
@@ -214,7 +231,13 @@ def main(argv: list[str] | None = None) -> None:
 
     demo = load_manifest(args.data_dir) if restored else None
     if demo is None:
-        demo = seed(container.catalogue, aws.client("cognito-idp"), resources.user_pool_id, args.data_dir)
+        demo = seed(
+            container.catalogue,
+            container.meetings,
+            aws.client("cognito-idp"),
+            resources.user_pool_id,
+            args.data_dir,
+        )
 
     base_url = f"http://{args.host}:{args.port}"
     dev_routes.install(
@@ -264,6 +287,7 @@ def main(argv: list[str] | None = None) -> None:
         outbox.detach()
         store.stop()
         aws.stop()
+        fakes.stop()
 
 
 if __name__ == "__main__":

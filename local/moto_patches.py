@@ -1,7 +1,7 @@
 """Every change the local stack makes to moto (its embedded AWS), in one module.
 
 Written against moto 5.2.5 (pinned in pyproject.toml). `PATCHED` and `RELIED_ON` name each moto function
-this module replaces, wraps or leans on, with a hash of its source; tests/unit/test_moto_patches.py fails
+this module replaces, wraps or leans on, with a hash of its source; tests/local/test_moto_patches.py fails
 when an upgrade changes any of them, so whoever upgrades re-reads those functions before trusting this.
 
 1. TransactWriteItems without table copies. moto's version (`DynamoDBBackend.transact_write_items`)
@@ -19,12 +19,22 @@ when an upgrade changes any of them, so whoever upgrades re-reads those function
    moto keeps both for ever. `trim_stream` drops records the (single, local) consumer has delivered, and
    iterators expire after 15 minutes.
 5. Change capture. Every committed DynamoDB write, stream record, schedule change, user change, queued
-   or deleted dead letter and sent email or SMS is handed to subscribers (the local journal, the dispatcher, the outbox) before moto
-   answers the request, so an acknowledged write can be made durable before it is acknowledged.
+   or deleted dead letter, secret change and sent email or SMS is handed to subscribers (the local journal,
+   the dispatcher, the outbox) before moto answers the request, so an acknowledged write can be made
+   durable before it is acknowledged.
 6. Fault injection. The embedded SES/SNS can be told to refuse or to crash on the next sends, so tests
    can prove that messages survive provider errors and a crash between claim and send.
 7. Queries by partition. moto's Query sorts the whole table to find one partition's items, so every
    query cost more as the table filled; it is handed just the partition instead.
+8. Step Functions executions run, and their Lambda tasks run our handlers in process. moto only runs
+   state machines when its `execute_state_machine` config is on (`install` turns it on), and it invokes a
+   Lambda task (`arn:aws:states:::lambda:invoke` or a plain function ARN) through its own Lambda, which
+   needs Docker. Both resource styles go through `lambda_eval_utils._invoke_lambda_function`, replaced
+   here by a call to the handler registered with `register_function`, with AWS's semantics: the return
+   value is the payload, an exception is FunctionError "Unhandled" with {"errorType": class name, ...} so
+   Retry and Catch match on the class name, an unknown function is ResourceNotFoundException. Retry
+   pauses go through `set_retry_pause` (tests record them instead of waiting). An execution started
+   without a name gets a UUID, as on AWS (moto named every one "None", so the second one was refused).
 """
 
 from __future__ import annotations
@@ -32,9 +42,12 @@ from __future__ import annotations
 import copy
 import hashlib
 import inspect
+import json
 import logging
 import threading
 import time
+import traceback
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -96,6 +109,19 @@ PATCHED: dict[str, str] = {
     "all_items": "c80d2ee3c896acd0",
     "sqs.send_message": "bf161af09a9e6b86",  # wrapped, with delete_message: capture
     "sqs.delete_message": "9eb658afdceb6bd9",
+    "secrets.create_secret": "fa9d45682d27ae62",  # wrapped, all of SECRET_WRITES: capture
+    "secrets.put_secret_value": "9b3e948abda1903c",
+    "secrets.update_secret": "9f076257784bd378",
+    "secrets.update_secret_version_stage": "76b4706cf62c231c",
+    "secrets.delete_secret": "761af0a365750e4b",
+    "secrets.restore_secret": "66f395e7d1cac31b",
+    "secrets.put_resource_policy": "7a6271d09c2443e3",
+    "secrets.delete_resource_policy": "2fbd5fb87da37398",
+    "secrets.tag_resource": "37c90467a47375c6",
+    "secrets.untag_resource": "3195db492c3476d7",
+    "sfn.invoke_lambda_function": "0ebcddb746e422b0",  # replaced: the registered handler, in process
+    "sfn.retrier_eval_body": "48463fff19cefa98",  # replaced: the pause through set_retry_pause
+    "sfn.start_execution": "0f8d9dd57baf0c28",  # wrapped: an unnamed execution gets a UUID
 }
 RELIED_ON: dict[str, str] = {
     "moto.dynamodb.models.table:Table.put_item": "de23933013ef8426",  # items[hash][range] = Item
@@ -105,6 +131,16 @@ RELIED_ON: dict[str, str] = {
     "moto.scheduler.models:Schedule.to_dict": "293b6c07de343115",
     "moto.sqs.models:Queue.add_message": "f27c9231c1f20433",  # restoring saved messages
     "moto.sqs.models:Message.__init__": "4ab16d5eb16ec41c",
+    "moto.secretsmanager.models:FakeSecret.__init__": "eb6564ac1976646e",  # restoring saved secrets
+    "moto.secretsmanager.models:SecretsStore.get": "62bdd2d662289238",  # by name or ARN
+    "moto.stepfunctions.responses:get_backend": "e736380f7d9c98a5",  # execute_state_machine, per request
+    # Both Lambda task styles invoke through `_invoke_lambda_function`, and name the error its errorType.
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.lambda_eval_utils"
+    ":execute_lambda_function_integration": "f8c714c35a2410c0",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.state_task_lambda"
+    ":StateTaskLambda._from_error": "1a3cdc6f4b303bfe",
+    "moto.stepfunctions.parser.asl.component.state.exec.state_task.service.state_task_service_lambda"
+    ":StateTaskServiceLambda._from_error": "ba630b50b845a8d3",
 }
 
 # Cognito calls that change users (the local stack persists users; groups come from the template).
@@ -179,6 +215,14 @@ class QueueChange:
 
 
 @dataclass(frozen=True)
+class SecretChange:
+    region: str
+    name: str
+    # What restores it (`secret_state`), values included, so never in a repr or a log; None when deleted.
+    secret: dict[str, Any] | None = field(repr=False)
+
+
+@dataclass(frozen=True)
 class Sent:
     channel: str  # "email" or "sms"
     message_id: str
@@ -195,6 +239,7 @@ _listeners: dict[type, list[Listener]] = {
     ScheduleChange: [],
     UsersChange: [],
     QueueChange: [],
+    SecretChange: [],
     Sent: [],
 }
 
@@ -593,6 +638,64 @@ def _sqs_delete(self: Any, queue_name: str, receipt_handle: str) -> None:
             _publish(QueueChange(queue_name, message_id, None))
 
 
+# Secrets Manager calls that change a secret. Rotation is left out: it needs a rotation Lambda, which the
+# local stack does not run.
+SECRET_WRITES = (
+    "create_secret",
+    "put_secret_value",
+    "update_secret",
+    "update_secret_version_stage",
+    "delete_secret",
+    "restore_secret",
+    "put_resource_policy",
+    "delete_resource_policy",
+    "tag_resource",
+    "untag_resource",
+)
+# The FakeSecret attributes that make a secret what it is (the ARN keeps its random suffix, so ARNs that
+# were handed out stay valid); `load_secrets` sets them back.
+_SECRET_FIELDS = (
+    "arn",
+    "name",
+    "description",
+    "tags",
+    "kms_key_id",
+    "created_date",
+    "last_changed_date",
+    "deleted_date",
+    "policy",
+    "default_version_id",
+    "versions",  # version id -> {"version_id", "version_stages", "createdate", "secret_string"/"secret_binary"}
+)
+
+
+def secret_state(secret: Any) -> dict[str, Any]:
+    """A secret as plain JSON-able data, values included."""
+    state = {name: copy.deepcopy(getattr(secret, name)) for name in _SECRET_FIELDS}
+    return {"account": secret.account_id, "region": secret.region, **state}
+
+
+def _secrets_write(name: str) -> Callable[..., Any]:
+    original = _ORIGINALS[f"secrets.{name}"]
+
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        from moto.secretsmanager.models import FakeSecret
+
+        arguments = _bound(original, self, args, kwargs)
+        identifier = next(arguments[k] for k in ("secret_id", "name", "arn") if k in arguments)
+        with WRITE_LOCK:
+            before = self.secrets.get(identifier)
+            result = original(self, *args, **kwargs)
+            after = self.secrets.get(identifier)  # by name or ARN; None once deleted for good
+            if isinstance(after, FakeSecret):
+                _publish(SecretChange(self.region_name, after.name, secret_state(after)))
+            elif after is None and isinstance(before, FakeSecret):
+                _publish(SecretChange(self.region_name, before.name, None))
+            return result
+
+    return wrapper
+
+
 # --- 6: faults and sends --------------------------------------------------------------------------------
 
 
@@ -669,6 +772,173 @@ def _sns_publish(self: Any, *args: Any, **kwargs: Any) -> Any:
             self.sms_messages.pop(message_id, None)
             self.sms_message_objects.pop(message_id, None)
     return message_id
+
+
+# --- 8: Step Functions executions, their Lambda tasks run in process -----------------------------------
+
+LambdaHandler = Callable[[Any, Any], Any]  # handler(event, context), as Lambda's Python runtime calls it
+RetryPause = Callable[[float], None]
+
+
+@dataclass
+class LambdaContext:
+    """What a handler reads of its Lambda context (what Powertools reads, and the rest of the Python
+    runtime's attributes)."""
+
+    function_name: str
+    invoked_function_arn: str
+    memory_limit_in_mb: int = 512
+    timeout_seconds: float = 60.0
+    aws_request_id: str = field(default_factory=lambda: str(uuid.uuid4()))
+    function_version: str = "$LATEST"
+    log_stream_name: str = "local"
+    _started: float = field(default_factory=time.monotonic, repr=False)
+
+    @property
+    def log_group_name(self) -> str:
+        return f"/aws/lambda/{self.function_name}"
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._started + self.timeout_seconds - time.monotonic()) * 1000))
+
+
+@dataclass(frozen=True)
+class _Function:
+    handler: LambdaHandler
+    memory_limit_in_mb: int
+    timeout_seconds: float
+
+
+_functions: dict[str, _Function] = {}
+_retry_pause: RetryPause = time.sleep  # AWS waits for real, and so does the local stack
+
+
+def function_name_of(function: str) -> str:
+    """The function's name from what Lambda accepts as FunctionName: a name, a partial or full ARN, each
+    with or without a version or alias."""
+    if ":function:" in function:
+        function = function.split(":function:", 1)[1]
+    return function.split(":", 1)[0]
+
+
+def register_function(
+    function: str, handler: LambdaHandler, *, memory_limit_in_mb: int = 512, timeout_seconds: float = 60.0
+) -> None:
+    """State machine tasks that invoke `function` (a name or an ARN; any version or alias of it) call
+    `handler(event, context)` in this process. `timeout_seconds` only sets what the context reports as
+    remaining time: a handler is not stopped when it runs over."""
+    _functions[function_name_of(function)] = _Function(handler, memory_limit_in_mb, timeout_seconds)
+
+
+def unregister_function(function: str) -> None:
+    _functions.pop(function_name_of(function), None)
+
+
+def set_retry_pause(pause: RetryPause | None) -> RetryPause:
+    """Every pause a state's Retry asks for (IntervalSeconds x BackoffRate^n, capped by MaxDelaySeconds,
+    jittered when JitterStrategy is FULL) is `pause(seconds)`, on the execution's thread; None restores
+    real waiting. Returns the previous pause, to put it back."""
+    global _retry_pause  # noqa: PLW0603 - one hook per process, as moto's executions are
+    previous = _retry_pause
+    _retry_pause = pause or time.sleep
+    return previous
+
+
+def _lambda_error(status: int, code: str, message: str) -> Exception:
+    """What boto3's Lambda client raises for an error answer; moto's tasks turn it into Lambda.<code>."""
+    from botocore.exceptions import ClientError
+
+    metadata: Any = {"HTTPStatusCode": status, "RequestId": str(uuid.uuid4())}
+    return ClientError({"Error": {"Code": code, "Message": message}, "ResponseMetadata": metadata}, "Invoke")
+
+
+def _invoke_lambda_function(
+    parameters: dict[str, Any], region: str, state_credentials: Any
+) -> dict[str, Any]:
+    """Replaces moto's invoke of a Lambda task (both resource styles): the registered handler, in process,
+    answered as Lambda's Invoke answers (the payload parsed, as moto's does)."""
+    from moto.core.models import DEFAULT_ACCOUNT_ID
+
+    requested = str(parameters.get("FunctionName", ""))
+    name = function_name_of(requested)
+    if requested.startswith("arn:"):
+        arn = requested
+    elif ":function:" in requested:
+        arn = f"arn:aws:lambda:{region}:{requested}"
+    else:
+        arn = f"arn:aws:lambda:{region}:{DEFAULT_ACCOUNT_ID}:function:{requested}"
+    function = _functions.get(name)
+    if function is None:
+        logger.error("a state machine invoked %s, which has no handler registered in the local stack", arn)
+        raise _lambda_error(
+            404,
+            "ResourceNotFoundException",
+            f"Function not found: {arn} (no handler is registered for it: local.moto_patches.register_function)",
+        )
+    payload = parameters.get("Payload")
+    event = json.loads(payload) if payload else {}
+    context = LambdaContext(name, arn, function.memory_limit_in_mb, function.timeout_seconds)
+    response: dict[str, Any] = {"StatusCode": 200, "ExecutedVersion": "$LATEST"}
+    try:
+        result = function.handler(event, context)
+    except Exception as error:
+        # As the Python runtime reports an unhandled exception: Step Functions' error name is errorType.
+        logger.warning("%s raised %s (a Step Functions task)", name, type(error).__name__)
+        stack = traceback.format_list(traceback.extract_tb(error.__traceback__)[1:])  # from the handler on
+        response["FunctionError"] = "Unhandled"
+        response["Payload"] = {
+            "errorMessage": str(error),
+            "errorType": type(error).__name__,
+            "requestId": context.aws_request_id,
+            "stackTrace": stack,
+        }
+        return response
+    try:
+        response["Payload"] = json.loads(json.dumps(result))  # the runtime sends the result as JSON
+    except (TypeError, ValueError) as error:
+        response["FunctionError"] = "Unhandled"
+        response["Payload"] = {
+            "errorMessage": f"Unable to marshal response: {error}",
+            "errorType": "Runtime.MarshalError",
+            "requestId": context.aws_request_id,
+            "stackTrace": [],
+        }
+    return response
+
+
+def _retrier_eval_body(self: Any, env: Any) -> None:
+    """moto's `RetrierDecl._eval_body`, with the pause through `_retry_pause` instead of `time.sleep`."""
+    from moto.stepfunctions.parser.asl.component.common.retry.max_attempts_decl import MaxAttemptsOutcome
+    from moto.stepfunctions.parser.asl.component.common.retry.retrier_outcome import RetrierOutcome
+
+    self.error_equals.eval(env)
+    if not env.stack.pop():
+        env.stack.append(RetrierOutcome.Skipped)
+        return
+    self.max_attempts.eval(env=env)
+    if env.stack.pop() == MaxAttemptsOutcome.EXHAUSTED:
+        env.stack.append(RetrierOutcome.Failed)
+        return
+    # Each leaves the interval so far on the stack: base, x backoff, capped, jittered.
+    self.interval_seconds.eval(env=env)
+    self.backoff_rate.eval(env=env)
+    self.max_delay_seconds.eval(env=env)
+    self.jitter_strategy.eval(env=env)
+    _retry_pause(float(env.stack.pop()))
+    env.stack.append(RetrierOutcome.Executed)
+
+
+def _start_execution(
+    self: Any,
+    state_machine_arn: str,
+    name: str | None = None,
+    execution_input: str | None = None,
+    trace_header: str | None = None,
+) -> Any:
+    # AWS names an unnamed execution with a UUID; moto's parser backend named them all "None".
+    return _ORIGINALS["sfn.start_execution"](
+        self, state_machine_arn, name or str(uuid.uuid4()), execution_input, trace_header
+    )
 
 
 # --- restoring saved state (the local stack's persistence) --------------------------------------------
@@ -756,6 +1026,24 @@ def load_queue_messages(queue_name: str, messages: dict[str, str]) -> None:
         queue.add_message(message)
 
 
+def load_secrets(saved: Iterable[dict[str, Any]]) -> None:
+    """Puts saved secrets (as `secret_state` gave them) back as they were: same ARN, versions and stages,
+    marked deleted if they were. Publishes nothing (they are not new)."""
+    from moto.secretsmanager.models import FakeSecret, secretsmanager_backends
+
+    for data in saved:
+        secret = FakeSecret(
+            account_id=data["account"],
+            region_name=data["region"],
+            secret_id=data["name"],
+            secret_version={},
+            version_id="",
+        )
+        for name in _SECRET_FIELDS:
+            setattr(secret, name, copy.deepcopy(data[name]))
+        secretsmanager_backends[data["account"]][data["region"]].secrets[secret.name] = secret
+
+
 # --- installing -----------------------------------------------------------------------------------------
 
 
@@ -782,7 +1070,9 @@ def install() -> None:
             "moto %s is not the version these patches were written for (%s)", moto.__version__, MOTO_VERSION
         )
     from moto.cognitoidp.models import CognitoIdpBackend
+    from moto.core.config import default_user_config
     from moto.scheduler.models import EventBridgeSchedulerBackend
+    from moto.secretsmanager.models import SecretsManagerBackend
     from moto.ses.models import SESBackend
     from moto.sns.models import SNSBackend
     from moto.sqs.models import SQSBackend
@@ -814,6 +1104,23 @@ def install() -> None:
     _ORIGINALS["sqs.delete_message"] = SQSBackend.delete_message
     SQSBackend.send_message = _sqs_send  # type: ignore[method-assign]
     SQSBackend.delete_message = _sqs_delete  # type: ignore[method-assign]
+    for name in SECRET_WRITES:
+        _ORIGINALS[f"secrets.{name}"] = getattr(SecretsManagerBackend, name)
+        setattr(SecretsManagerBackend, name, _secrets_write(name))
+
+    # 8: state machines run (moto reads this per request, so it must be on before the first one is made:
+    # with it off, moto keeps state machines in another backend that never runs them).
+    default_user_config["stepfunctions"] = {"execute_state_machine": True}
+    from moto.stepfunctions.parser.asl.component.common.retry.retrier_decl import RetrierDecl
+    from moto.stepfunctions.parser.asl.component.state.exec.state_task import lambda_eval_utils
+    from moto.stepfunctions.parser.models import StepFunctionsParserBackend
+
+    _ORIGINALS["sfn.invoke_lambda_function"] = lambda_eval_utils._invoke_lambda_function
+    _ORIGINALS["sfn.retrier_eval_body"] = RetrierDecl._eval_body
+    _ORIGINALS["sfn.start_execution"] = StepFunctionsParserBackend.start_execution
+    lambda_eval_utils._invoke_lambda_function = _invoke_lambda_function
+    RetrierDecl._eval_body = _retrier_eval_body  # type: ignore[method-assign]
+    StepFunctionsParserBackend.start_execution = _start_execution  # type: ignore[method-assign]
 
     BaseModel.__new__ = staticmethod(_untracked_new)  # type: ignore[method-assign]
     from moto.core.model_instances import model_data

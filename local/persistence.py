@@ -5,9 +5,11 @@ Files in `<data dir>/state/`:
 - `journal-<n>.jsonl`: one line per committed change, written to the operating system inside the
   embedded AWS's request, before it answers (moto publishes each change to us under its write lock, see
   `local/moto_patches.py`): a DynamoDB write (each item's new image, and the stream records it made), a
-  schedule created or deleted, the users of a pool after a change, a dead letter queued or deleted. Written with a plain `write`: the
+  schedule created or deleted, the users of a pool after a change, a dead letter queued or deleted, a
+  secret after a change (its values included: never log an entry). Written with a plain `write`: the
   bytes survive the process being killed; a power cut may lose the last lines (no fsync per write).
-- `snapshot.json`: the state as of the end of journal segment N. A compaction, run in a child process so
+- `snapshot.json`: the state as of the end of journal segment N. Like the journal, readable by its owner
+  only (it holds secrets). A compaction, run in a child process so
   the dev server's memory never holds two copies, folds the finished segments into a new snapshot (temp
   file and rename, so a crash leaves the previous one) and deletes them. Stream records the dispatcher
   has delivered (its checkpoint) are dropped then.
@@ -31,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from local import moto_patches
-from local.moto_patches import Commit, QueueChange, ScheduleChange, UsersChange
+from local.moto_patches import Commit, QueueChange, ScheduleChange, SecretChange, UsersChange
 
 logger = logging.getLogger("local.persistence")
 SNAPSHOT_VERSION = 2
@@ -63,6 +65,7 @@ class State:
     schedules: dict[str, dict[str, Any]] = field(default_factory=dict)  # "group/name" -> definition
     users: dict[str, list[dict[str, Any]]] = field(default_factory=dict)  # pool id -> users
     queues: dict[str, dict[str, str]] = field(default_factory=dict)  # queue name -> message id -> body
+    secrets: dict[str, dict[str, Any]] = field(default_factory=dict)  # "region/name" -> secret_state(...)
 
     def apply(self, entry: dict[str, Any]) -> None:
         for table, key, item in entry.get("ddb", ()):
@@ -92,6 +95,12 @@ class State:
                 messages.pop(message_id, None)
             else:
                 messages[message_id] = body
+        if "secret" in entry:
+            region, name, secret = entry["secret"]
+            if secret is None:
+                self.secrets.pop(f"{region}/{name}", None)
+            else:
+                self.secrets[f"{region}/{name}"] = secret
 
     def drop_delivered(self, checkpoints: dict[str, int]) -> None:
         for table, stream in self.streams.items():
@@ -110,6 +119,7 @@ class State:
             "schedules": list(self.schedules.values()),
             "users": self.users,
             "queues": self.queues,
+            "secrets": list(self.secrets.values()),
         }
 
     @classmethod
@@ -126,6 +136,8 @@ class State:
         # version 1 kept one list for the one pool; it is the pool the stack provisions (see `restore`)
         state.users = users if isinstance(users, dict) else {"": users}
         state.queues = data.get("queues", {})
+        for secret in data.get("secrets", []):
+            state.secrets[f"{secret['region']}/{secret['name']}"] = secret
         return state
 
 
@@ -238,7 +250,9 @@ def compact(data_dir: Path, through_segment: int) -> None:
         state.through_segment = number
     state.drop_delivered(read_checkpoints(data_dir))
     tmp = snapshot.with_suffix(".tmp")
-    tmp.write_text(json.dumps(state.to_json(), separators=(",", ":")), encoding="utf-8")
+    tmp.unlink(missing_ok=True)  # a crashed compaction's; recreated below with the private mode
+    with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600), "w", encoding="utf-8") as out:
+        json.dump(state.to_json(), out, separators=(",", ":"))
     os.replace(tmp, snapshot)
     for number in [n for n in segments(directory) if n <= through_segment]:
         segment_path(directory, number).unlink(missing_ok=True)
@@ -285,6 +299,7 @@ class Store:
             self._restore_users(users if pool in ("", self._pool) else [])
         for queue, messages in state.queues.items():
             moto_patches.load_queue_messages(queue, messages)
+        moto_patches.load_secrets(state.secrets.values())
         self._next_segment = state.through_segment + 1
         return True
 
@@ -318,6 +333,7 @@ class Store:
             moto_patches.subscribe(ScheduleChange, self._on_schedule),
             moto_patches.subscribe(UsersChange, self._on_users),
             moto_patches.subscribe(QueueChange, self._on_queue),
+            moto_patches.subscribe(SecretChange, self._on_secret),
         ]
 
     def _append(self, entry: dict[str, Any]) -> None:
@@ -342,6 +358,9 @@ class Store:
 
     def _on_queue(self, change: QueueChange) -> None:
         self._append({"queue": [change.queue, change.message_id, change.body]})
+
+    def _on_secret(self, change: SecretChange) -> None:
+        self._append({"secret": [change.region, change.name, change.secret]})
 
     # --- compaction ------------------------------------------------------------------------------------
 

@@ -21,6 +21,8 @@ from booking.domain.catalogue import (
     WeeklyHours,
 )
 from booking.services.catalogue import CatalogueService
+from booking.services.meetings import MeetingAdmin
+from local.fakes.providers import DEMO_CREDENTIALS
 from local.persistence import LOCAL_PASSWORD
 
 MANIFEST = "demo.json"
@@ -149,7 +151,9 @@ def _seed_spa(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBu
     return DemoBusiness(business.id, business.slug, business.name, users)
 
 
-def _seed_consultancy(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBusiness:
+def _seed_consultancy(
+    catalogue: CatalogueService, meetings: MeetingAdmin, cognito: Any, pool_id: str
+) -> DemoBusiness:
     weekdays = ["mon", "tue", "wed", "thu", "fri"]
     business = catalogue.create_business(
         BusinessSettings(
@@ -211,12 +215,23 @@ def _seed_consultancy(catalogue: CatalogueService, cognito: Any, pool_id: str) -
                 staff_ids=[m.id for m in staff],
             ),
         )
+    # Every provider connected to its local fake (checked with it, stored in the embedded Secrets
+    # Manager), Zoom making the links: PUT /v1/admin/business with another meeting_provider to try one.
+    for provider, credentials in DEMO_CREDENTIALS.items():
+        meetings.connect(owner, provider, credentials)
+    settings = BusinessSettings(**business.model_dump(include=set(BusinessSettings.model_fields)))
+    catalogue.update_business(owner, settings.model_copy(update={"meeting_provider": "zoom"}))
     users = _create_users(cognito, pool_id, business.id, "northwind.example", dana.id)
     return DemoBusiness(business.id, business.slug, business.name, users)
 
 
-def seed(catalogue: CatalogueService, cognito: Any, pool_id: str, data_dir: Path) -> list[DemoBusiness]:
-    demo = [_seed_spa(catalogue, cognito, pool_id), _seed_consultancy(catalogue, cognito, pool_id)]
+def seed(
+    catalogue: CatalogueService, meetings: MeetingAdmin, cognito: Any, pool_id: str, data_dir: Path
+) -> list[DemoBusiness]:
+    demo = [
+        _seed_spa(catalogue, cognito, pool_id),
+        _seed_consultancy(catalogue, meetings, cognito, pool_id),
+    ]
     (data_dir / MANIFEST).write_text(json.dumps([asdict(b) for b in demo], indent=2), encoding="utf-8")
     return demo
 

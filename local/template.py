@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -149,3 +150,35 @@ def stream_kinds(template: dict[str, Any] | None = None) -> frozenset[str]:
     for pattern in stream["FilterCriteria"]["Filters"]:
         kinds |= set(json.loads(pattern["Pattern"])["dynamodb"]["NewImage"]["kind"]["S"])
     return frozenset(kinds)
+
+
+@dataclass(frozen=True)
+class StateMachineDefinition:
+    logical_id: str
+    definition: str  # the ASL file as committed, its ${...} substitutions filled in
+    task_functions: tuple[str, ...]  # logical ids of the functions its tasks invoke
+
+
+def state_machine_definitions(
+    function_arn: Callable[[str], str], template: dict[str, Any] | None = None
+) -> list[StateMachineDefinition]:
+    """The template's state machines, read from their DefinitionUri files (never a copy), with each
+    DefinitionSubstitution that names a function (`!Ref <Function>Alias...` or `!GetAtt <Function>.Arn`)
+    replaced by `function_arn(<logical id of the function>)`."""
+    template = template or load_template()
+    machines = []
+    for logical_id, properties in _resources(template, "AWS::Serverless::StateMachine"):
+        text = (TEMPLATE.parent / properties["DefinitionUri"]).read_text(encoding="utf-8")
+        functions = []
+        for name, value in (properties.get("DefinitionSubstitutions") or {}).items():
+            reference = _logical_id(value).split(".")[0]
+            function = reference.split("Alias")[0] if "Alias" in reference else reference
+            functions.append(function)
+            text = text.replace("${" + name + "}", function_arn(function))
+        machines.append(StateMachineDefinition(logical_id, text, tuple(functions)))
+    return machines
+
+
+def function_handler(logical_id: str, template: dict[str, Any] | None = None) -> str:
+    """The function's handler as the template names it, e.g. "meeting_links.handler.lambda_handler"."""
+    return str((template or load_template())["Resources"][logical_id]["Properties"]["Handler"])

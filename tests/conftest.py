@@ -18,12 +18,13 @@ import pytest
 
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws, LocalResources
+from local.fakes.providers import MeetingFakes, start_fakes
 from local.persistence import LOCAL_PASSWORD
 from tests.support.lambda_api import LambdaApi
 
 
 @pytest.fixture(scope="session")
-def embedded_aws() -> Iterator[tuple[EmbeddedAws, LocalResources]]:
+def embedded_aws(meeting_fakes: MeetingFakes) -> Iterator[tuple[EmbeddedAws, LocalResources]]:
     aws = EmbeddedAws()
     aws.start()
     resources = aws.provision()
@@ -31,6 +32,26 @@ def embedded_aws() -> Iterator[tuple[EmbeddedAws, LocalResources]]:
     os.environ["APP_SECRET"] = secrets.token_urlsafe(48)
     yield aws, resources
     aws.stop()
+
+
+@pytest.fixture(scope="session")
+def meeting_fakes() -> Iterator[MeetingFakes]:
+    """Every meeting provider's fake, where the adapters of this process call (as in the local stack)."""
+    fakes = start_fakes()
+    os.environ.update(fakes.environment())
+    yield fakes
+    fakes.stop()
+
+
+@pytest.fixture(scope="session")
+def retry_pauses() -> Iterator[list[float]]:
+    """State machines' Retry pauses, recorded rather than waited for (the executions run at once)."""
+    from local import moto_patches
+
+    pauses: list[float] = []
+    previous = moto_patches.set_retry_pause(pauses.append)
+    yield pauses
+    moto_patches.set_retry_pause(previous)
 
 
 @pytest.fixture(scope="session")

@@ -77,7 +77,11 @@ class FakeServer:
 
     def start(self) -> FakeServer:
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name=f"fake-{self.name}", daemon=True
+            # a short poll, so stop() returns at once (tests start and stop many fakes)
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.05},
+            name=f"fake-{self.name}",
+            daemon=True,
         )
         self._thread.start()
         return self

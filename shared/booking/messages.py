@@ -16,8 +16,8 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from booking.domain.booking import Booking
 from booking.domain.catalogue import Business
 
-CustomerKind = Literal["confirmation", "rescheduled", "cancellation", "reminder"]
-StaffKind = Literal["staff_new", "staff_moved", "staff_cancelled", "staff_removed"]
+CustomerKind = Literal["confirmation", "rescheduled", "cancellation", "reminder", "meeting_link"]
+StaffKind = Literal["staff_new", "staff_moved", "staff_cancelled", "staff_removed", "meeting_failed"]
 
 _env = Environment(
     loader=PackageLoader("booking", "templates"),
@@ -43,6 +43,8 @@ _SUBJECTS: dict[str, str] = {
     "staff_moved": "Booking moved: {customer}, now {when_short}",
     "staff_cancelled": "Booking cancelled: {customer}, {when_short}",
     "staff_removed": "Booking reassigned away from you: {customer}, {when_short}",
+    "meeting_link": "Your meeting link: {services}, {when_short}",
+    "meeting_failed": "Meeting link not made: {customer}, {when_short}",
 }
 _HEADLINES: dict[str, str] = {
     "staff_new": "you have a new booking",
@@ -110,13 +112,32 @@ def _context(
         "services_short": services if len(services) <= 40 else services[:37] + "...",
         "when": format_when(booking.start, zone),
         "when_short": format_when_short(booking.start, zone),
-        "where": "Online" if booking.delivery == "online" else (business.address or business.name),
+        "where": business.address or business.name,
         "total": format_money(booking.total_minor, booking.currency),
         "manage_url": manage_url,
         "previous_when": None,
         "reason": booking.cancellation_reason,
         "lead_time": "",
+        "booking_id": booking.id,
+        "link_changed": False,
+        **_meeting_context(booking),
     }
+
+
+def _meeting_context(booking: Booking) -> dict[str, object]:
+    """An online booking's link, passcode and notes; or, while it has none, a promise that it will follow."""
+    meeting = booking.meeting
+    online = booking.delivery == "online"
+    ready = online and meeting is not None and meeting.has_link
+    context: dict[str, object] = {
+        "online": online,
+        "join_url": meeting.join_url if ready and meeting else None,
+        "passcode": meeting.passcode if ready and meeting else None,
+        "meeting_notes": meeting.notes if ready and meeting else "",
+    }
+    if online:  # an online booking has no address: it happens at its link
+        context["where"] = "Online meeting" if ready else "Online (the link will follow)"
+    return context
 
 
 def _render(template: str, context: dict[str, object]) -> str:
@@ -132,8 +153,9 @@ def customer_message(
     manage_url: str,
     previous: Booking | None = None,
     minutes_before: int | None = None,
+    link_changed: bool = False,
 ) -> MessageContent:
-    context = _context(booking, business, staff_name, manage_url)
+    context = _context(booking, business, staff_name, manage_url) | {"link_changed": link_changed}
     zone = ZoneInfo(business.time_zone)
     if previous is not None and previous.start != booking.start:
         context["previous_when"] = format_when(previous.start, zone)
@@ -157,15 +179,20 @@ def staff_message(
     previous: Booking | None = None,
 ) -> MessageContent:
     context = _context(booking, business, staff_name, manage_url="")
+    meeting = booking.meeting
+    context["reason"] = meeting.reason if kind == "meeting_failed" and meeting else None
+    # Staff start the call by the host link where the provider has one (only staff ever see it).
+    context["start_url"] = (meeting.host_url or meeting.join_url) if meeting and meeting.has_link else None
     zone = ZoneInfo(business.time_zone)
     if previous is not None and previous.start != booking.start:
         context["previous_when"] = format_when(previous.start, zone)
-    context["headline"] = _HEADLINES[kind]
     subject = _SUBJECTS[kind].format(customer=booking.customer.name, when_short=context["when_short"])
+    template = "meeting_failed" if kind == "meeting_failed" else "staff_notice"
+    context["headline"] = _HEADLINES.get(kind, "")
     return MessageContent(
         subject=subject,
-        html=_render("staff_notice.html", context | {"subject": subject}),
-        text=_render("staff_notice.txt", context),
+        html=_render(f"{template}.html", context | {"subject": subject}),
+        text=_render(f"{template}.txt", context),
         sms=None,
     )
 

@@ -299,3 +299,33 @@ class MeetingLinks(Protocol):
     def delete(self, meeting_id: str) -> None:
         """Deletes the meeting; one that is already gone is fine."""
         ...
+
+
+class MeetingProviders(Protocol):
+    """Each business's provider accounts, made from the credentials it stored."""
+
+    def for_business(self, business: Business, provider: str) -> MeetingLinks:
+        """The business's account at `provider`; CredentialsMissing when it stored none."""
+        ...
+
+    def for_credentials(self, business: Business, provider: str, credentials: Any) -> MeetingLinks:
+        """An account from credentials not stored yet (to check them before they are)."""
+        ...
+
+
+class CredentialsStore(Protocol):
+    """Per-business provider credentials (Secrets Manager): written and read by the back end only, never
+    shown to anyone."""
+
+    def put(self, tenant_id: str, provider: str, credentials: dict[str, Any]) -> None: ...
+
+    def get(self, tenant_id: str, provider: str) -> dict[str, Any] | None: ...
+
+    def delete(self, tenant_id: str, provider: str) -> None: ...
+
+
+class MeetingProvisioner(Protocol):
+    def start(self, tenant_id: str, booking_id: str, version: int) -> None:
+        """Starts provisioning the meeting of this version of the booking (idempotent: one run per
+        booking version)."""
+        ...

@@ -458,7 +458,12 @@ def test_every_error_an_operation_can_answer_is_documented_as_problem_json(opena
         if method in ("post", "put", "delete"):
             expected |= {403, 409}
         assert expected <= errors, (method, path, sorted(errors))
-        assert not [s for s in errors if s >= 500], (method, path)  # none is ever meant
+        # No server error is ever meant, except the one a route that asks an outside provider while the
+        # caller waits answers when that provider is down (502, so the client knows to retry later).
+        meant = (
+            {502} if method == "put" and path.startswith("/v1/admin/business/meeting-providers/") else set()
+        )
+        assert {s for s in errors if s >= 500} == meant, (method, path)
         for status in errors:
             content = responses[str(status)]["content"]
             assert list(content) == ["application/problem+json"], (method, path, status)

@@ -52,6 +52,13 @@ function parse(text) {
       organizer: address("organizer"),
       attendee: address("attendee"),
       attendees: vevent.getAllProperties("attendee").length,
+      conference: vevent.getAllProperties("conference").map((p) => ({
+        value: p.getFirstValue(),
+        feature: p.getParameter("feature") ?? null,
+        label: p.getParameter("label") ?? null,
+      })),
+      google_conference: vevent.getFirstPropertyValue("x-google-conference"),
+      teams_meeting_url: vevent.getFirstPropertyValue("x-microsoft-skypeteamsmeetingurl"),
   };
 }
 

@@ -313,3 +313,29 @@ def test_a_query_answers_from_its_partition_in_order_with_pages_and_an_index_sti
         ExpressionAttributeValues={":pk": {"S": f"{prefix}-index"}},
     )["Items"]
     assert len(indexed) == 60  # from the one partition and from thirty others
+
+
+# --- secrets are captured ------------------------------------------------------------------------------
+
+
+def test_each_secret_change_is_published_with_its_state_and_never_shows_the_value_in_a_repr(
+    embedded_aws: Aws, prefix: str
+) -> None:
+    secretsmanager = embedded_aws[0].client("secretsmanager")
+    seen: list[moto_patches.SecretChange] = []
+    unsubscribe = moto_patches.subscribe(moto_patches.SecretChange, seen.append)
+    try:
+        created = secretsmanager.create_secret(Name=f"{prefix}/zoom", SecretString="first-s3cr3t")
+        secretsmanager.put_secret_value(SecretId=created["ARN"], SecretString="second-s3cr3t")
+        secretsmanager.delete_secret(SecretId=created["ARN"], ForceDeleteWithoutRecovery=True)
+    finally:
+        unsubscribe()
+
+    mine = [change for change in seen if change.name == f"{prefix}/zoom"]
+    assert [change.secret is None for change in mine] == [False, False, True]
+    created_state, put_state = mine[0].secret, mine[1].secret
+    assert created_state is not None and put_state is not None
+    assert put_state["arn"] == created["ARN"]
+    current = put_state["versions"][put_state["default_version_id"]]
+    assert current["secret_string"] == "second-s3cr3t" and current["version_stages"] == ["AWSCURRENT"]
+    assert all("s3cr3t" not in repr(change) for change in mine)

@@ -1,16 +1,26 @@
 """The local stack's journal and snapshot (`local/persistence.py`): what is replayed after a crash, what a
-compaction keeps, and that the previous format still loads."""
+compaction keeps, that the previous format still loads, and secrets written through the embedded AWS
+coming back after a restart."""
 
 from __future__ import annotations
 
 import json
+import logging
+import secrets
+import shutil
+import stat
 from pathlib import Path
 from typing import Any
 
+import pytest
+from botocore.exceptions import ClientError
+
+from local.aws import EmbeddedAws, LocalResources
 from local.persistence import (
     CHECKPOINT_FILE,
     Journal,
     State,
+    Store,
     compact,
     load_state,
     segment_path,
@@ -191,3 +201,109 @@ def test_an_outbox_line_torn_by_a_kill_is_dropped_and_the_next_message_is_kept(t
     outbox._record(Sent(channel="sms", message_id="3", to=("+447911123456",), text="hello"))
 
     assert [entry["id"] for entry in outbox.entries()] == ["3", "1"]
+
+
+def secret(name: str, value: str, version: str) -> dict[str, Any]:
+    """A secret as `moto_patches.secret_state` saves it."""
+    return {
+        "account": "123456789012",
+        "region": "eu-west-1",
+        "arn": f"arn:aws:secretsmanager:eu-west-1:123456789012:secret:{name}-AbCdEf",
+        "name": name,
+        "description": None,
+        "tags": None,
+        "kms_key_id": None,
+        "created_date": 1,
+        "last_changed_date": 2,
+        "deleted_date": None,
+        "policy": None,
+        "default_version_id": version,
+        "versions": {
+            version: {
+                "version_id": version,
+                "version_stages": ["AWSCURRENT"],
+                "createdate": 2,
+                "secret_string": value,
+            }
+        },
+    }
+
+
+def test_the_journal_replays_secrets_to_their_latest_value_and_a_compaction_keeps_them_private(
+    tmp_path: Path,
+) -> None:
+    write(
+        tmp_path,
+        0,
+        [
+            {"secret": ["eu-west-1", "zoom", secret("zoom", "v1", "a")]},
+            {"secret": ["eu-west-1", "whereby", secret("whereby", "w1", "c")]},
+            {"secret": ["eu-west-1", "zoom", secret("zoom", "v2", "b")]},
+            {"secret": ["eu-west-1", "whereby", None]},
+        ],
+    ).close()
+    assert stat.S_IMODE(segment_path(tmp_path / "state", 0).stat().st_mode) == 0o600  # it holds credentials
+
+    compact(tmp_path, through_segment=0)
+    state = load_state(tmp_path, keys)
+
+    assert state is not None
+    assert list(state.secrets) == ["eu-west-1/zoom"]
+    assert state.secrets["eu-west-1/zoom"]["versions"]["b"]["secret_string"] == "v2"
+    snapshot = tmp_path / "state" / "snapshot.json"
+    assert stat.S_IMODE(snapshot.stat().st_mode) == 0o600
+
+
+@pytest.mark.parametrize("ending", ["killed", "stopped"])
+def test_secrets_written_through_the_embedded_aws_survive_a_restart(
+    embedded_aws: tuple[EmbeddedAws, LocalResources],
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    ending: str,
+) -> None:
+    """Created, updated, deleted for good and scheduled for deletion: after a restart each is as the last
+    acknowledged write left it, under the ARN handed out before, whether the process was killed (the
+    journal alone) or stopped (compacted into the snapshot)."""
+    aws, resources = embedded_aws
+    client = aws.client("secretsmanager")
+    prefix = f"persistence-{secrets.token_hex(4)}"
+    data_dir, killed_copy = tmp_path / "data", tmp_path / "after-kill"
+    caplog.set_level(logging.DEBUG)
+    store = Store(data_dir, aws, resources.user_pool_id)
+    store.start()
+    try:
+        kept = client.create_secret(Name=f"{prefix}/zoom", SecretString='{"client_secret": "first-s3cr3t"}')
+        client.put_secret_value(SecretId=kept["ARN"], SecretString='{"client_secret": "latest-s3cr3t"}')
+        gone = client.create_secret(Name=f"{prefix}/whereby", SecretString="gone-s3cr3t")
+        client.delete_secret(SecretId=gone["ARN"], ForceDeleteWithoutRecovery=True)
+        pending = client.create_secret(Name=f"{prefix}/teams", SecretString="pending-s3cr3t")
+        client.delete_secret(SecretId=pending["ARN"], RecoveryWindowInDays=7)
+        if ending == "killed":  # what kill -9 leaves: the journal as written, no compaction
+            shutil.copytree(data_dir, killed_copy)
+    finally:
+        store.stop()
+    # The restarted process starts empty (only this test's secrets are dropped: others share the server).
+    for name in (kept["Name"], pending["Name"]):
+        client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+
+    assert Store(killed_copy if ending == "killed" else data_dir, aws, resources.user_pool_id).restore()
+
+    try:
+        current = client.get_secret_value(SecretId=kept["ARN"])  # the ARN handed out before the restart
+        assert json.loads(current["SecretString"]) == {"client_secret": "latest-s3cr3t"}
+        previous = client.get_secret_value(SecretId=kept["Name"], VersionStage="AWSPREVIOUS")
+        assert json.loads(previous["SecretString"]) == {"client_secret": "first-s3cr3t"}
+        with pytest.raises(ClientError) as deleted:
+            client.get_secret_value(SecretId=gone["Name"])
+        assert deleted.value.response["Error"]["Code"] == "ResourceNotFoundException"
+        with pytest.raises(ClientError) as scheduled:
+            client.get_secret_value(SecretId=pending["ARN"])
+        assert scheduled.value.response["Error"]["Code"] == "InvalidRequestException"  # still marked deleted
+        assert "DeletedDate" in client.describe_secret(SecretId=pending["ARN"])
+    finally:
+        for name in (kept["Name"], pending["Name"]):
+            client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+    # Values are journaled, never logged by the stack or the embedded AWS (botocore's own debug log of the
+    # client's requests is the client's).
+    stack_logs = [r.getMessage() for r in caplog.records if not r.name.startswith(("botocore", "urllib3"))]
+    assert not [line for line in stack_logs if "s3cr3t" in line]

@@ -14,6 +14,7 @@ from booking_api.problems import register_problem_handlers
 from booking_api.routers import (
     admin_bookings,
     admin_catalogue,
+    admin_meeting_providers,
     meta,
     public,
     public_bookings,
@@ -29,7 +30,15 @@ LOADED_ON_DEMAND = ("booking.domain.invite", "jwt")
 
 def mount(app: ResolverT) -> ResolverT:
     """Includes every router, the problem+json handlers and the Swagger UI at /v1/docs."""
-    for module in (meta, public, public_bookings, public_customers, admin_catalogue, admin_bookings):
+    for module in (
+        meta,
+        public,
+        public_bookings,
+        public_customers,
+        admin_catalogue,
+        admin_meeting_providers,
+        admin_bookings,
+    ):
         app.include_router(module.router)
     register_problem_handlers(app)
     openapi.install(app)

@@ -17,7 +17,9 @@ from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.idempotency import PowertoolsIdempotency
+from booking.adapters.meetings import ProviderDirectory
 from booking.adapters.secrets import app_secret
+from booking.adapters.secrets_manager import SecretsManagerCredentials
 from booking.adapters.sessions import JwtCustomerSessions
 from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.tokens import ManageTokens
@@ -33,6 +35,7 @@ from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
+from booking.services.meetings import MeetingAdmin
 from booking.services.sign_in import SignIn
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
@@ -47,6 +50,7 @@ class Container:
     availability: AvailabilityService
     manage_links: ManageLinkService
     customers: CustomerService
+    meetings: MeetingAdmin
     sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
@@ -76,8 +80,9 @@ def build_container(
     ids: IdGenerator | None = None,
 ) -> Container:
     """Configuration from the environment: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL,
-    USER_POOL_CLIENT_ID, APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and AWS_ENDPOINT_URL when not on
-    AWS. `claims` defaults to API Gateway's authorizer claims for our app client."""
+    USER_POOL_CLIENT_ID, CREDENTIALS_SECRET_PREFIX, APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and
+    AWS_ENDPOINT_URL (and MEETING_PROVIDER_ENDPOINTS) when not on AWS. `claims` defaults to API Gateway's
+    authorizer claims for our app client."""
     dynamodb = boto3.client("dynamodb")
     table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
@@ -90,6 +95,9 @@ def build_container(
     tokens = ManageTokens(secret)
     sessions = JwtCustomerSessions(secret)
     engine = BookingEngine(cached, bookings, clock, ids, tokens, os.environ["PUBLIC_BASE_URL"])
+    credentials = SecretsManagerCredentials(
+        boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"]
+    )
     return Container(
         catalogue=CatalogueService(
             catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
@@ -99,6 +107,7 @@ def build_container(
         availability=AvailabilityService(engine, bookings, clock),
         manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
         customers=CustomerService(cached, bookings, customers, sessions, clock),
+        meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
         sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),

@@ -13,6 +13,7 @@ from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
+from booking.services.meetings import MeetingAdmin
 from booking.services.sign_in import SignIn
 from booking_api.container import Container
 
@@ -45,6 +46,10 @@ def availability_service() -> AvailabilityService:
 
 def manage_link_service() -> ManageLinkService:
     return container().manage_links
+
+
+def meeting_admin() -> MeetingAdmin:
+    return container().meetings
 
 
 def sign_in_service() -> SignIn:

@@ -70,7 +70,11 @@ WHY: dict[int, str] = {
     415: "The body is not application/json",
     422: "The request is invalid; `errors` names each field",
     429: "Too many requests: slow down and retry later",
+    502: "An outside provider this request needs (e.g. a meeting provider checking credentials) is "
+    "failing now: retry later",
 }
+# Routes that call an outside provider while the caller waits.
+CALLS_A_PROVIDER = "/v1/admin/business/meeting-providers/"
 WRITES = frozenset({"post", "put", "patch", "delete"})
 # What a created resource is addressed by elsewhere, beyond the rule "POST /x -> /x/{id}..." (see `_links`).
 CREATED_ELSEWHERE: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
@@ -99,6 +103,8 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         statuses |= {401, 403}
     if method in WRITES:
         statuses |= {403, 409}
+    if method == "put" and path.startswith(CALLS_A_PROVIDER):
+        statuses.add(502)
     return statuses
 
 

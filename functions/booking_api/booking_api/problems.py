@@ -25,6 +25,7 @@ from booking.domain.errors import (
     IdempotencyKeyReused,
     InvalidInput,
     NotFound,
+    ProviderDown,
     TooManyRequests,
     Unauthorized,
 )
@@ -40,6 +41,7 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
+    ProviderDown: HTTPStatus.BAD_GATEWAY,
 }
 
 

@@ -4,6 +4,7 @@ to the reader: the business's for bookings, the requested one for availability."
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
@@ -13,6 +14,7 @@ from booking.domain.catalogue import Catalogue
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
 from booking.domain.diary import DiaryEntry
+from booking.domain.meetings import Meeting, MeetingStatus
 from booking.domain.menu import Price
 from booking.services.availability import Availability
 from booking.services.booking_engine import BookingView
@@ -84,6 +86,51 @@ class HistoryOut(BaseModel):
     details: dict[str, str]
 
 
+class MeetingOut(BaseModel):
+    """An online booking's meeting as the customer sees it: the link, or word that it will follow."""
+
+    status: Literal["ready", "pending"]
+    join_url: str | None = None
+    passcode: str | None = None
+    notes: str = ""
+    message: str | None = None
+
+    @classmethod
+    def of(cls, meeting: Meeting | None) -> MeetingOut:
+        if meeting is not None and meeting.has_link:
+            return cls(
+                status="ready", join_url=meeting.join_url, passcode=meeting.passcode, notes=meeting.notes
+            )
+        return cls(status="pending", message="The meeting link will be added soon.")
+
+
+class AdminMeetingOut(BaseModel):
+    """The meeting as staff see it: its state (not_set shows as a "Not set" badge), the provider's
+    reason when it failed, and the host's start link."""
+
+    status: MeetingStatus
+    provider: str
+    join_url: str | None
+    passcode: str | None
+    notes: str
+    host_url: str | None
+    reason: str | None
+    updated_at: datetime | None
+
+    @classmethod
+    def of(cls, meeting: Meeting) -> AdminMeetingOut:
+        return cls(
+            status=meeting.status,
+            provider=meeting.provider,
+            join_url=meeting.join_url,
+            passcode=meeting.passcode,
+            notes=meeting.notes,
+            host_url=meeting.host_url,
+            reason=meeting.reason,
+            updated_at=meeting.updated_at,
+        )
+
+
 class BookingOut(BaseModel):
     """A booking as its customer sees it."""
 
@@ -98,6 +145,8 @@ class BookingOut(BaseModel):
     customer: CustomerOut
     notes: str
     delivery: str
+    online: bool = False
+    meeting: MeetingOut | None = None
     cancellation_reason: str | None
     manage_token: str | None = None
     manage_url: str | None = None
@@ -130,6 +179,8 @@ class BookingOut(BaseModel):
             ),
             notes=booking.customer_notes,
             delivery=booking.delivery,
+            online=booking.delivery == "online",
+            meeting=MeetingOut.of(booking.meeting) if booking.delivery == "online" else None,
             cancellation_reason=booking.cancellation_reason,
             manage_token=view.manage_token if view else None,
             manage_url=view.manage_url if view else None,
@@ -169,6 +220,8 @@ class AdminBookingOut(BookingOut):
     payment_status: str
     created_at: datetime
     updated_at: datetime
+    # Staff see the meeting's state, the provider's reason and the host link, which customers never do.
+    meeting: AdminMeetingOut | None = None  # type: ignore[assignment]
     staff_notes: list[NoteOut] = []
     communications: list[MessageRecord] = []
 
@@ -178,10 +231,11 @@ class AdminBookingOut(BookingOut):
         base = BookingOut.of(view.booking, catalogue, view)
         booking = view.booking
         return cls(
-            **base.model_dump(),
+            **base.model_dump(exclude={"meeting"}),
             source=booking.source,
             outside_shift=booking.outside_shift,
             payment_status=booking.payment_status,
+            meeting=AdminMeetingOut.of(booking.meeting) if booking.meeting is not None else None,
             created_at=booking.created_at,
             updated_at=booking.updated_at,
             staff_notes=[NoteOut.of(n) for n in sorted(notes, key=lambda n: n.at)],

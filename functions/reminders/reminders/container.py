@@ -16,10 +16,12 @@ from booking.adapters.scheduler import EventBridgeScheduler
 from booking.adapters.secrets import app_secret
 from booking.adapters.ses import SesEmailSender
 from booking.adapters.sns import SnsSmsSender
+from booking.adapters.stepfunctions import StepFunctionsProvisioner
 from booking.adapters.system import SystemClock
 from booking.domain.tokens import ManageTokens
 from booking.ports import Clock
 from booking.services.delivery import MessageDelivery
+from booking.services.meetings import ProvisioningTrigger
 from booking.services.notifications import LoginCodeMailer, NotificationService
 from booking.services.sign_in import LoginCodeIssuer
 
@@ -56,6 +58,15 @@ def build_service(clock: Clock | None = None) -> NotificationService:
         manage_base_url=os.environ["PUBLIC_BASE_URL"],
         sender_email=os.environ["SENDER_EMAIL"],
         clock=clock,
+    )
+
+
+def build_provisioning_trigger() -> ProvisioningTrigger:
+    """Starting the meeting-links state machine (MEETING_LINKS_STATE_MACHINE_ARN) for online bookings."""
+    return ProvisioningTrigger(
+        StepFunctionsProvisioner(
+            clients.client("stepfunctions"), os.environ["MEETING_LINKS_STATE_MACHINE_ARN"]
+        )
     )
 
 

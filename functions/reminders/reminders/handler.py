@@ -31,20 +31,27 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from booking.services.meetings import ProvisioningTrigger
     from booking.services.notifications import NotificationService
     from booking.services.sign_in import LoginCodeIssuer
 
 logger = Logger()
 _service: NotificationService | None = None
 _login_codes: LoginCodeIssuer | None = None
+_meetings: ProvisioningTrigger | None = None
 _processor: BatchProcessor | None = None
 
 
-def install(service: NotificationService, login_codes: LoginCodeIssuer | None = None) -> None:
+def install(
+    service: NotificationService,
+    login_codes: LoginCodeIssuer | None = None,
+    meetings: ProvisioningTrigger | None = None,
+) -> None:
     """The local stack installs services built with its dev clock; on Lambda they are built on first use."""
-    global _service, _login_codes  # noqa: PLW0603 - one of each per environment
+    global _service, _login_codes, _meetings  # noqa: PLW0603 - one of each per environment
     _service = service
     _login_codes = login_codes
+    _meetings = meetings
 
 
 def service() -> NotificationService:
@@ -65,6 +72,15 @@ def login_codes() -> LoginCodeIssuer:
     return _login_codes
 
 
+def meetings() -> ProvisioningTrigger:
+    global _meetings  # noqa: PLW0603
+    if _meetings is None:
+        from reminders.container import build_provisioning_trigger  # noqa: PLC0415
+
+        _meetings = build_provisioning_trigger()
+    return _meetings
+
+
 def processor() -> BatchProcessor:
     global _processor  # noqa: PLW0603
     if _processor is None:
@@ -81,15 +97,20 @@ def prime() -> None:
 
     service()
     login_codes()
+    meetings()
     processor()
     messages.compile_templates()
 
 
 def restored() -> None:
     """After each restore, on the renewed AWS session: services of this environment's own."""
-    from reminders.container import build_login_codes, build_service  # noqa: PLC0415 - loaded already
+    from reminders.container import (  # noqa: PLC0415 - loaded already
+        build_login_codes,
+        build_provisioning_trigger,
+        build_service,
+    )
 
-    install(build_service(), build_login_codes())
+    install(build_service(), build_login_codes(), build_provisioning_trigger())
 
 
 snapstart.on_snapshot(prime, restored)
@@ -108,8 +129,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     new = booking_in_image(change.new_image)
     if new is None:
         return  # not a booking item (diary, locks, history...): the stream filter normally keeps these out
+    old = booking_in_image(change.old_image)
     with booking_logged(new.id):
-        service().booking_changed(booking_in_image(change.old_image), new)
+        # The meeting first: its state machine starts at once, and the confirmation may wait for it.
+        meetings().booking_changed(old, new)
+        service().booking_changed(old, new)
 
 
 @contextmanager

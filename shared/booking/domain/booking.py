@@ -16,7 +16,18 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field
 
 from booking.domain.errors import Conflict
-from booking.domain.types import Description, Email, Id, Instant, Model, Name, PhoneE164, ShortText
+from booking.domain.meetings import Meeting
+from booking.domain.types import (
+    Delivery,
+    Description,
+    Email,
+    Id,
+    Instant,
+    Model,
+    Name,
+    PhoneE164,
+    ShortText,
+)
 
 
 class BookingStatus(StrEnum):
@@ -43,7 +54,6 @@ MOVABLE: frozenset[BookingStatus] = frozenset({BookingStatus.PENDING, BookingSta
 # States whose time stays claimed (a cancelled booking frees its time; a no-show or completed one was used).
 HOLDS_TIME: frozenset[BookingStatus] = frozenset(set(BookingStatus) - {BookingStatus.CANCELLED})
 
-Delivery = Literal["online", "in_person"]
 ActorKind = Literal["customer", "owner", "admin", "staff", "dispatcher", "system"]
 
 
@@ -112,6 +122,7 @@ class Booking(BaseModel):
     customer: CustomerDetails
     customer_notes: str = ""
     delivery: Delivery = "in_person"
+    meeting: Meeting | None = None  # an online booking's meeting link (domain/meetings.py)
     source: Literal["public", "admin"] = "public"
     outside_shift: bool = False
     payment_status: Literal["not_required", "pending", "paid", "refunded"] = "not_required"

@@ -197,6 +197,19 @@ class BusinessSettings(Model):
     jitsi_base_url: HttpsBaseUrl = Field(
         default=DEFAULT_JITSI_BASE_URL, description="the Jitsi server rooms are made on (provider 'jitsi')"
     )
+    meeting_link_wait_seconds: int = Field(
+        default=60,
+        ge=0,
+        le=900,
+        description="how long an online booking's confirmation waits for its meeting link; after that it "
+        "goes out saying the link will follow, and the link follows by itself",
+    )
+    online_reminders: list[ReminderRule] | None = Field(
+        default=None,
+        max_length=5,
+        description="reminders before each online booking; null: 3 days, 1 day and 1 hour before, by "
+        "email and SMS, each with the meeting link",
+    )
 
     @field_validator("operating_hours")
     @classmethod

@@ -12,6 +12,9 @@ only when a sender dies after the provider accepted the message and before "sent
        │  └───> retrying ──> sending ...    (it may pass: again at next_attempt_at)
        │  └───> failed                      (permanent, or out of attempts)
        └──────> skipped                     (nothing to send: opted out, no phone, no longer due)
+
+    waiting ──> sending ...                 (held back until next_attempt_at, or released sooner: an
+                                             online confirmation waiting a little for its meeting link)
 """
 
 from __future__ import annotations
@@ -26,7 +29,7 @@ from booking.domain.reminders import still_due
 
 MessageChannel = Literal["email", "sms", "schedule"]
 MessageStatus = Literal[
-    "scheduled", "unscheduled", "fired", "sending", "retrying", "sent", "skipped", "failed"
+    "scheduled", "unscheduled", "fired", "waiting", "sending", "retrying", "sent", "skipped", "failed"
 ]
 Audience = Literal["customer", "staff"]
 InviteMethod = Literal["REQUEST", "CANCEL"]
@@ -51,6 +54,7 @@ class MessageRequest(BaseModel):
     previous_start: datetime | None = None
     previous_staff_id: str | None = None
     minutes_before: int | None = None  # a reminder's lead time
+    link_changed: bool = False  # a meeting-link message replacing a link the customer already has
 
 
 class MessageRecord(BaseModel):
@@ -85,9 +89,16 @@ class MessageRecord(BaseModel):
         """When this message may be taken over for another attempt (None: never, it is settled)."""
         if self.status == "sending":
             return self.lease_until
-        if self.status == "retrying":
+        if self.status in ("retrying", "waiting"):
             return self.next_attempt_at
         return None
+
+    def waiting(self, until: datetime, why: str, now: datetime) -> MessageRecord:
+        """Held back until `until` (nothing attempted yet): whoever releases it sooner, or the timer
+        then, sends it as the booking is at that moment."""
+        return self.model_copy(
+            update={"status": "waiting", "next_attempt_at": until, "detail": why, "at": now}
+        )
 
     def sent(self, provider_message_id: str, now: datetime) -> MessageRecord:
         return self.model_copy(
@@ -136,7 +147,9 @@ class MessageRecord(BaseModel):
         )
 
 
-_COVERED_BY_LATER_CHANGES = frozenset({"confirmation", "rescheduled", "staff_new", "staff_moved"})
+_COVERED_BY_LATER_CHANGES = frozenset(
+    {"confirmation", "rescheduled", "staff_new", "staff_moved", "meeting_link", "meeting_failed"}
+)
 
 
 def stale_reason(request: MessageRequest, booking: Booking, now: datetime) -> str | None:

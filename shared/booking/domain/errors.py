@@ -91,3 +91,10 @@ class TooManyRequests(DomainError):
     def __init__(self, detail: str, retry_after: int) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
+
+
+class ProviderDown(DomainError):
+    """An outside provider needed to answer the request is failing now; trying again later may work."""
+
+    kind = "provider-unavailable"
+    title = "An outside provider is unavailable"

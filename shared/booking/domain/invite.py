@@ -12,7 +12,16 @@ from datetime import UTC, datetime, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from icalendar import Calendar, Event, Timezone, TimezoneDaylight, TimezoneStandard, vCalAddress, vText
+from icalendar import (
+    Calendar,
+    Event,
+    Timezone,
+    TimezoneDaylight,
+    TimezoneStandard,
+    vCalAddress,
+    vText,
+    vUri,
+)
 
 from booking.domain.booking import Booking, BookingStatus
 from booking.domain.catalogue import Business
@@ -83,6 +92,21 @@ def _wall_clock(instant: datetime, zone: ZoneInfo) -> datetime:
     return instant.astimezone(UTC) if repeated else local
 
 
+def _add_conference(event: Event, join_url: str, provider: str) -> None:
+    """RFC 7986 CONFERENCE for calendars that read it, and the properties Google Calendar and Outlook
+    read for their own meetings (a Zoom link is not labelled as Google Meet or Teams)."""
+    conference = vUri(join_url)
+    conference.params["value"] = "URI"
+    conference.params["feature"] = ["AUDIO", "VIDEO"]
+    conference.params["label"] = "Join the meeting"
+    event.add("conference", conference)
+    if provider == "google_meet":
+        event.add("x-google-conference", join_url)
+    if provider == "microsoft_teams":
+        event.add("x-microsoft-skypeteamsmeetingurl", join_url)
+        event.add("x-microsoft-onlinemeetingconflink", join_url)
+
+
 def build_invite(
     booking: Booking,
     business: Business,
@@ -111,13 +135,28 @@ def build_invite(
     services = ", ".join(s.name for s in booking.services)
     event.add("summary", f"{services} at {business.name}")
     with_whom = f" with {staff_name}" if staff_name else ""
+    meeting = booking.meeting if booking.delivery == "online" else None
+    join_url = meeting.join_url if meeting is not None and meeting.has_link else None
+    joining = ""
+    if join_url and meeting is not None:
+        joining = f"\n\nJoin the meeting: {join_url}"
+        joining += f"\nPasscode: {meeting.passcode}" if meeting.passcode else ""
+        joining += f"\n{meeting.notes}" if meeting.notes else ""
+    elif booking.delivery == "online":
+        joining = "\n\nThe meeting link will follow."
     event.add(
         "description",
-        f"{services}{with_whom}.\n\nView, reschedule or cancel: {manage_url}",
+        f"{services}{with_whom}.{joining}\n\nView, reschedule or cancel: {manage_url}",
     )
-    event.add("location", "Online" if booking.delivery == "online" else business.address or business.name)
+    if booking.delivery == "online":
+        event.add("location", join_url or "Online")
+    else:
+        event.add("location", business.address or business.name)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
-    event.add("url", manage_url)
+    # A calendar that shows nothing else still shows URL as a link: the meeting's, once there is one.
+    event.add("url", join_url or manage_url)
+    if join_url and meeting is not None:
+        _add_conference(event, join_url, meeting.provider)
 
     organizer = vCalAddress(f"mailto:{organizer_email}")
     organizer.params["cn"] = vText(business.name)

@@ -14,10 +14,9 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
-from booking.domain.booking import Delivery
-from booking.domain.types import Model
+from booking.domain.types import Delivery, Model
 
 MeetingProvider = Literal["manual", "jitsi", "zoom", "google_meet", "microsoft_teams", "daily", "whereby"]
 DEFAULT_JITSI_BASE_URL = "https://meet.jit.si"
@@ -33,6 +32,20 @@ def _https_base(value: str) -> str:
 
 
 HttpsBaseUrl = Annotated[str, StringConstraints(max_length=200), AfterValidator(_https_base)]
+
+
+def _https_link(value: str) -> str:
+    parts = urlsplit(value)
+    if parts.scheme != "https" or not parts.hostname:
+        raise ValueError("a meeting link is an https:// address, e.g. https://zoom.us/j/123?pwd=abc")
+    if parts.username or parts.password:
+        raise ValueError("a meeting link carries no user name or password before its host")
+    if any(c.isspace() for c in value):
+        raise ValueError("a meeting link has no spaces")
+    return value
+
+
+HttpsLink = Annotated[str, StringConstraints(min_length=9, max_length=2000), AfterValidator(_https_link)]
 
 
 def delivery_options(delivery_mode: str, online_appointments: bool) -> tuple[Delivery, ...]:
@@ -51,6 +64,59 @@ def delivery_options(delivery_mode: str, online_appointments: bool) -> tuple[Del
 # not_set: nobody has made a link yet (manual mode, or provisioning gave up); provisioning: the state
 # machine is making one; ready: the customer has a link; failed: the provider refused, with its reason.
 MeetingStatus = Literal["not_set", "provisioning", "ready", "failed"]
+
+
+class Meeting(BaseModel):
+    """The meeting of an online booking. The customer sees the join link, passcode and notes; the host's
+    start link and the provider's own id are for staff only."""
+
+    status: MeetingStatus
+    provider: MeetingProvider
+    join_url: str | None = None
+    passcode: str | None = None
+    notes: str = ""  # dial-in numbers and the like
+    host_url: str | None = None
+    meeting_id: str | None = None  # the provider's id, to move or delete the meeting there
+    made_for: tuple[datetime, datetime] | None = None  # the times the provider's meeting is set for
+    reason: str | None = None  # why provisioning failed, in the provider's words
+    notify_customer: bool = False  # the last change asked for the customer to be sent the link again
+    updated_at: datetime | None = None
+
+    @property
+    def has_link(self) -> bool:
+        return self.status == "ready" and self.join_url is not None
+
+
+class MeetingLinkUpdate(Model):
+    """Staff setting or replacing an online booking's link by hand (any provider, or none)."""
+
+    model_config = ConfigDict(
+        extra="forbid",
+        frozen=True,
+        str_strip_whitespace=True,
+        json_schema_extra={
+            "examples": [
+                {
+                    "join_url": "https://zoom.us/j/81234567890?pwd=abc123",
+                    "passcode": "428193",
+                    "notes": "Dial in: +44 20 3481 5237, meeting ID 812 3456 7890",
+                    "notify_customer": True,
+                }
+            ]
+        },
+    )
+
+    join_url: HttpsLink
+    passcode: Annotated[str, StringConstraints(max_length=50)] | None = None
+    notes: Annotated[str, StringConstraints(max_length=1000)] = ""
+    notify_customer: bool = Field(
+        default=False, description="send the customer the link now (email and SMS, with an updated invite)"
+    )
+
+
+def initial_meeting(provider: MeetingProvider) -> Meeting:
+    """A new online booking's meeting: staff paste a manual link; every provider makes one by itself."""
+    return Meeting(status="not_set" if provider == "manual" else "provisioning", provider=provider)
 
 
 @dataclass(frozen=True)
@@ -94,6 +160,10 @@ class CredentialsRejected(MeetingProviderError):
     """The provider refused the business's credentials (wrong, revoked, missing a permission)."""
 
 
+class CredentialsMissing(MeetingProviderError):
+    """The business chose a provider but stored no credentials for it."""
+
+
 class MeetingRefused(MeetingProviderError):
     """The provider understood and refused the request (a 4xx other than auth and throttling)."""
 
@@ -110,8 +180,11 @@ class ProviderUnavailable(MeetingProviderError):
 
 # --- provider credentials (write-only in the API; kept in Secrets Manager) --------------------------------
 
-Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096)]
-Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[^\s]+$")]
+# Printable ASCII: credentials travel in HTTP headers and forms (a key with other characters is a typo).
+Secret = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[\x20-\x7e\r\n]+$")]
+Identifier = Annotated[str, StringConstraints(min_length=1, max_length=200, pattern=r"^[\x21-\x7e]+$")]
+# A key sent as a bearer token: no spaces or line breaks (they would break, or inject, the header).
+ApiKey = Annotated[str, StringConstraints(min_length=1, max_length=4096, pattern=r"^[\x21-\x7e]+$")]
 
 
 class ZoomCredentials(Model):
@@ -132,11 +205,11 @@ class GoogleMeetCredentials(Model):
 
     model_config = ConfigDict(extra="ignore", frozen=True, str_strip_whitespace=True)
 
-    client_email: Annotated[str, StringConstraints(min_length=3, max_length=320)]
+    client_email: Annotated[str, StringConstraints(min_length=3, max_length=320, pattern=r"^[\x21-\x7e]+$")]
     private_key: Secret
     private_key_id: Identifier | None = None
     calendar_id: Identifier = "primary"
-    subject: Annotated[str, StringConstraints(max_length=320)] | None = None
+    subject: Annotated[str, StringConstraints(max_length=320, pattern=r"^[\x21-\x7e]*$")] | None = None
 
 
 class TeamsCredentials(Model):
@@ -152,7 +225,7 @@ class TeamsCredentials(Model):
 class ApiKeyCredentials(Model):
     """Daily and Whereby: one API key of the business's account."""
 
-    api_key: Secret
+    api_key: ApiKey
 
 
 CREDENTIALS: dict[str, type[Model]] = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pydantic import BaseModel, Field
 
-from booking.domain.booking import Delivery
 from booking.domain.catalogue import Catalogue, DeliveryMode, Service
 from booking.domain.meetings import delivery_options
+from booking.domain.types import Delivery
 
 
 class Price(BaseModel):

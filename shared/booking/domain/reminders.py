@@ -38,6 +38,13 @@ DEFAULT_REMINDERS: tuple[ReminderRule, ...] = (
     ReminderRule(minutes_before=60, channels=["email", "sms"]),
 )
 
+# Online bookings: the link matters more than a door does, so three by default (the same day included).
+ONLINE_DEFAULT_REMINDERS: tuple[ReminderRule, ...] = (
+    ReminderRule(minutes_before=3 * 24 * 60, channels=["email", "sms"]),
+    ReminderRule(minutes_before=24 * 60, channels=["email", "sms"]),
+    ReminderRule(minutes_before=60, channels=["email", "sms"]),
+)
+
 
 @dataclass(frozen=True)
 class PlannedReminder:

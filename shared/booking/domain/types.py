@@ -7,7 +7,7 @@ import functools
 import unicodedata
 from collections.abc import Callable
 from datetime import UTC, datetime, time
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlsplit
 from zoneinfo import available_timezones
 
@@ -43,6 +43,10 @@ def _representable_in_utc(value: datetime) -> datetime:
 
 # An instant with its offset that the domain can turn into UTC (9999-12-31T23:59-12:00 cannot be).
 Instant = Annotated[AwareDatetime, AfterValidator(_representable_in_utc)]
+
+
+# How a booking is delivered: at the business (or the customer's address), or as an online meeting.
+Delivery = Literal["online", "in_person"]
 
 
 class Model(_PydanticModel):

@@ -28,14 +28,14 @@ from booking.domain.booking import (
     Booking,
     BookingRequest,
     BookingStatus,
-    Delivery,
     HistoryEntry,
     check_transition,
 )
 from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
 from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, SlotTaken
-from booking.domain.meetings import delivery_options
+from booking.domain.meetings import delivery_options, initial_meeting
 from booking.domain.tokens import ManageTokens
+from booking.domain.types import Delivery
 from booking.ports import BookingRepository, CatalogueReader, Clock, IdGenerator
 
 STAFF_ANY = "any"
@@ -245,6 +245,7 @@ class BookingEngine:
                 customer=request.customer,
                 customer_notes=request.notes,
                 delivery=delivery,
+                meeting=initial_meeting(business.meeting_provider) if delivery == "online" else None,
                 source="public" if public else "admin",
                 outside_shift=outside,
                 created_at=now,

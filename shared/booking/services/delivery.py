@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from math import inf
 
 from aws_lambda_powertools import Logger
@@ -84,6 +85,26 @@ class MessageDelivery:
         existing = self._log.get(tenant_id, booking_id, record.key, record.channel)
         if existing is not None:
             self.resume(tenant_id, booking_id, business, existing, render, stale=lambda: None)
+
+    def hold(self, tenant_id: str, booking_id: str, record: MessageRecord, until: datetime, why: str) -> None:
+        """Records the message as waiting until `until`, when its timer hands it to `resume`; the timer
+        is set first, so a crash between the two leaves a timer and no message nobody comes back to."""
+        now = self._clock.now()
+        self._retries.schedule_retry(tenant_id, booking_id, record.key, record.channel, until)
+        self._log.claim(tenant_id, booking_id, record.waiting(until, why, now))
+
+    def release(
+        self,
+        tenant_id: str,
+        booking_id: str,
+        business: Business,
+        waiting: MessageRecord,
+        render: Callable[[], Rendered],
+        stale: Callable[[], str | None],
+    ) -> None:
+        """Sends a waiting message now rather than when its timer fires (the timer then finds it settled)."""
+        due_now = waiting.model_copy(update={"next_attempt_at": self._clock.now()})
+        self.resume(tenant_id, booking_id, business, due_now, render, stale)
 
     def resume(
         self,

@@ -29,6 +29,7 @@ from booking.domain.communications import (
 from booking.domain.invite import build_invite
 from booking.domain.reminders import (
     DEFAULT_REMINDERS,
+    ONLINE_DEFAULT_REMINDERS,
     REMINDABLE,
     Channel,
     PlannedReminder,
@@ -57,12 +58,18 @@ logger = Logger(child=True)
 
 
 def reminder_rules(catalogue: Catalogue, booking: Booking) -> Sequence[ReminderRule]:
-    """The first booked service that sets its own cadence wins; otherwise the business's."""
+    """The first booked service that sets its own cadence wins; otherwise the business's (its online
+    cadence for an online booking)."""
     for booked in booking.services:
         service = catalogue.service(booked.id)
         if service is not None and service.reminders is not None:
             return service.reminders
-    return catalogue.business.reminders if catalogue.business.reminders is not None else DEFAULT_REMINDERS
+    business = catalogue.business
+    if booking.delivery == "online":
+        return (
+            business.online_reminders if business.online_reminders is not None else ONLINE_DEFAULT_REMINDERS
+        )
+    return business.reminders if business.reminders is not None else DEFAULT_REMINDERS
 
 
 def _request(
@@ -118,12 +125,28 @@ class NotificationService:
             old is None or old.status is BookingStatus.PENDING
         )
         if became_active:
-            self._customer(catalogue, new, "confirmation", f"confirmation@v{new.version}", invite="REQUEST")
+            wait = catalogue.business.meeting_link_wait_seconds
+            if new.meeting is not None and new.meeting.status == "provisioning" and wait > 0:
+                # Held back a little for the meeting link; it goes out when the link arrives or, at the
+                # latest, when the wait is over, saying the link will follow.
+                self._customer(
+                    catalogue,
+                    new,
+                    "confirmation",
+                    f"confirmation@v{new.version}",
+                    invite="REQUEST",
+                    hold_until=now + timedelta(seconds=wait),
+                )
+            else:
+                self._customer(
+                    catalogue, new, "confirmation", f"confirmation@v{new.version}", invite="REQUEST"
+                )
             self._staff(catalogue, new, "staff_new", new.staff_id, f"staff_new@v{new.version}")
             self._schedule(catalogue, new, now)
             return
         if old is None:
             return
+        self._meeting_changed(catalogue, old, new)
         if new.status is BookingStatus.CANCELLED and old.status is not BookingStatus.CANCELLED:
             self._unschedule(catalogue, old, now, "booking cancelled")
             self._customer(catalogue, new, "cancellation", f"cancellation@v{new.version}", invite="CANCEL")
@@ -149,6 +172,53 @@ class NotificationService:
             else:
                 self._staff(catalogue, new, "staff_moved", new.staff_id, f"staff_moved@v{new.version}", old)
             self._schedule(catalogue, new, now)
+
+    def _meeting_changed(self, catalogue: Catalogue, old: Booking, new: Booking) -> None:
+        """The link arrived, changed or could not be made: a confirmation held back for it goes now; a
+        customer who was already told goes the link by itself; staff hear of a failure."""
+        before, after = old.meeting, new.meeting
+        if after is None or before == after or new.status not in REMINDABLE:
+            return
+        released = False
+        if before is not None and before.status == "provisioning" and after.status != "provisioning":
+            released = self._release_held(catalogue, new)
+        if after.status == "failed" and (before is None or before.status != "failed"):
+            self._staff(catalogue, new, "meeting_failed", new.staff_id, f"meeting_failed@v{new.version}")
+        had_link = before is not None and before.has_link
+        new_link = after.has_link and (not had_link or before is None or before.join_url != after.join_url)
+        by_hand = after.provider == "manual"
+        if (by_hand and after.notify_customer) or (not by_hand and new_link and not released):
+            self._customer(
+                catalogue,
+                new,
+                "meeting_link",
+                f"meeting_link@v{new.version}",
+                invite="REQUEST",
+                link_changed=had_link,
+            )
+
+    def _release_held(self, catalogue: Catalogue, booking: Booking) -> bool:
+        """Sends the confirmation held back for the meeting link now; False when none was waiting."""
+        released = False
+        for listed in self._log.records(booking.tenant_id, booking.id):
+            if listed.kind != "confirmation" or listed.status != "waiting":
+                continue
+            record = self._log.get(booking.tenant_id, booking.id, listed.key, listed.channel)
+            if record is None or record.request is None or record.status != "waiting":
+                continue
+            request = record.request
+            self.delivery.release(
+                booking.tenant_id,
+                booking.id,
+                catalogue.business,
+                record,
+                lambda record=record, request=request: self._render(  # type: ignore[misc]
+                    catalogue, booking, request, record.channel
+                ),
+                stale=lambda request=request: stale_reason(request, booking, self._clock.now()),  # type: ignore[misc]
+            )
+            released = True
+        return released
 
     def _schedule(self, catalogue: Catalogue, booking: Booking, now: datetime) -> None:
         for reminder in plan_reminders(booking, list(reminder_rules(catalogue, booking)), now):
@@ -320,12 +390,34 @@ class NotificationService:
         channels: Sequence[Channel] = ("email", "sms"),
         minutes_before: int | None = None,
         about_start: datetime | None = None,
+        link_changed: bool = False,
+        hold_until: datetime | None = None,
     ) -> None:
         request = _request(
-            kind, booking, previous, invite=invite, minutes_before=minutes_before, about_start=about_start
+            kind,
+            booking,
+            previous,
+            invite=invite,
+            minutes_before=minutes_before,
+            about_start=about_start,
+            link_changed=link_changed,
         )
         for channel in channels:
             recipient = booking.customer.email if channel == "email" else booking.customer.phone
+            if hold_until is not None:
+                record = MessageRecord(
+                    key=key,
+                    kind=kind,
+                    channel=channel,
+                    recipient=recipient,
+                    status="waiting",
+                    at=self._clock.now(),
+                    request=request,
+                )
+                self.delivery.hold(
+                    booking.tenant_id, booking.id, record, hold_until, "waiting for the meeting link"
+                )
+                continue
             self._send(catalogue, booking, key, channel, recipient, request)
 
     def _staff(
@@ -405,6 +497,7 @@ class NotificationService:
             manage_url=manage_url,
             previous=previous,
             minutes_before=request.minutes_before,
+            link_changed=request.link_changed,
         )
         attachments: tuple[Attachment, ...] = ()
         if request.invite is not None:

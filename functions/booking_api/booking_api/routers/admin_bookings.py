@@ -22,11 +22,13 @@ from booking.domain.booking import (
     StatusChange,
 )
 from booking.domain.customers import CustomerProfile
+from booking.domain.meetings import MeetingLinkUpdate
 from booking.domain.types import Model, ShortText
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
-from booking_api.deps import booking_service, customer_service, principal, tenant_catalogue
+from booking.services.meetings import MeetingAdmin
+from booking_api.deps import booking_service, customer_service, meeting_admin, principal, tenant_catalogue
 from booking_api.openapi import ADMIN_SECURITY
 from booking_api.schemas import AdminBookingOut, ClientHistoryOut, DiaryEntryOut, NoteOut
 
@@ -35,6 +37,7 @@ router = APIGatewayRouter()
 Caller = Annotated[Principal, Depends(principal)]
 Bookings = Annotated[BookingService, Depends(booking_service)]
 Customers = Annotated[CustomerService, Depends(customer_service)]
+Meetings = Annotated[MeetingAdmin, Depends(meeting_admin)]
 BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 CustomerEmail = Annotated[str, Path(max_length=254)]
 TAGS = ["admin: diary"]
@@ -116,6 +119,16 @@ def revoke_links(booking_id: BookingId, caller: Caller, bookings: Bookings) -> A
     """Every manage link sent for this booking stops working (owners and admins); the answer carries the
     new one, and every later message too. Links otherwise expire 30 days after the appointment."""
     return _detail(bookings, caller, bookings.revoke_links(caller, booking_id))
+
+
+@router.put("/v1/admin/bookings/<booking_id>/meeting", tags=TAGS, security=ADMIN_SECURITY)
+def set_meeting_link(
+    booking_id: BookingId, body: MeetingLinkUpdate, caller: Caller, bookings: Bookings, meetings: Meetings
+) -> AdminBookingOut:
+    """Sets or replaces an online booking's meeting link, passcode and notes (owners, admins, and the
+    booking's own staff member). With `notify_customer` the customer gets the link by email and SMS,
+    with an updated invite, recorded in the communications log."""
+    return _detail(bookings, caller, meetings.set_link(caller, booking_id, body))
 
 
 @router.post(

@@ -20,13 +20,15 @@ from booking.domain.catalogue import (
     StaffMember,
 )
 from booking.services.catalogue import CatalogueService
-from booking_api.deps import catalogue_service, principal
+from booking.services.meetings import MeetingAdmin
+from booking_api.deps import catalogue_service, meeting_admin, principal
 from booking_api.openapi import ADMIN_SECURITY
 
 router = APIGatewayRouter()
 
 Caller = Annotated[Principal, Depends(principal)]
 Catalogue = Annotated[CatalogueService, Depends(catalogue_service)]
+Meetings = Annotated[MeetingAdmin, Depends(meeting_admin)]
 EntityT = TypeVar("EntityT", Category, Service, StaffMember)
 EntityId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 
@@ -53,7 +55,11 @@ def get_business(caller: Caller, catalogue: Catalogue) -> Business:
 
 
 @router.put("/v1/admin/business", tags=["admin: business"], security=ADMIN_SECURITY)
-def put_business(settings: BusinessSettings, caller: Caller, catalogue: Catalogue) -> Business:
+def put_business(
+    settings: BusinessSettings, caller: Caller, catalogue: Catalogue, meetings: Meetings
+) -> Business:
+    """A hosted meeting provider can be chosen once it is connected (`/v1/admin/business/meeting-providers`)."""
+    meetings.check_provider_choice(caller.tenant_id, settings.meeting_provider)
     return catalogue.update_business(caller, settings)
 
 

@@ -163,3 +163,15 @@ class TokenCache:
         """Drops the token (the provider refused it before its time, e.g. revoked)."""
         with self._lock:
             self._token = self._expires = None
+
+
+# A provider's link opens only around its own session, never days before or after: people may come a
+# little early to try their camera and sound, and a session may overrun; outside this window a link that
+# was forwarded or leaked opens nothing. Providers that can bound a room (Daily, Whereby) use these two.
+JOIN_EARLY = timedelta(minutes=15)
+STAY_LATE = timedelta(minutes=30)
+
+
+def session_window(start: datetime, end: datetime) -> tuple[datetime, datetime]:
+    """When a session's link may be used: from JOIN_EARLY before its start to STAY_LATE after its end."""
+    return start - JOIN_EARLY, end + STAY_LATE

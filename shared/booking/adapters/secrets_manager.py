@@ -1,0 +1,75 @@
+"""Per-business provider credentials in AWS Secrets Manager (locally: the embedded AWS).
+
+One secret per business and provider, named `<prefix><tenant id>/meetings/<provider>`; each function's
+IAM policy is scoped to the prefix. Values are read back only by the back end, cached briefly per
+container (a rotated key takes effect within CACHE_SECONDS), and never logged.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from typing import Any
+
+from botocore.exceptions import ClientError
+
+CACHE_SECONDS = 300.0
+
+
+class SecretsManagerCredentials:
+    def __init__(self, client: Any, prefix: str) -> None:
+        self._client = client
+        self._prefix = prefix
+        self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
+        self._lock = threading.Lock()
+
+    def name(self, tenant_id: str, provider: str) -> str:
+        return f"{self._prefix}{tenant_id}/meetings/{provider}"
+
+    def put(self, tenant_id: str, provider: str, credentials: dict[str, Any]) -> None:
+        name = self.name(tenant_id, provider)
+        value = json.dumps(credentials)
+        try:
+            self._client.put_secret_value(SecretId=name, SecretString=value)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+            self._client.create_secret(
+                Name=name,
+                SecretString=value,
+                Description="meeting-provider credentials of one business (write-only in the API)",
+            )
+        self._remember(name, credentials)
+
+    def get(self, tenant_id: str, provider: str) -> dict[str, Any] | None:
+        name = self.name(tenant_id, provider)
+        with self._lock:
+            cached = self._cache.get(name)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1]
+        try:
+            answer = self._client.get_secret_value(SecretId=name)
+            value: dict[str, Any] | None = json.loads(answer["SecretString"])
+        except ClientError as error:
+            if error.response["Error"]["Code"] not in (
+                "ResourceNotFoundException",
+                "InvalidRequestException",
+            ):
+                raise
+            value = None  # never stored, or deleted (a deleted secret answers InvalidRequestException)
+        self._remember(name, value)
+        return value
+
+    def delete(self, tenant_id: str, provider: str) -> None:
+        name = self.name(tenant_id, provider)
+        try:
+            self._client.delete_secret(SecretId=name, ForceDeleteWithoutRecovery=True)
+        except ClientError as error:
+            if error.response["Error"]["Code"] != "ResourceNotFoundException":
+                raise
+        self._remember(name, None)
+
+    def _remember(self, name: str, value: dict[str, Any] | None) -> None:
+        with self._lock:
+            self._cache[name] = (time.monotonic(), value)
