@@ -2,23 +2,28 @@
 
 Starts the embedded AWS, provisions it from infra/template.yaml, restores the data directory (or seeds
 the demo on first start), and serves the same routers as the Lambda handler through Powertools' ASGI
-HttpResolver under uvicorn.
+HttpResolver under uvicorn. `POST /v1/webhooks/...` goes, as on AWS, to the webhooks function: its
+handler is invoked with the API Gateway proxy event of the request, raw body and all.
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
+import base64
+import json
 import logging
 import os
 import secrets
 import signal
 import sys
+import uuid
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
+from urllib.parse import parse_qsl
 
 import uvicorn
 from aws_lambda_powertools.event_handler import HttpResolver
@@ -69,6 +74,11 @@ class LocalHttpResolver(HttpResolver):
                 body += message.get("body", b"")
                 if not message.get("more_body", False):
                     break
+            if str(scope.get("path", "")).startswith(WEBHOOKS_PREFIX):
+                # Another function on AWS, with no authorizer and no body checks of the API's own.
+                answer = await asyncio.to_thread(invoke_webhooks, proxy_event(scope, body, WEBHOOKS_RESOURCE))
+                await self._send_response(send, answer)
+                return
             headers = {k.decode("latin-1"): v.decode("latin-1") for k, v in scope.get("headers", [])}
             refused = body_problem(scope.get("method", ""), headers, body, scope.get("path", ""))
             if refused is not None:
@@ -84,6 +94,70 @@ class LocalHttpResolver(HttpResolver):
         if response.get("body") is None:
             response = {**response, "body": ""}
         await super()._send_response(send, response)
+
+
+WEBHOOKS_PREFIX = "/v1/webhooks/"
+WEBHOOKS_RESOURCE = "/v1/webhooks/{proxy+}"  # the WebhooksFunction's route in the template
+
+
+def proxy_event(scope: dict[str, Any], body: bytes, resource: str) -> dict[str, Any]:
+    """The API Gateway REST proxy event API Gateway makes of an HTTP request for a `{proxy+}` resource: a
+    text body as text, any other base64-encoded (the webhooks function checks signatures on these bytes)."""
+    path = str(scope.get("path", ""))
+    method = str(scope.get("method", "GET"))
+    headers: dict[str, str] = {}
+    multi_headers: dict[str, list[str]] = {}
+    for raw_name, raw_value in scope.get("headers", []):
+        name, value = raw_name.decode("latin-1"), raw_value.decode("latin-1")
+        headers[name] = value
+        multi_headers.setdefault(name, []).append(value)
+    query: dict[str, str] = {}
+    multi_query: dict[str, list[str]] = {}
+    for name, value in parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True):
+        query[name] = value
+        multi_query.setdefault(name, []).append(value)
+    try:
+        text, encoded = body.decode("utf-8"), False
+    except UnicodeDecodeError:
+        text, encoded = base64.b64encode(body).decode("ascii"), True
+    client = scope.get("client") or ("127.0.0.1", 0)
+    return {
+        "resource": resource,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": multi_headers,
+        "queryStringParameters": query or None,
+        "multiValueQueryStringParameters": multi_query or None,
+        "pathParameters": {"proxy": path.removeprefix(resource.split("{", 1)[0])},
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": resource,
+            "httpMethod": method,
+            "path": path,
+            "stage": "local",
+            "requestId": str(uuid.uuid4()),
+            "identity": {"sourceIp": client[0]},
+        },
+        "body": text or None,
+        "isBase64Encoded": encoded,
+    }
+
+
+def invoke_webhooks(event: dict[str, Any]) -> dict[str, Any]:
+    """Invokes the webhooks function in process; a failed invocation is API Gateway's 502."""
+    from webhooks.handler import lambda_handler
+
+    try:
+        result: dict[str, Any] = lambda_handler(event, cast(Any, MockLambdaContext()))
+    except Exception:
+        logging.getLogger(__name__).exception("the webhooks function failed")
+        return {
+            "statusCode": 502,
+            "headers": {"Content-Type": "application/json"},
+            "body": json.dumps({"message": "Internal server error"}),
+        }
+    return result
 
 
 def local_secret(data_dir: Path) -> str:
@@ -160,17 +234,20 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 
 def _install_functions(clock: DevClock) -> None:
-    """The reminders and meeting-links functions' use cases, on the dev clock (as their first invocation
-    on Lambda would build them, on the system clock)."""
+    """The reminders, meeting-links and webhooks functions' use cases, on the dev clock (as their first
+    invocation on Lambda would build them, on the system clock)."""
     from meeting_links import handler as meeting_links
     from meeting_links.container import build_provisioning
     from reminders import handler as reminders
     from reminders.container import build_login_codes, build_provisioning_trigger, build_service
+    from webhooks import handler as webhooks
+    from webhooks.container import build_zoom_webhooks
 
     reminders.install(
         build_service(clock=clock), build_login_codes(clock=clock), build_provisioning_trigger()
     )
     meeting_links.install(build_provisioning(clock=clock))
+    webhooks.install(build_zoom_webhooks(clock=clock))
 
 
 def main(argv: list[str] | None = None) -> None:

@@ -1,9 +1,11 @@
 """Renders customer and staff messages from the Jinja2 templates in booking/templates (one per kind:
-HTML and plain-text email, and a short SMS). Times are shown in the business's zone, never raw UTC;
-money is formatted for the currency by Babel."""
+HTML and plain-text email, and a short SMS). Times are shown in the business's zone, never raw UTC; a
+customer who gave their own zone sees it in theirs too (staff never do); money is formatted for the currency
+by Babel."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -16,7 +18,9 @@ from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescap
 from booking.domain.booking import Booking
 from booking.domain.catalogue import Business
 
-CustomerKind = Literal["confirmation", "rescheduled", "cancellation", "reminder", "meeting_link"]
+CustomerKind = Literal[
+    "confirmation", "rescheduled", "cancellation", "reminder", "meeting_link", "series_confirmation"
+]
 StaffKind = Literal["staff_new", "staff_moved", "staff_cancelled", "staff_removed", "meeting_failed"]
 
 _env = Environment(
@@ -44,6 +48,7 @@ _SUBJECTS: dict[str, str] = {
     "staff_cancelled": "Booking cancelled: {customer}, {when_short}",
     "staff_removed": "Booking reassigned away from you: {customer}, {when_short}",
     "meeting_link": "Your meeting link: {services}, {when_short}",
+    "series_confirmation": "Sessions booked: {services}, from {when_short}",
     "meeting_failed": "Meeting link not made: {customer}, {when_short}",
 }
 _HEADLINES: dict[str, str] = {
@@ -70,6 +75,40 @@ def format_when(instant: datetime, zone: ZoneInfo) -> str:
 def format_when_short(instant: datetime, zone: ZoneInfo) -> str:
     local = instant.astimezone(zone)
     return f"{local:%a} {local.day} {local:%b %H:%M}"
+
+
+def customer_zone(booking: Booking, business_zone: ZoneInfo) -> ZoneInfo | None:
+    """The zone the customer gave, when it is not the business's own (then today's wording stands)."""
+    name = booking.customer.time_zone
+    return ZoneInfo(name) if name and name != business_zone.key else None
+
+
+def clocks_differ(instant: datetime, business_zone: ZoneInfo, customer: ZoneInfo | None) -> bool:
+    """Whether the customer's clock shows another time than the business's at `instant`."""
+    return (
+        customer is not None
+        and instant.astimezone(customer).utcoffset() != instant.astimezone(business_zone).utcoffset()
+    )
+
+
+def format_when_for(instant: datetime, business_zone: ZoneInfo, customer: ZoneInfo | None) -> str:
+    """The customer's wall clock with their zone named, then the business's when its clock differs
+    (its day too when that differs): the customer is elsewhere, but the appointment happens there."""
+    if customer is None:
+        return format_when(instant, business_zone)
+    shown = format_when(instant, customer)
+    if not clocks_differ(instant, business_zone, customer):
+        return shown
+    here, there = instant.astimezone(customer), instant.astimezone(business_zone)
+    day = "" if here.date() == there.date() else f" on {there:%A} {there.day} {there:%B}"
+    return f"{shown} — {there:%H:%M} {there:%Z}{day} in {business_zone.key}, the business's time"
+
+
+def format_when_short_for(instant: datetime, business_zone: ZoneInfo, customer: ZoneInfo | None) -> str:
+    """For a text or a subject: the customer's wall clock with its abbreviation (no room for both)."""
+    if customer is None:
+        return format_when_short(instant, business_zone)
+    return f"{format_when_short(instant, customer)} {instant.astimezone(customer):%Z}"
 
 
 # ISO 4217 minor units where CLDR (Babel's precision) differs: amounts are stored in ISO minor units, and
@@ -154,13 +193,22 @@ def customer_message(
     previous: Booking | None = None,
     minutes_before: int | None = None,
     link_changed: bool = False,
+    sessions: Sequence[datetime] = (),
 ) -> MessageContent:
     context = _context(booking, business, staff_name, manage_url) | {"link_changed": link_changed}
     zone = ZoneInfo(business.time_zone)
+    elsewhere = customer_zone(booking, zone)
+    context["when"] = format_when_for(booking.start, zone, elsewhere)
+    context["when_short"] = format_when_short_for(booking.start, zone, elsewhere)
+    # Both clocks inside a sentence ("on <when> has been cancelled") need the dash aside closed.
+    context["when_aside"] = clocks_differ(booking.start, zone, elsewhere)
+    context["previous_aside"] = False
     if previous is not None and previous.start != booking.start:
-        context["previous_when"] = format_when(previous.start, zone)
+        context["previous_when"] = format_when_for(previous.start, zone, elsewhere)
+        context["previous_aside"] = clocks_differ(previous.start, zone, elsewhere)
     if minutes_before is not None:
         context["lead_time"] = lead_time(minutes_before)
+    context["sessions"] = [format_when_for(start, zone, elsewhere) for start in sessions]  # a series' dates
     subject = _SUBJECTS[kind].format(services=context["services_short"], when_short=context["when_short"])
     return MessageContent(
         subject=subject,

@@ -16,6 +16,7 @@ from booking.domain.diary import DiaryEntry
 from booking.domain.ledger import Claim
 from booking.domain.meetings import CreatedMeeting, MeetingSpec
 from booking.domain.reminders import PlannedReminder
+from booking.domain.series import Series
 
 
 class Clock(Protocol):
@@ -114,6 +115,12 @@ class BookingRepository(Protocol):
     def release_hold(self, tenant_id: str, hold: Claim) -> None: ...
 
     def customer_bookings(self, tenant_id: str, email: str) -> list[Booking]: ...
+
+    def add_history(self, tenant_id: str, booking_id: str, entry: HistoryEntry, entry_id: str) -> bool:
+        """Appends a history entry to the booking without changing the booking (something that happened
+        to it elsewhere, e.g. its call took place). Idempotent: False, and nothing written, when the entry
+        with this `entry_id` at `entry.at` is there already."""
+        ...
 
 
 class CustomerRepository(Protocol):
@@ -329,3 +336,41 @@ class MeetingProvisioner(Protocol):
         """Starts provisioning the meeting of this version of the booking (idempotent: one run per
         booking version)."""
         ...
+
+
+class MeetingIndex(Protocol):
+    """Which booking a provider's meeting (by the provider's own id) belongs to."""
+
+    def remember(
+        self,
+        tenant_id: str,
+        provider: str,
+        meeting_id: str,
+        booking_id: str,
+        *,
+        expires_at: datetime | None = None,
+    ) -> None:
+        """Points the meeting at its booking (idempotent); the pointer may be dropped after `expires_at`."""
+        ...
+
+    def booking_for(self, tenant_id: str, provider: str, meeting_id: str) -> str | None: ...
+
+
+class WebhookEvents(Protocol):
+    """Providers' events already handled (by a key derived from the event), to recognise replays."""
+
+    def seen(self, tenant_id: str, provider: str, event_key: str) -> bool: ...
+
+    def record(
+        self, tenant_id: str, provider: str, event_key: str, outcome: str, at: datetime, expires_at: datetime
+    ) -> bool:
+        """Records the event as handled, with a conditional write; False when it was recorded already."""
+        ...
+
+
+class SeriesRepository(Protocol):
+    def put(self, series: Series) -> None: ...
+
+    def get(self, tenant_id: str, series_id: str) -> Series | None: ...
+
+    def delete(self, tenant_id: str, series_id: str) -> None: ...

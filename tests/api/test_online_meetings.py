@@ -246,6 +246,8 @@ def test_a_manual_link_is_not_set_until_staff_set_it_and_then_the_customer_gets_
     assert notifications.detail(manual_practice, booking["id"])["meeting"]["status"] == "not_set"
     [confirmation] = emails(sent, customer.email)  # not held back: nobody is making a link
     assert "Your meeting link will follow in a separate message." in confirmation["text"]
+    [confirmation_text] = texts(sent, customer.phone)
+    assert "Meeting link to follow." in confirmation_text["text"]
 
     link = "https://us02web.zoom.us/j/81234567890?pwd=abc123"
     response = api.put(

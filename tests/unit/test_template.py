@@ -225,7 +225,18 @@ def test_abuse_protection_throttles_each_route_and_limits_each_ip_on_the_public_
 
 def test_least_privilege_and_mfa(template: dict[str, Any]) -> None:
     webhooks = template["Resources"]["WebhooksFunction"]["Properties"]
-    assert "Policies" not in webhooks  # it refuses every request until it has work: nothing to allow
+    # Zoom's meeting events: read a pointer and a booking, put a history entry and the event's marker, and
+    # read the businesses' Zoom credentials only (they hold the webhook secret token). Nothing else.
+    [table, secrets] = webhooks["Policies"][0]["Statement"]
+    assert (table["Action"], table["Resource"]) == (
+        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
+        {"Fn::GetAtt": "BookingTable.Arn"},
+    )
+    assert secrets["Action"] == "secretsmanager:GetSecretValue"
+    assert secrets["Resource"]["Fn::Sub"].endswith(
+        ":secret:booking/${AWS::StackName}/tenants/*/meetings/zoom-*"
+    )
+    assert len(webhooks["Policies"]) == 1
     pool = template["Resources"]["UserPool"]["Properties"]
     assert pool["MfaConfiguration"] == "ON"
     assert pool["EnabledMfas"] == ["SOFTWARE_TOKEN_MFA"]
@@ -260,3 +271,40 @@ def test_everyone_filtering_the_stream_filters_it_as_the_template_does(template:
     from ops.redrive import STREAM_KINDS
 
     assert stream_kinds(template) == STREAM_KINDS == {"booking", "login_code_request"}
+
+
+def test_the_meeting_links_state_machine_retries_exactly_our_provider_errors(
+    template: dict[str, Any],
+) -> None:
+    """The definition file the template deploys (and the local stack runs) retries the errors the
+    function raises by class name for outages and throttling, and gives up on every other."""
+    import json
+
+    from booking.domain import meetings
+    from local.template import TEMPLATE
+
+    machine = template["Resources"]["MeetingLinksStateMachine"]["Properties"]
+    definition = json.loads((TEMPLATE.parent / machine["DefinitionUri"]).read_text(encoding="utf-8"))
+    provision = definition["States"]["Provision"]
+    [outages, _lambda] = provision["Retry"]
+    for name in outages["ErrorEquals"]:
+        error = getattr(meetings, name)
+        assert issubclass(error, meetings.MeetingProviderError) and error.retryable, name
+    retryable = {
+        c.__name__
+        for c in vars(meetings).values()
+        if isinstance(c, type) and issubclass(c, meetings.MeetingProviderError) and c.retryable
+    }
+    assert set(outages["ErrorEquals"]) == retryable
+    assert provision["Catch"][0]["ErrorEquals"] == ["States.ALL"]
+    assert provision["Catch"][0]["Next"] == "GiveUp"
+    # the task runs the published version, and the reminders function may start it, nothing more
+    assert machine["DefinitionSubstitutions"]["MeetingLinksFunctionArn"] == {
+        "Ref": "MeetingLinksFunctionAliaslive"
+    }
+    reminders = template["Resources"]["RemindersFunction"]["Properties"]["Policies"][0]["Statement"]
+    [start] = [s for s in reminders if s.get("Sid") == "StartMeetingLinks"]
+    assert (start["Action"], start["Resource"]) == (
+        "states:StartExecution",
+        {"Ref": "MeetingLinksStateMachine"},
+    )

@@ -15,6 +15,7 @@ from booking_api.routers import (
     admin_bookings,
     admin_catalogue,
     admin_meeting_providers,
+    admin_series,
     meta,
     public,
     public_bookings,
@@ -38,6 +39,7 @@ def mount(app: ResolverT) -> ResolverT:
         admin_catalogue,
         admin_meeting_providers,
         admin_bookings,
+        admin_series,
     ):
         app.include_router(module.router)
     register_problem_handlers(app)

@@ -16,6 +16,7 @@ from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
+from booking.adapters.dynamodb.series import DynamoSeriesRepository
 from booking.adapters.idempotency import PowertoolsIdempotency
 from booking.adapters.meetings import ProviderDirectory
 from booking.adapters.secrets import app_secret
@@ -36,6 +37,7 @@ from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
+from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
@@ -51,6 +53,7 @@ class Container:
     manage_links: ManageLinkService
     customers: CustomerService
     meetings: MeetingAdmin
+    series: SeriesService
     sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
@@ -104,6 +107,14 @@ def build_container(
         ),
         catalogue_reader=cached,
         bookings=BookingService(engine, bookings, customers, DynamoMessageLog(dynamodb, table), clock, ids),
+        series=SeriesService(
+            engine,
+            bookings,
+            DynamoSeriesRepository(dynamodb, table),
+            DynamoMessageLog(dynamodb, table),
+            clock,
+            ids,
+        ),
         availability=AvailabilityService(engine, bookings, clock),
         manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
         customers=CustomerService(cached, bookings, customers, sessions, clock),

@@ -14,6 +14,7 @@ from booking.services.catalogue import CatalogueService
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
+from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
 from booking_api.container import Container
 
@@ -50,6 +51,10 @@ def manage_link_service() -> ManageLinkService:
 
 def meeting_admin() -> MeetingAdmin:
     return container().meetings
+
+
+def series_service() -> SeriesService:
+    return container().series
 
 
 def sign_in_service() -> SignIn:

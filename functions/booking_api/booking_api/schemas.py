@@ -1,5 +1,6 @@
 """Response shapes of the booking API. Times go out as ISO 8601 with the offset of the zone that matters
-to the reader: the business's for bookings, the requested one for availability."""
+to the reader: the business's for bookings (the customer's own, when they gave one, in what the customer
+sees), the requested one for availability."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from booking.services.availability import Availability
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingDetail
 from booking.services.customers import ClientHistory, CustomerOverview
+from booking.services.series import SeriesDetail
 
 
 class SlotOut(BaseModel):
@@ -132,13 +134,14 @@ class AdminMeetingOut(BaseModel):
 
 
 class BookingOut(BaseModel):
-    """A booking as its customer sees it."""
+    """A booking as its customer sees it (and, with the business's offsets, as staff see it)."""
 
     id: str
     status: str
     start: datetime
     end: datetime
     time_zone: str
+    customer_time_zone: str | None = None
     staff: StaffRef
     services: list[ServiceLine]
     total: Price
@@ -153,16 +156,23 @@ class BookingOut(BaseModel):
     history: list[HistoryOut] = []
 
     @classmethod
-    def of(cls, booking: Booking, catalogue: Catalogue, view: BookingView | None = None) -> BookingOut:
+    def of(
+        cls, booking: Booking, catalogue: Catalogue, view: BookingView | None = None, *, for_customer: bool
+    ) -> BookingOut:
+        """`for_customer`: times carry the customer's own offset when they gave a zone; staff views keep
+        the business's, the zone their shifts and diary are in."""
         zone = ZoneInfo(catalogue.business.time_zone)
+        customer_zone = booking.customer.time_zone
+        shown = ZoneInfo(customer_zone) if for_customer and customer_zone else zone
         member = catalogue.staff_member(booking.staff_id)
         history = view.history if view else []
         return cls(
             id=booking.id,
             status=booking.status.value,
-            start=booking.start.astimezone(zone),
-            end=booking.end.astimezone(zone),
+            start=booking.start.astimezone(shown),
+            end=booking.end.astimezone(shown),
             time_zone=zone.key,
+            customer_time_zone=customer_zone,
             staff=StaffRef(id=booking.staff_id, name=member.name if member else None),
             services=[
                 ServiceLine(
@@ -184,7 +194,7 @@ class BookingOut(BaseModel):
             cancellation_reason=booking.cancellation_reason,
             manage_token=view.manage_token if view else None,
             manage_url=view.manage_url if view else None,
-            history=[_history(h, zone) for h in sorted(history, key=lambda h: h.at)],
+            history=[_history(h, shown) for h in sorted(history, key=lambda h: h.at)],
         )
 
 
@@ -228,7 +238,7 @@ class AdminBookingOut(BookingOut):
     @classmethod
     def detail(cls, detail: BookingDetail, catalogue: Catalogue) -> AdminBookingOut:
         view, notes = detail.view, detail.notes
-        base = BookingOut.of(view.booking, catalogue, view)
+        base = BookingOut.of(view.booking, catalogue, view, for_customer=False)
         booking = view.booking
         return cls(
             **base.model_dump(exclude={"meeting"}),
@@ -282,8 +292,10 @@ class CustomerSessionOut(BaseModel):
         return cls(
             token=token,
             profile=overview.profile,
-            upcoming=[BookingOut.of(b, catalogue, views.get(b.id)) for b in overview.upcoming],
-            past=[BookingOut.of(b, catalogue, views.get(b.id)) for b in overview.past],
+            upcoming=[
+                BookingOut.of(b, catalogue, views.get(b.id), for_customer=True) for b in overview.upcoming
+            ],
+            past=[BookingOut.of(b, catalogue, views.get(b.id), for_customer=True) for b in overview.past],
         )
 
 
@@ -298,7 +310,58 @@ class ClientHistoryOut(BaseModel):
         zone = ZoneInfo(catalogue.business.time_zone)
         return cls(
             profile=history.profile,
-            bookings=[BookingOut.of(b, catalogue) for b in history.bookings],
+            bookings=[BookingOut.of(b, catalogue, for_customer=False) for b in history.bookings],
             notes=[NoteOut.of(n) for n in history.notes],
             audit=[_history(a, zone) for a in history.audit],
+        )
+
+
+class SessionOut(BaseModel):
+    """One session of a series: its booking (status, time, meeting) or why it was skipped."""
+
+    position: int | None  # 0 for the first booked session; None when skipped
+    start: datetime
+    booking_id: str | None
+    status: str  # the booking's status, or "skipped"
+    skipped: str | None
+    meeting: AdminMeetingOut | None
+    communications: list[MessageRecord]
+
+
+class SeriesOut(BaseModel):
+    id: str
+    staff: StaffRef
+    customer_email: str
+    frequency: str
+    interval: int
+    booked: int
+    skipped: int
+    sessions: list[SessionOut]
+
+    @classmethod
+    def of(cls, detail: SeriesDetail, catalogue: Catalogue) -> SeriesOut:
+        zone = ZoneInfo(catalogue.business.time_zone)
+        series = detail.series
+        member = catalogue.staff_member(series.staff_id)
+        sessions = [
+            SessionOut(
+                position=s.occurrence.index if s.occurrence.booking_id else None,
+                start=s.occurrence.start.astimezone(zone),
+                booking_id=s.occurrence.booking_id,
+                status=s.booking.status.value if s.booking else "skipped",
+                skipped=s.occurrence.skipped,
+                meeting=AdminMeetingOut.of(s.booking.meeting) if s.booking and s.booking.meeting else None,
+                communications=s.communications,
+            )
+            for s in detail.sessions
+        ]
+        return cls(
+            id=series.id,
+            staff=StaffRef(id=series.staff_id, name=member.name if member else None),
+            customer_email=series.customer_email,
+            frequency=series.frequency,
+            interval=series.interval,
+            booked=sum(1 for s in sessions if s.booking_id),
+            skipped=sum(1 for s in sessions if not s.booking_id),
+            sessions=sessions,
         )

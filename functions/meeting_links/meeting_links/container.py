@@ -8,6 +8,7 @@ from booking.adapters import clients
 from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
+from booking.adapters.dynamodb.meetings import DynamoMeetingIndex
 from booking.adapters.meetings import ProviderDirectory
 from booking.adapters.secrets_manager import SecretsManagerCredentials
 from booking.adapters.system import SystemClock
@@ -28,4 +29,5 @@ def build_provisioning(clock: Clock | None = None) -> MeetingProvisioning:
         bookings=DynamoBookingRepository(dynamodb, table, clock),
         providers=ProviderDirectory(credentials, clock),
         clock=clock,
+        index=DynamoMeetingIndex(dynamodb, table),
     )

@@ -11,6 +11,7 @@ from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.messages import DynamoMessageLog
+from booking.adapters.dynamodb.series import DynamoSeriesRepository
 from booking.adapters.dynamodb.sms_budget import DynamoSmsBudget
 from booking.adapters.scheduler import EventBridgeScheduler
 from booking.adapters.secrets import app_secret
@@ -58,6 +59,7 @@ def build_service(clock: Clock | None = None) -> NotificationService:
         manage_base_url=os.environ["PUBLIC_BASE_URL"],
         sender_email=os.environ["SENDER_EMAIL"],
         clock=clock,
+        series=DynamoSeriesRepository(dynamodb, table),
     )
 
 

@@ -27,6 +27,7 @@ from booking.domain.types import (
     Name,
     PhoneE164,
     ShortText,
+    TimeZoneName,
 )
 
 
@@ -77,6 +78,11 @@ class CustomerDetails(Model):
     email: Email
     phone: PhoneE164 | None = None
     sms_opt_out: bool = Field(default=False, description="no text messages for this booking")
+    # Where the customer is (the widget knows): only how their messages and views show times.
+    time_zone: TimeZoneName | None = Field(
+        default=None,
+        description="the customer's IANA time zone; their messages and views show times in it too",
+    )
 
 
 class BookedService(BaseModel):
@@ -123,6 +129,8 @@ class Booking(BaseModel):
     customer_notes: str = ""
     delivery: Delivery = "in_person"
     meeting: Meeting | None = None  # an online booking's meeting link (domain/meetings.py)
+    series_id: str | None = None  # one of a recurring series (domain/series.py)
+    series_index: int | None = None  # its place in the series, 0 for the first session
     source: Literal["public", "admin"] = "public"
     outside_shift: bool = False
     payment_status: Literal["not_required", "pending", "paid", "refunded"] = "not_required"
@@ -154,7 +162,12 @@ class BookingRequest(Model):
                     "services": ["01KBZ6Q3R0AJ8M7T1SWEDISH00"],
                     "staff": "any",
                     "start": "2026-12-07T10:00:00+00:00",
-                    "customer": {"name": "Ann Client", "email": "ann@example.com", "phone": "+447911123456"},
+                    "customer": {
+                        "name": "Ann Client",
+                        "email": "ann@example.com",
+                        "phone": "+447911123456",
+                        "time_zone": "America/New_York",
+                    },
                     "notes": "first visit",
                 }
             ]

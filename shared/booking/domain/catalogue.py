@@ -17,6 +17,7 @@ from pydantic_extra_types.country import CountryAlpha2
 
 from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, HttpsBaseUrl, MeetingProvider
 from booking.domain.reminders import ReminderRule
+from booking.domain.series import DEFAULT_MAX_OCCURRENCES, MAX_OCCURRENCES
 from booking.domain.sms import DEFAULT_DAILY_CAP
 from booking.domain.types import (
     Currency,
@@ -203,6 +204,12 @@ class BusinessSettings(Model):
         le=900,
         description="how long an online booking's confirmation waits for its meeting link; after that it "
         "goes out saying the link will follow, and the link follows by itself",
+    )
+    max_series_occurrences: int = Field(
+        default=DEFAULT_MAX_OCCURRENCES,
+        ge=1,
+        le=MAX_OCCURRENCES,
+        description="the most sessions one recurring series may book",
     )
     online_reminders: list[ReminderRule] | None = Field(
         default=None,

@@ -148,7 +148,15 @@ class MessageRecord(BaseModel):
 
 
 _COVERED_BY_LATER_CHANGES = frozenset(
-    {"confirmation", "rescheduled", "staff_new", "staff_moved", "meeting_link", "meeting_failed"}
+    {
+        "confirmation",
+        "series_confirmation",
+        "rescheduled",
+        "staff_new",
+        "staff_moved",
+        "meeting_link",
+        "meeting_failed",
+    }
 )
 
 

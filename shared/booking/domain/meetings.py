@@ -196,6 +196,13 @@ class ZoomCredentials(Model):
     user_id: Identifier = Field(
         default="me", description="the Zoom user who hosts: 'me', a user id or an email"
     )
+    webhook_secret_token: Secret | None = Field(
+        default=None,
+        description=(
+            "the app's event-subscription Secret Token: Zoom's meeting.started and meeting.ended events sent "
+            "to POST /v1/webhooks/zoom/{tenant_id} are checked with it and recorded in the booking's history"
+        ),
+    )
 
 
 class GoogleMeetCredentials(Model):

@@ -207,7 +207,11 @@ class BookingEngine:
         *,
         public: bool,
         allow_outside_shift: bool,
+        booking_id: str | None = None,
+        series: tuple[str, int] | None = None,
     ) -> BookingView:
+        """A new booking (with `booking_id` when the caller chose it; `series` = (series id, index) for a
+        session of a recurring series)."""
         catalogue = catalogue if public else without_online_limits(catalogue)
         business = catalogue.business
         services = self.services(catalogue, request.services)
@@ -226,7 +230,7 @@ class BookingEngine:
         for member in ordered[: 1 + ANY_STAFF_RETRIES]:
             outside = allow_outside_shift and not self._within_shifts(catalogue, appointment, member, start)
             booking = Booking(
-                id=self._ids.new_id(),
+                id=booking_id or self._ids.new_id(),
                 tenant_id=business.id,
                 status=BookingStatus.CONFIRMED,
                 start=start,
@@ -248,6 +252,8 @@ class BookingEngine:
                 meeting=initial_meeting(business.meeting_provider) if delivery == "online" else None,
                 source="public" if public else "admin",
                 outside_shift=outside,
+                series_id=series[0] if series else None,
+                series_index=series[1] if series else None,
                 created_at=now,
                 updated_at=now,
             )
@@ -267,6 +273,33 @@ class BookingEngine:
             return self.view(booking, [entry])
         assert last_error is not None
         raise last_error
+
+    def clash(
+        self,
+        catalogue: Catalogue,
+        services: Sequence[Service],
+        staff_id: str,
+        start: datetime,
+        *,
+        allow_outside_shift: bool,
+    ) -> str | None:
+        """Why `staff_id` cannot take these services at `start` as staff book it, or None when free."""
+        catalogue = without_online_limits(catalogue)
+        appointment = self.appointment(catalogue, services)
+        candidates = self.candidates(catalogue, services, staff_id, public=False, field="staff")
+        try:
+            self._free_staff(
+                catalogue,
+                appointment,
+                candidates,
+                start.astimezone(UTC),
+                allow_outside_shift=allow_outside_shift,
+            )
+        except SlotTaken:
+            return "another booking holds that time"
+        except InvalidInput as refused:
+            return refused.detail
+        return None
 
     def _free_staff(
         self,

@@ -6,6 +6,7 @@ from collections.abc import Callable, Iterable
 
 from booking.domain.access import ANY_ROLE, CATALOGUE_EDITORS, SETTINGS_EDITORS, Principal
 from booking.domain.catalogue import (
+    MAX_ASSIGNMENTS,
     Business,
     BusinessSettings,
     Catalogue,
@@ -117,7 +118,7 @@ class CatalogueService:
 
     def create_service(self, principal: Principal, draft: ServiceDraft) -> Service:
         principal.require(CATALOGUE_EDITORS)
-        _check_service_references(self.catalogue(principal), draft)
+        _check_service_references(self.catalogue(principal), draft, None)
         service = Service(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_service(principal.tenant_id, service, None)
         self._changed()
@@ -129,7 +130,7 @@ class CatalogueService:
         previous = catalogue.service(service_id)
         if previous is None:
             raise NotFound(f"service {service_id} not found")
-        _check_service_references(catalogue, draft)
+        _check_service_references(catalogue, draft, service_id)
         service = Service(**draft.model_dump(), id=service_id, version=previous.version + 1)
         self._repo.put_service(principal.tenant_id, service, previous)
         self._changed()
@@ -150,7 +151,15 @@ class CatalogueService:
 
     def create_staff(self, principal: Principal, draft: StaffDraft) -> StaffMember:
         principal.require(CATALOGUE_EDITORS)
-        _check_known(self.catalogue(principal).unknown_services(draft.service_ids), "service_ids", "service")
+        catalogue = self.catalogue(principal)
+        _check_known(catalogue.unknown_services(draft.service_ids), "service_ids", "service")
+        _check_room(
+            [(x.id, x.staff_ids) for x in catalogue.services],
+            draft.service_ids,
+            None,
+            "service_ids",
+            "service",
+        )
         member = StaffMember(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_staff(principal.tenant_id, member, None)
         self._changed()
@@ -163,6 +172,13 @@ class CatalogueService:
         if previous is None:
             raise NotFound(f"staff member {staff_id} not found")
         _check_known(catalogue.unknown_services(draft.service_ids), "service_ids", "service")
+        _check_room(
+            [(x.id, x.staff_ids) for x in catalogue.services],
+            draft.service_ids,
+            staff_id,
+            "service_ids",
+            "service",
+        )
         member = StaffMember(**draft.model_dump(), id=staff_id, version=previous.version + 1)
         self._repo.put_staff(principal.tenant_id, member, previous)
         self._changed()
@@ -186,13 +202,42 @@ class CatalogueService:
         return public_menu(self.public_catalogue(slug))
 
 
-def _check_service_references(catalogue: Catalogue, draft: ServiceDraft) -> None:
+def _check_service_references(catalogue: Catalogue, draft: ServiceDraft, service_id: str | None) -> None:
     if draft.category_id is not None and catalogue.category(draft.category_id) is None:
         raise InvalidInput(
             "unknown category",
             [FieldProblem(("body", "category_id"), f"no category {draft.category_id}")],
         )
     _check_known(catalogue.unknown_staff(draft.staff_ids), "staff_ids", "staff member")
+    _check_room(
+        [(m.id, m.service_ids) for m in catalogue.staff],
+        draft.staff_ids,
+        service_id,
+        "staff_ids",
+        "staff member",
+    )
+
+
+def _check_room(
+    others: Iterable[tuple[str, list[str]]], chosen: Iterable[str], own_id: str | None, field: str, what: str
+) -> None:
+    """An assignment is seen from both sides, and each side lists at most MAX_ASSIGNMENTS: adding this one
+    must not push a chosen staff member (or service), given as (id, its assignments), over that limit."""
+    wanted = set(chosen)
+    full = [
+        other_id
+        for other_id, assigned in others
+        if other_id in wanted and own_id not in assigned and len(assigned) >= MAX_ASSIGNMENTS
+    ]
+    if full:
+        raise InvalidInput(
+            f"a {what} has the most assignments already",
+            [
+                FieldProblem(
+                    ("body", field), f"{what} {', '.join(full)} already has {MAX_ASSIGNMENTS} assignments"
+                )
+            ],
+        )
 
 
 def _check_known(unknown: Iterable[str], field: str, what: str) -> None:

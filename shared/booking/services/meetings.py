@@ -11,7 +11,9 @@ shows its meeting as failed, with the provider's reason, and the staff member is
 
 from __future__ import annotations
 
-from datetime import datetime
+import json
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from aws_lambda_powertools import Logger
@@ -32,6 +34,7 @@ from booking.ports import (
     CatalogueReader,
     Clock,
     CredentialsStore,
+    MeetingIndex,
     MeetingProviders,
     MeetingProvisioner,
 )
@@ -44,6 +47,9 @@ LINK_SETTERS = frozenset({Role.OWNER, Role.ADMIN, Role.STAFF})
 CREDENTIAL_KEEPERS = frozenset({Role.OWNER, Role.ADMIN})
 # A save that keeps meeting a newer version of the booking re-reads and tries again, this many times.
 SAVE_ATTEMPTS = 5
+# A meeting's pointer to its booking (for the provider's events about the call) is kept this long after
+# the meeting's end: events come while the call happens, or a little later when the provider retries them.
+POINTER_KEPT_AFTER_MEETING = timedelta(days=30)
 
 Outcome = Literal["created", "updated", "deleted", "unchanged", "not_needed", "failed"]
 
@@ -100,11 +106,13 @@ class MeetingProvisioning:
         bookings: BookingRepository,
         providers: MeetingProviders,
         clock: Clock,
+        index: MeetingIndex,
     ) -> None:
         self._catalogue = catalogue
         self._bookings = bookings
         self._providers = providers
         self._clock = clock
+        self._index = index
 
     def provision(self, tenant_id: str, booking_id: str) -> Outcome:
         """Makes the provider's meeting match the booking as it is now. Raises MeetingProviderError."""
@@ -133,7 +141,15 @@ class MeetingProvisioning:
         spec = meeting_spec(booking, catalogue)
         if meeting.meeting_id is not None and meeting.made_for == (spec.start, spec.end):
             if meeting.status != "ready":
-                self._save(tenant_id, booking_id, lambda m: m.model_copy(update={"status": "ready"}), "", {})
+                self._save(
+                    tenant_id,
+                    booking_id,
+                    lambda m: m.model_copy(update={"status": "ready"}),
+                    "meeting_ready",
+                    {},
+                )
+            # Again, for a run that stopped between saving the meeting and pointing it at the booking.
+            self._remember(tenant_id, booking_id, meeting.provider, meeting.meeting_id, spec)
             return "unchanged"
         if meeting.meeting_id is not None:
             made = links.update(meeting.meeting_id, spec)
@@ -160,9 +176,20 @@ class MeetingProvisioning:
             )
 
         saved = self._save(tenant_id, booking_id, ready, f"meeting_{outcome}", {"provider": meeting.provider})
-        if not saved and made.meeting_id != meeting.meeting_id:
+        if saved:
+            self._remember(tenant_id, booking_id, meeting.provider, made.meeting_id, spec)
+        elif made.meeting_id != meeting.meeting_id:
             links.delete(made.meeting_id)  # the booking went away meanwhile: leave nothing behind
         return outcome
+
+    def _remember(
+        self, tenant_id: str, booking_id: str, provider: str, meeting_id: str, spec: MeetingSpec
+    ) -> None:
+        """Points the provider's meeting at its booking, so the provider's events about the call (Zoom's
+        meeting.started and meeting.ended) find it."""
+        self._index.remember(
+            tenant_id, provider, meeting_id, booking_id, expires_at=spec.end + POINTER_KEPT_AFTER_MEETING
+        )
 
     def give_up(self, tenant_id: str, booking_id: str, error: str, cause: str) -> Outcome:
         """After the last retry, or a failure retrying cannot mend: the booking stands, its meeting says
@@ -191,7 +218,7 @@ class MeetingProvisioning:
         self,
         tenant_id: str,
         booking_id: str,
-        change: Any,
+        change: Callable[[Meeting], Meeting],
         action: str,
         details: dict[str, str],
     ) -> bool:
@@ -199,9 +226,11 @@ class MeetingProvisioning:
         meanwhile. False when the booking is gone or no longer online."""
         for _ in range(SAVE_ATTEMPTS):
             found = self._bookings.get(tenant_id, booking_id)
-            if found is None or found[0].meeting is None or found[0].delivery != "online":
+            if found is None:
                 return False
             booking = found[0]
+            if booking.meeting is None or booking.delivery != "online":
+                return False
             meeting = change(booking.meeting)
             if meeting == booking.meeting:
                 return True
@@ -209,7 +238,7 @@ class MeetingProvisioning:
             changed = booking.model_copy(
                 update={"meeting": meeting, "updated_at": now, "version": booking.version + 1}
             )
-            entry = HistoryEntry(at=now, actor=SYSTEM, action=action or "meeting_changed", details=details)
+            entry = HistoryEntry(at=now, actor=SYSTEM, action=action, details=details)
             try:
                 self._bookings.save(changed, booking, entry)
             except Conflict:
@@ -220,8 +249,6 @@ class MeetingProvisioning:
 
 def _reason(error: str, cause: str) -> str:
     """The provider's words from a failed task's cause (Lambda's {"errorMessage": ...}), shortened."""
-    import json  # noqa: PLC0415 - only on the failure path
-
     try:
         parsed = json.loads(cause)
         message = parsed.get("errorMessage") if isinstance(parsed, dict) else None

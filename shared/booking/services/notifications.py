@@ -50,6 +50,7 @@ from booking.ports import (
     EmailSender,
     MessageLog,
     ReminderScheduler,
+    SeriesRepository,
     SmsBudget,
 )
 from booking.services.delivery import MessageDelivery, Rendered
@@ -100,6 +101,7 @@ class NotificationService:
         manage_base_url: str,
         sender_email: str,
         clock: Clock,
+        series: SeriesRepository | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._bookings = bookings
@@ -112,6 +114,7 @@ class NotificationService:
         self._manage_base_url = manage_base_url.rstrip("/")
         self._sender_email = sender_email
         self._clock = clock
+        self._series = series
 
     # --- reacting to committed changes ----------------------------------------------------------------
 
@@ -125,23 +128,23 @@ class NotificationService:
             old is None or old.status is BookingStatus.PENDING
         )
         if became_active:
+            # A series: one confirmation, from its first session, listing every date; the other
+            # sessions are confirmed by it and reminded (with their own links) as usual.
+            kind: CustomerKind = "series_confirmation" if new.series_id is not None else "confirmation"
             wait = catalogue.business.meeting_link_wait_seconds
-            if new.meeting is not None and new.meeting.status == "provisioning" and wait > 0:
+            hold = new.meeting is not None and new.meeting.status == "provisioning" and wait > 0
+            if new.series_index in (None, 0):
                 # Held back a little for the meeting link; it goes out when the link arrives or, at the
                 # latest, when the wait is over, saying the link will follow.
                 self._customer(
                     catalogue,
                     new,
-                    "confirmation",
-                    f"confirmation@v{new.version}",
+                    kind,
+                    f"{kind}@v{new.version}",
                     invite="REQUEST",
-                    hold_until=now + timedelta(seconds=wait),
+                    hold_until=now + timedelta(seconds=wait) if hold else None,
                 )
-            else:
-                self._customer(
-                    catalogue, new, "confirmation", f"confirmation@v{new.version}", invite="REQUEST"
-                )
-            self._staff(catalogue, new, "staff_new", new.staff_id, f"staff_new@v{new.version}")
+                self._staff(catalogue, new, "staff_new", new.staff_id, f"staff_new@v{new.version}")
             self._schedule(catalogue, new, now)
             return
         if old is None:
@@ -187,7 +190,10 @@ class NotificationService:
         had_link = before is not None and before.has_link
         new_link = after.has_link and (not had_link or before is None or before.join_url != after.join_url)
         by_hand = after.provider == "manual"
-        if (by_hand and after.notify_customer) or (not by_hand and new_link and not released):
+        # A later session of a series gets its own link in its reminders, not in a message of its own.
+        later_session = new.series_index not in (None, 0) and not had_link
+        provided = new_link and not released and not later_session
+        if (by_hand and after.notify_customer) or (not by_hand and provided):
             self._customer(
                 catalogue,
                 new,
@@ -201,7 +207,7 @@ class NotificationService:
         """Sends the confirmation held back for the meeting link now; False when none was waiting."""
         released = False
         for listed in self._log.records(booking.tenant_id, booking.id):
-            if listed.kind != "confirmation" or listed.status != "waiting":
+            if listed.kind not in ("confirmation", "series_confirmation") or listed.status != "waiting":
                 continue
             record = self._log.get(booking.tenant_id, booking.id, listed.key, listed.channel)
             if record is None or record.request is None or record.status != "waiting":
@@ -359,6 +365,15 @@ class NotificationService:
         token = self._tokens.issue(booking.tenant_id, booking.id, booking.link_version)
         return f"{self._manage_base_url}/bookings/{booking.id}?token={token}"
 
+    def _series_starts(self, booking: Booking) -> list[datetime]:
+        """The booked sessions of the booking's series, soonest first."""
+        if self._series is None or booking.series_id is None:
+            return [booking.start]
+        series = self._series.get(booking.tenant_id, booking.series_id)
+        if series is None:
+            return [booking.start]
+        return [o.start for o in series.booked]
+
     def _sms_refusal(self, booking: Booking, business: Business) -> str | None:
         """Why this text must not go out; taking one from the day's cap is the last check, so a text
         refused for another reason costs nothing."""
@@ -498,6 +513,7 @@ class NotificationService:
             previous=previous,
             minutes_before=request.minutes_before,
             link_changed=request.link_changed,
+            sessions=self._series_starts(booking) if request.kind == "series_confirmation" else (),
         )
         attachments: tuple[Attachment, ...] = ()
         if request.invite is not None:

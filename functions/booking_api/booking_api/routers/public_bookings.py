@@ -53,7 +53,10 @@ SMS_PREFERENCE = "/v1/public/bookings/<booking_id>/sms"
 def _booking_response(view: BookingView, request: Request, status: int = 200) -> Response[BookingOut]:
     catalogue = tenant_catalogue(view.booking.tenant_id)
     return respond(
-        BookingOut.of(view.booking, catalogue, view), catalogue.business, request_origin(request), status
+        BookingOut.of(view.booking, catalogue, view, for_customer=True),
+        catalogue.business,
+        request_origin(request),
+        status,
     )
 
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
-from booking.adapters.dynamodb.items import plain, typed, typed_key
+from booking.adapters.dynamodb.items import condition_failed, plain, typed, typed_key
 from booking.adapters.dynamodb.ledger import SheetStore, months, utc_days
 from booking.domain.availability import Busy, from_minute, to_minute
 from booking.domain.booking import Booking, BookingStatus, HistoryEntry
@@ -179,6 +179,29 @@ class DynamoBookingRepository:
             for raw in page.get("Items", []):
                 bookings.append(_booking(plain(raw)))
         return bookings
+
+    # --- history alone --------------------------------------------------------------------------------
+
+    def add_history(self, tenant_id: str, booking_id: str, entry: HistoryEntry, entry_id: str) -> bool:
+        # One item, keyed by the caller's id for the entry: the booking, its diary and the ledger are not
+        # touched, and writing the same entry again is refused by the database.
+        try:
+            self._client.put_item(
+                TableName=self._table,
+                Item=typed(
+                    {
+                        **keys.history_key(tenant_id, booking_id, entry.at, entry_id),
+                        "kind": "history",
+                        "doc": entry.model_dump_json(),
+                    }
+                ),
+                ConditionExpression="attribute_not_exists(pk)",
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
 
     # --- holds ----------------------------------------------------------------------------------------
 

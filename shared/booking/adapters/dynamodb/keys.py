@@ -199,3 +199,28 @@ def message_key(tenant_id: str, booking_id: str, message_key: str, channel: str)
 def sms_day_key(tenant_id: str, day: str) -> dict[str, str]:
     """The counter of texts a business sent on one of its local days (`day` is yyyy-mm-dd)."""
     return {PK: f"T#{tenant_id}#SMSDAY#{day}", SK: "COUNT"}
+
+
+# --- online meetings and providers' webhooks -------------------------------------------------------------
+#
+#   T#<tenant>#MEETING#<provider>#<meeting id>   BOOKING   which booking a provider's meeting belongs to
+#                                                          (written when provisioning saves the meeting)
+#   T#<tenant>#WEBHOOK#<provider>#<event key>    EVENT     a provider's event, handled (expires_at: 7 days)
+#   a provider's event recorded on a booking is a history entry, HISTORY#<event time>#<event key prefix>
+
+
+def meeting_pointer_key(tenant_id: str, provider: str, meeting_id: str) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#MEETING#{provider}#{meeting_id}", SK: "BOOKING"}
+
+
+def webhook_event_key(tenant_id: str, provider: str, event_key: str) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#WEBHOOK#{provider}#{event_key}", SK: "EVENT"}
+
+
+# --- recurring series ------------------------------------------------------------------------------------
+#
+#   T#<tenant>#SERIES#<id>       SERIES                   what was asked for and each session's booking id
+
+
+def series_key(tenant_id: str, series_id: str) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#SERIES#{series_id}", SK: "SERIES"}
