@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 from urllib.parse import parse_qsl
 
 import uvicorn
@@ -35,11 +35,16 @@ from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.clock import DevClock
 from local.dispatcher import DeadLetters, Dispatcher
-from local.fakes.providers import start_fakes
+from local.fakes.providers import MeetingFakes, start_fakes
 from local.outbox import Outbox
 from local.persistence import Store
 from local.seed import load_manifest, seed
+from local.stripe_server import StripeServer, start_stripe
 from local.template import reminders_failure_handling
+
+if TYPE_CHECKING:
+    from booking.services.checkout import Checkout
+    from local.seed import DemoBusiness
 
 
 class LocalHttpResolver(HttpResolver):
@@ -229,6 +234,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--host", default="127.0.0.1")
     parser.add_argument("--port", type=int, default=int(os.environ.get("PORT", "8000")))
     parser.add_argument("--aws-port", type=int, default=0, help="embedded AWS port (default: any free port)")
+    parser.add_argument(
+        "--stripe-port", type=int, default=0, help="localstripe port (default: any free port)"
+    )
     parser.add_argument("--data-dir", type=Path, default=Path(".local-data"))
     return parser.parse_args(argv)
 
@@ -241,13 +249,40 @@ def _install_functions(clock: DevClock) -> None:
     from reminders import handler as reminders
     from reminders.container import build_login_codes, build_provisioning_trigger, build_service
     from webhooks import handler as webhooks
-    from webhooks.container import build_zoom_webhooks
+    from webhooks.container import build_payment_events, build_zoom_webhooks
 
     reminders.install(
         build_service(clock=clock), build_login_codes(clock=clock), build_provisioning_trigger()
     )
     meeting_links.install(build_provisioning(clock=clock))
-    webhooks.install(build_zoom_webhooks(clock=clock))
+    webhooks.install(build_zoom_webhooks(clock=clock), build_payment_events(clock=clock))
+
+
+def start_outside_services(
+    clock: DevClock, stripe_port: int, data_dir: Path
+) -> tuple[MeetingFakes, StripeServer]:
+    """The meeting providers' fakes (Zoom, Google, Microsoft, Daily, Whereby) and localstripe (its state
+    kept in the data directory), with the environment pointing the adapters and the Stripe SDK at them."""
+    fakes = start_fakes(clock=clock)
+    os.environ.update(fakes.environment())
+    stripe_server = start_stripe(port=stripe_port, data_dir=data_dir)
+    os.environ.update(stripe_server.environment())
+    return fakes, stripe_server
+
+
+def _register_stripe_webhooks(
+    stripe_server: StripeServer, checkout: Checkout, businesses: list[DemoBusiness], base_url: str
+) -> None:
+    """localstripe forgets its webhooks on restart: each business's endpoint is registered at every start,
+    signed with the webhook secret the business stored (as its Stripe dashboard would keep it)."""
+    for business in businesses:
+        account = checkout.account(business.id)
+        if account is not None:
+            stripe_server.register_webhook(
+                f"business-{business.id}",
+                f"{base_url}/v1/webhooks/stripe/{business.id}",
+                account.webhook_secret,
+            )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -259,9 +294,7 @@ def main(argv: list[str] | None = None) -> None:
     os.environ.setdefault("APP_SECRET", local_secret(args.data_dir))
     # One clock for the whole application, which /dev/clock can move forward.
     clock = DevClock(args.data_dir)
-    # The meeting providers' fakes (Zoom, Google, Microsoft, Daily, Whereby), where the adapters call.
-    fakes = start_fakes(clock=clock)
-    os.environ.update(fakes.environment())
+    fakes, stripe_server = start_outside_services(clock, args.stripe_port, args.data_dir)
 
     # Imported after the environment points at the embedded AWS: the container reads it.
     from booking_api import deps
@@ -311,12 +344,14 @@ def main(argv: list[str] | None = None) -> None:
         demo = seed(
             container.catalogue,
             container.meetings,
+            container.checkout,
             aws.client("cognito-idp"),
             resources.user_pool_id,
             args.data_dir,
         )
 
     base_url = f"http://{args.host}:{args.port}"
+    _register_stripe_webhooks(stripe_server, container.checkout, demo, base_url)
     dev_routes.install(
         dev_routes.DevState(
             base_url=base_url,
@@ -351,6 +386,7 @@ def main(argv: list[str] | None = None) -> None:
                 *[f"  {b.name:<15.15} {base_url}/v1/public/businesses/{b.slug}/services" for b in demo],
                 f"  Embedded AWS    {resources.endpoint}  (data: {args.data_dir.resolve()}"
                 f"{', restored' if restored else ', new'})",
+                f"  Stripe (localstripe) {stripe_server.base_url}  (log: {stripe_server.log_path.resolve()})",
                 "",
             ]
         ),
@@ -365,6 +401,7 @@ def main(argv: list[str] | None = None) -> None:
         store.stop()
         aws.stop()
         fakes.stop()
+        stripe_server.stop()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,10 @@ from booking.domain.catalogue import (
     TimeWindow,
     WeeklyHours,
 )
+from booking.domain.checkout import StripeAccount
+from booking.domain.payments import PaymentRule
 from booking.services.catalogue import CatalogueService
+from booking.services.checkout import Checkout
 from booking.services.meetings import MeetingAdmin
 from local.fakes.providers import DEMO_CREDENTIALS
 from local.persistence import LOCAL_PASSWORD
@@ -71,7 +74,15 @@ def _create_users(cognito: Any, pool_id: str, business_id: str, domain: str, sta
     return users
 
 
-def _seed_spa(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBusiness:
+# The spa's Stripe account on localstripe (which takes any sk_ key): hot stone massages are paid at booking.
+DEMO_STRIPE = StripeAccount(
+    secret_key="sk_test_serenity_demo_0000000000",
+    publishable_key="pk_test_serenity_demo_0000000000",
+    webhook_secret="whsec_serenity_demo_0000000000000000",
+)
+
+
+def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, pool_id: str) -> DemoBusiness:
     weekdays = ["mon", "tue", "wed", "thu", "fri"]
     business = catalogue.create_business(
         BusinessSettings(
@@ -134,6 +145,7 @@ def _seed_spa(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBu
         ("Manicure", "Shape, cuticle care and polish.", nails.id, 45, 3000, None, [chloe]),
         ("Pedicure", "Soak, scrub and polish.", nails.id, 50, 3800, None, [chloe]),
     ]
+    checkout.connect(business.id, DEMO_STRIPE)
     for name, description, category_id, minutes, price, after, staff in services:
         catalogue.create_service(
             owner,
@@ -145,6 +157,7 @@ def _seed_spa(catalogue: CatalogueService, cognito: Any, pool_id: str) -> DemoBu
                 price_minor=price,
                 buffer_after_minutes=after,
                 staff_ids=[m.id for m in staff],
+                payment=PaymentRule(mode="full") if name == "Hot stone massage" else None,
             ),
         )
     users = _create_users(cognito, pool_id, business.id, "serenity-spa.example", amelia.id)
@@ -226,10 +239,15 @@ def _seed_consultancy(
 
 
 def seed(
-    catalogue: CatalogueService, meetings: MeetingAdmin, cognito: Any, pool_id: str, data_dir: Path
+    catalogue: CatalogueService,
+    meetings: MeetingAdmin,
+    checkout: Checkout,
+    cognito: Any,
+    pool_id: str,
+    data_dir: Path,
 ) -> list[DemoBusiness]:
     demo = [
-        _seed_spa(catalogue, cognito, pool_id),
+        _seed_spa(catalogue, checkout, cognito, pool_id),
         _seed_consultancy(catalogue, meetings, cognito, pool_id),
     ]
     (data_dir / MANIFEST).write_text(json.dumps([asdict(b) for b in demo], indent=2), encoding="utf-8")

@@ -20,11 +20,14 @@ from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws, LocalResources
 from local.fakes.providers import MeetingFakes, start_fakes
 from local.persistence import LOCAL_PASSWORD
+from local.stripe_server import StripeServer, start_stripe
 from tests.support.lambda_api import LambdaApi
 
 
 @pytest.fixture(scope="session")
-def embedded_aws(meeting_fakes: MeetingFakes) -> Iterator[tuple[EmbeddedAws, LocalResources]]:
+def embedded_aws(
+    meeting_fakes: MeetingFakes, stripe_server: StripeServer
+) -> Iterator[tuple[EmbeddedAws, LocalResources]]:
     aws = EmbeddedAws()
     aws.start()
     resources = aws.provision()
@@ -41,6 +44,16 @@ def meeting_fakes() -> Iterator[MeetingFakes]:
     os.environ.update(fakes.environment())
     yield fakes
     fakes.stop()
+
+
+@pytest.fixture(scope="session")
+def stripe_server() -> Iterator[StripeServer]:
+    """localstripe, empty and in memory, where the Stripe SDK of this process calls (STRIPE_API_BASE), as
+    in the local stack; set before the `api` fixture builds the container, which reads it."""
+    server = start_stripe()
+    os.environ.update(server.environment())
+    yield server
+    server.stop()
 
 
 @pytest.fixture(scope="session")

@@ -12,11 +12,12 @@ from decimal import Decimal
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from babel.numbers import format_currency, get_currency_precision
+from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from booking.domain.booking import Booking
 from booking.domain.catalogue import Business
+from booking.domain.payments import minor_unit_exponent
 
 CustomerKind = Literal[
     "confirmation", "rescheduled", "cancellation", "reminder", "meeting_link", "series_confirmation"
@@ -111,16 +112,8 @@ def format_when_short_for(instant: datetime, business_zone: ZoneInfo, customer: 
     return f"{format_when_short(instant, customer)} {instant.astimezone(customer):%Z}"
 
 
-# ISO 4217 minor units where CLDR (Babel's precision) differs: amounts are stored in ISO minor units, and
-# CLDR's display precision for these (0) would show a price a hundred or a thousand times too high.
-_ISO_4217_EXPONENTS = {
-    **dict.fromkeys(("AFN", "ALL", "IRR", "KPW", "LAK", "LBP", "MGA", "MMK", "RSD", "SOS", "SYP", "YER"), 2),
-    "IQD": 3,
-}
-
-
 def format_money(amount_minor: int, currency: str) -> str:
-    exponent = _ISO_4217_EXPONENTS.get(currency, get_currency_precision(currency))
+    exponent = minor_unit_exponent(currency)  # ISO 4217's, where CLDR's display precision differs
     pattern = "¤#,##0" + ("." + "0" * exponent if exponent else "")
     return format_currency(
         Decimal(amount_minor).scaleb(-exponent), currency, format=pattern, locale="en", currency_digits=False

@@ -328,9 +328,17 @@ def test_events_for_no_booking_or_of_other_kinds_are_answered_and_ignored(
 
 
 def test_other_providers_paths(hooks: LambdaApi) -> None:
-    stripe = hooks.post("/v1/webhooks/stripe", raw_body="{}", headers={"Stripe-Signature": "t=1,v1=00"})
-    assert (stripe.status, stripe.json()["type"]) == (501, "urn:booking:problem:not-implemented")
-    for path in ("/v1/webhooks/teams/abc", "/v1/webhooks/zoom", "/v1/webhooks/zoom/a/b"):
+    # Stripe's events are accepted only at a business's own address, once it connected its Stripe account
+    stripe = hooks.post(
+        "/v1/webhooks/stripe/01NOSUCHTENANT", raw_body="{}", headers={"Stripe-Signature": "t=1,v1=00"}
+    )
+    assert (stripe.status, stripe.json()["type"]) == (404, "urn:booking:problem:not-found")
+    for path in (
+        "/v1/webhooks/teams/abc",
+        "/v1/webhooks/zoom",
+        "/v1/webhooks/zoom/a/b",
+        "/v1/webhooks/stripe",
+    ):
         unknown = hooks.post(path, raw_body="{}")
         assert (unknown.status, unknown.header("Content-Type")) == (404, "application/problem+json"), path
 

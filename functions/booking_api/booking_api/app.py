@@ -15,6 +15,7 @@ from booking_api.routers import (
     admin_bookings,
     admin_catalogue,
     admin_meeting_providers,
+    admin_payments,
     admin_series,
     meta,
     public,
@@ -38,6 +39,7 @@ def mount(app: ResolverT) -> ResolverT:
         public_customers,
         admin_catalogue,
         admin_meeting_providers,
+        admin_payments,
         admin_bookings,
         admin_series,
     ):

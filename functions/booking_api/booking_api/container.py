@@ -22,6 +22,7 @@ from booking.adapters.meetings import ProviderDirectory
 from booking.adapters.secrets import app_secret
 from booking.adapters.secrets_manager import SecretsManagerCredentials
 from booking.adapters.sessions import JwtCustomerSessions
+from booking.adapters.stripe_payments import StripePayments
 from booking.adapters.system import SystemClock, UlidGenerator
 from booking.domain.tokens import ManageTokens
 from booking.ports import (
@@ -34,6 +35,7 @@ from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingEngine
 from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
+from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
@@ -54,6 +56,7 @@ class Container:
     customers: CustomerService
     meetings: MeetingAdmin
     series: SeriesService
+    checkout: Checkout
     sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
@@ -119,6 +122,16 @@ def build_container(
         manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
         customers=CustomerService(cached, bookings, customers, sessions, clock),
         meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
+        checkout=Checkout(
+            engine,
+            bookings,
+            SecretsManagerCredentials(
+                boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
+            ),
+            StripePayments(),
+            clock,
+            ids,
+        ),
         sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),

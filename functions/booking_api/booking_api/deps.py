@@ -11,6 +11,7 @@ from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
 from booking.services.bookings import BookingService
 from booking.services.catalogue import CatalogueService
+from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
@@ -51,6 +52,10 @@ def manage_link_service() -> ManageLinkService:
 
 def meeting_admin() -> MeetingAdmin:
     return container().meetings
+
+
+def checkout_service() -> Checkout:
+    return container().checkout
 
 
 def series_service() -> SeriesService:

@@ -70,11 +70,15 @@ WHY: dict[int, str] = {
     415: "The body is not application/json",
     422: "The request is invalid; `errors` names each field",
     429: "Too many requests: slow down and retry later",
-    502: "An outside provider this request needs (e.g. a meeting provider checking credentials) is "
+    502: "An outside provider this request needs (a meeting provider checking credentials, Stripe) is "
     "failing now: retry later",
 }
-# Routes that call an outside provider while the caller waits.
-CALLS_A_PROVIDER = "/v1/admin/business/meeting-providers/"
+# Routes that call an outside provider while the caller waits (a meeting provider, Stripe).
+CALLS_A_PROVIDER = (
+    ("put", "/v1/admin/business/meeting-providers/"),
+    ("put", "/v1/admin/business/payments/stripe"),
+    ("post", "/v1/public/businesses/{slug}/bookings"),
+)
 WRITES = frozenset({"post", "put", "patch", "delete"})
 # What a created resource is addressed by elsewhere, beyond the rule "POST /x -> /x/{id}..." (see `_links`).
 CREATED_ELSEWHERE: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
@@ -103,7 +107,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         statuses |= {401, 403}
     if method in WRITES:
         statuses |= {403, 409}
-    if method == "put" and path.startswith(CALLS_A_PROVIDER):
+    if any(method == m and path.startswith(p) for m, p in CALLS_A_PROVIDER):
         statuses.add(502)
     return statuses
 

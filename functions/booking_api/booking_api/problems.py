@@ -17,6 +17,7 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
+from booking.domain.checkout import CardDeclined, PaymentProviderDown, PaymentRefused
 from booking.domain.errors import (
     Conflict,
     DomainError,
@@ -42,6 +43,9 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     ProviderDown: HTTPStatus.BAD_GATEWAY,
+    PaymentProviderDown: HTTPStatus.BAD_GATEWAY,
+    CardDeclined: HTTPStatus.PAYMENT_REQUIRED,
+    PaymentRefused: HTTPStatus.CONFLICT,
 }
 
 

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from booking.domain.booking import Actor, Booking, HistoryEntry, Note
+from booking.domain.booking import Actor, Booking, HistoryEntry, Note, Payment
 from booking.domain.catalogue import Catalogue
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
@@ -20,6 +20,7 @@ from booking.domain.menu import Price
 from booking.services.availability import Availability
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingDetail
+from booking.services.checkout import PaymentStart
 from booking.services.customers import ClientHistory, CustomerOverview
 from booking.services.series import SeriesDetail
 
@@ -133,6 +134,26 @@ class AdminMeetingOut(BaseModel):
         )
 
 
+class CheckoutOut(BaseModel):
+    """What the booking widget needs to collect the payment with Stripe's Payment Element."""
+
+    kind: Literal["charge", "card_on_file"]
+    client_secret: str
+    publishable_key: str
+    amount: Price
+    expires_at: datetime  # the booking's time is held until then
+
+    @classmethod
+    def of(cls, start: PaymentStart) -> CheckoutOut:
+        return cls(
+            kind=start.kind,
+            client_secret=start.client_secret,
+            publishable_key=start.publishable_key,
+            amount=Price(amount_minor=start.amount_minor, currency=start.currency),
+            expires_at=start.expires_at,
+        )
+
+
 class BookingOut(BaseModel):
     """A booking as its customer sees it (and, with the business's offsets, as staff see it)."""
 
@@ -150,6 +171,8 @@ class BookingOut(BaseModel):
     delivery: str
     online: bool = False
     meeting: MeetingOut | None = None
+    payment_status: str = "not_required"
+    checkout: CheckoutOut | None = None
     cancellation_reason: str | None
     manage_token: str | None = None
     manage_url: str | None = None
@@ -190,6 +213,7 @@ class BookingOut(BaseModel):
             notes=booking.customer_notes,
             delivery=booking.delivery,
             online=booking.delivery == "online",
+            payment_status=booking.payment_status,
             meeting=MeetingOut.of(booking.meeting) if booking.delivery == "online" else None,
             cancellation_reason=booking.cancellation_reason,
             manage_token=view.manage_token if view else None,
@@ -227,7 +251,8 @@ class AdminBookingOut(BookingOut):
 
     source: str
     outside_shift: bool
-    payment_status: str
+    payment: Payment | None = None  # the intent, amounts captured and refunded, the last failure
+    hold_expires_at: datetime | None = None  # while it awaits payment
     created_at: datetime
     updated_at: datetime
     # Staff see the meeting's state, the provider's reason and the host link, which customers never do.
@@ -244,7 +269,8 @@ class AdminBookingOut(BookingOut):
             **base.model_dump(exclude={"meeting"}),
             source=booking.source,
             outside_shift=booking.outside_shift,
-            payment_status=booking.payment_status,
+            payment=booking.payment,
+            hold_expires_at=booking.hold_expires_at,
             meeting=AdminMeetingOut.of(booking.meeting) if booking.meeting is not None else None,
             created_at=booking.created_at,
             updated_at=booking.updated_at,

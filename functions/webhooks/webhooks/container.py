@@ -9,8 +9,10 @@ from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.meetings import DynamoMeetingIndex
 from booking.adapters.dynamodb.webhooks import DynamoWebhookEvents
 from booking.adapters.secrets_manager import SecretsManagerCredentials
+from booking.adapters.stripe_payments import StripePayments
 from booking.adapters.system import SystemClock
 from booking.ports import Clock
+from booking.services.payment_events import PaymentEvents
 from booking.services.webhooks import ZoomWebhooks
 
 
@@ -25,6 +27,22 @@ def build_zoom_webhooks(clock: Clock | None = None) -> ZoomWebhooks:
         ),
         meetings=DynamoMeetingIndex(dynamodb, table),
         bookings=DynamoBookingRepository(dynamodb, table, clock),
+        events=DynamoWebhookEvents(dynamodb, table),
+        clock=clock,
+    )
+
+
+def build_payment_events(clock: Clock | None = None) -> PaymentEvents:
+    """From the environment: TABLE_NAME, CREDENTIALS_SECRET_PREFIX and (locally) STRIPE_API_BASE."""
+    dynamodb = clients.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    clock = clock or SystemClock()
+    return PaymentEvents(
+        bookings=DynamoBookingRepository(dynamodb, table, clock),
+        accounts=SecretsManagerCredentials(
+            clients.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
+        ),
+        gateway=StripePayments(),
         events=DynamoWebhookEvents(dynamodb, table),
         clock=clock,
     )

@@ -4,8 +4,9 @@ its signature is checked.
 
 - `/v1/webhooks/zoom/{tenant_id}`: Zoom's events for one business (booking.services.webhooks), signed
   with the secret token the business stored with its Zoom credentials;
-- `/v1/webhooks/stripe/...`: 501 until the payments issue brings signature checks for Stripe (accepting
-  an unverified payment event would be worse than refusing it; Stripe retries for days);
+- `/v1/webhooks/stripe/{tenant_id}`: Stripe's events for one business (booking.services.payment_events),
+  verified with the webhook secret the business stored with its Stripe account; a bad signature is a 400
+  and nothing changes;
 - any other path: 404.
 
 Importing this module costs little: the service is built by the first invocation or, with SnapStart,
@@ -27,18 +28,30 @@ from booking.adapters import snapstart
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from booking.services.payment_events import PaymentEvents
     from booking.services.webhooks import ZoomWebhooks
 
 logger = Logger()
 PREFIX = "/v1/webhooks/"
 PROBLEM_JSON = "application/problem+json"
 _zoom: ZoomWebhooks | None = None
+_stripe: PaymentEvents | None = None
 
 
-def install(zoom: ZoomWebhooks) -> None:
-    """The local stack installs a service built on its dev clock; on Lambda it is built on first use."""
-    global _zoom  # noqa: PLW0603 - one per environment
+def install(zoom: ZoomWebhooks, stripe: PaymentEvents | None = None) -> None:
+    """The local stack installs services built on its dev clock; on Lambda they are built on first use."""
+    global _zoom, _stripe  # noqa: PLW0603 - one per environment
     _zoom = zoom
+    _stripe = stripe
+
+
+def stripe_events() -> PaymentEvents:
+    global _stripe  # noqa: PLW0603
+    if _stripe is None:
+        from webhooks.container import build_payment_events  # noqa: PLC0415 - first use only
+
+        _stripe = build_payment_events()
+    return _stripe
 
 
 def service() -> ZoomWebhooks:
@@ -51,16 +64,17 @@ def service() -> ZoomWebhooks:
 
 
 def prime() -> None:
-    """Before the snapshot: the service built (clients, the event models), no business's secret read."""
+    """Before the snapshot: the services built (clients, the event models), no business's secret read."""
     service()
+    stripe_events()
 
 
 def restored() -> None:
     """After each restore, on the renewed AWS session: a service of this environment's own (clients, an
     empty secrets cache)."""
-    from webhooks.container import build_zoom_webhooks  # noqa: PLC0415 - loaded by prime()
+    from webhooks.container import build_payment_events, build_zoom_webhooks  # noqa: PLC0415 - loaded
 
-    install(build_zoom_webhooks())
+    install(build_zoom_webhooks(), build_payment_events())
 
 
 snapstart.on_snapshot(prime, restored)
@@ -74,9 +88,8 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return problem(HTTPStatus.METHOD_NOT_ALLOWED, "method-not-allowed", "webhooks are POSTed")
     if len(parts) == 2 and parts[0] == "zoom":
         return _zoom_event(parts[1], event)
-    if parts and parts[0] == "stripe":
-        logger.warning("stripe webhook refused: not implemented yet")
-        return problem(HTTPStatus.NOT_IMPLEMENTED, "not-implemented", "Stripe webhooks are not accepted yet")
+    if len(parts) == 2 and parts[0] == "stripe":
+        return _stripe_event(parts[1], event)
     return problem(HTTPStatus.NOT_FOUND, "not-found", "no webhook is accepted at this address")
 
 
@@ -105,6 +118,30 @@ def _zoom_event(tenant_id: str, event: dict[str, Any]) -> dict[str, Any]:
         "statusCode": 200,
         "headers": {"Content-Type": "application/json"},
         "body": json.dumps(answer.body),
+    }
+
+
+def _stripe_event(tenant_id: str, event: dict[str, Any]) -> dict[str, Any]:
+    from booking.domain.checkout import BadSignature  # noqa: PLC0415 - loaded with the service
+    from booking.domain.errors import NotFound  # noqa: PLC0415
+
+    logger.append_keys(tenant_id=tenant_id, provider="stripe")
+    body = _raw_body(event)
+    if body is None:
+        return problem(HTTPStatus.BAD_REQUEST, "malformed-event", "the body is not valid base64")
+    headers = {str(k).lower(): str(v) for k, v in (event.get("headers") or {}).items() if v is not None}
+    try:
+        outcome = stripe_events().receive(tenant_id, body, headers.get("stripe-signature"))
+    except NotFound as error:
+        return problem(HTTPStatus.NOT_FOUND, error.kind, error.detail, error.title)
+    except BadSignature as error:
+        logger.warning("stripe webhook refused", extra={"reason": error.detail})
+        return problem(HTTPStatus.BAD_REQUEST, error.kind, error.detail, error.title)
+    logger.info("stripe webhook handled", extra={"outcome": outcome})
+    return {
+        "statusCode": 200,
+        "headers": {"Content-Type": "application/json"},
+        "body": json.dumps({"received": True, "outcome": outcome}),
     }
 
 

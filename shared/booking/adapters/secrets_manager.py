@@ -1,6 +1,7 @@
 """Per-business provider credentials in AWS Secrets Manager (locally: the embedded AWS).
 
-One secret per business and provider, named `<prefix><tenant id>/meetings/<provider>`; each function's
+One secret per business and provider, named `<prefix><tenant id>/<area>/<provider>` (area `meetings` for
+meeting providers, `payments` for Stripe); each function's
 IAM policy is scoped to the prefix. Values are read back only by the back end, cached briefly per
 container (a rotated key takes effect within CACHE_SECONDS), and never logged.
 """
@@ -18,14 +19,15 @@ CACHE_SECONDS = 300.0
 
 
 class SecretsManagerCredentials:
-    def __init__(self, client: Any, prefix: str) -> None:
+    def __init__(self, client: Any, prefix: str, area: str = "meetings") -> None:
         self._client = client
         self._prefix = prefix
+        self._area = area
         self._cache: dict[str, tuple[float, dict[str, Any] | None]] = {}
         self._lock = threading.Lock()
 
     def name(self, tenant_id: str, provider: str) -> str:
-        return f"{self._prefix}{tenant_id}/meetings/{provider}"
+        return f"{self._prefix}{tenant_id}/{self._area}/{provider}"
 
     def put(self, tenant_id: str, provider: str, credentials: dict[str, Any]) -> None:
         name = self.name(tenant_id, provider)

@@ -113,6 +113,25 @@ class Note(BaseModel):
     author: Actor
 
 
+PaymentStatus = Literal[
+    "not_required", "unpaid", "pending", "paid", "partially_refunded", "refunded", "failed"
+]
+
+
+class Payment(BaseModel):
+    """The booking's payment at Stripe: a PaymentIntent (charged at booking: in full or a deposit) or a
+    SetupIntent (a card kept on file for later fees). Amounts in the currency's minor units."""
+
+    kind: Literal["charge", "card_on_file"]
+    intent_id: str
+    amount_minor: int  # due at booking (0 for a card on file)
+    currency: str
+    capture: Literal["immediate", "on_staff_confirmation"] = "immediate"
+    captured_minor: int = 0
+    refunded_minor: int = 0
+    failure: str | None = None  # the last decline or error, as Stripe worded it
+
+
 class Booking(BaseModel):
     id: str
     tenant_id: str
@@ -133,7 +152,11 @@ class Booking(BaseModel):
     series_index: int | None = None  # its place in the series, 0 for the first session
     source: Literal["public", "admin"] = "public"
     outside_shift: bool = False
-    payment_status: Literal["not_required", "pending", "paid", "refunded"] = "not_required"
+    payment_status: PaymentStatus = "not_required"
+    payment: Payment | None = None  # what the customer pays, or the card kept on file, at Stripe
+    # A booking awaiting its payment holds its time only until then (a hold in the time ledger): an
+    # abandoned checkout frees the time by itself, with no clean-up job.
+    hold_expires_at: datetime | None = None
     cancellation_reason: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -143,6 +166,11 @@ class Booking(BaseModel):
     @property
     def holds_time(self) -> bool:
         return self.status in HOLDS_TIME
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """Booked online and not paid yet: not confirmed, holding its time until `hold_expires_at`."""
+        return self.status is BookingStatus.PENDING and self.hold_expires_at is not None
 
 
 # --- requests -----------------------------------------------------------------------------------------
@@ -181,6 +209,10 @@ class BookingRequest(Model):
     notes: Description = ""
     delivery: Delivery | None = Field(
         default=None, description="required when a service is offered both ways"
+    )
+    skip_payment: bool = Field(
+        default=False,
+        description="book now and pay later through the manage link, where the business allows it",
     )
 
 

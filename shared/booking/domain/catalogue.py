@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_extra_types.country import CountryAlpha2
 
 from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, HttpsBaseUrl, MeetingProvider
+from booking.domain.payments import CaptureMode, PaymentRule
 from booking.domain.reminders import ReminderRule
 from booking.domain.series import DEFAULT_MAX_OCCURRENCES, MAX_OCCURRENCES
 from booking.domain.sms import DEFAULT_DAILY_CAP
@@ -217,6 +218,36 @@ class BusinessSettings(Model):
         description="reminders before each online booking; null: 3 days, 1 day and 1 hour before, by "
         "email and SMS, each with the meeting link",
     )
+    tax_rate_basis_points: int = Field(
+        default=0,
+        ge=0,
+        le=10_000,
+        description="the tax rate in hundredths of a percent (2000: 20 %); 0: none",
+    )
+    prices_include_tax: bool = Field(
+        default=True, description="service prices include the tax; false: the tax is added on top of them"
+    )
+    capture: CaptureMode = Field(
+        default="immediate",
+        description="'immediate': a payment is taken at booking; 'on_staff_confirmation': the card is "
+        "authorised at booking and charged when a staff member confirms the payment",
+    )
+    allow_skip_payment: bool = Field(
+        default=False,
+        description="customers may skip paying when they book: booked now, unpaid, payable later through a "
+        "link",
+    )
+    payment_hold_minutes: int = Field(
+        default=15,
+        ge=5,
+        le=60,
+        description="how long a booking that needs payment holds its time; unpaid by then, the time is free",
+    )
+    default_payment: PaymentRule = Field(
+        default_factory=PaymentRule,
+        description="what customers pay at booking for services without their own rule; a change is not "
+        "checked against existing services' prices (each booking checks what it charges)",
+    )
 
     @field_validator("operating_hours")
     @classmethod
@@ -266,6 +297,9 @@ class ServiceDraft(Model):
     reminders: list[ReminderRule] | None = Field(
         default=None, max_length=5, description="overrides the business's reminders; null: use the business's"
     )
+    payment: PaymentRule | None = Field(
+        default=None, description="what a customer pays at booking; null: the business's default_payment"
+    )
 
     @field_validator("staff_ids")
     @classmethod
@@ -285,6 +319,10 @@ class Service(ServiceDraft):
             business.default_buffer_before_minutes if before is None else before,
             business.default_buffer_after_minutes if after is None else after,
         )
+
+    def payment_rule(self, business: BusinessSettings) -> PaymentRule:
+        """What is paid at booking: the service's own rule, or the business's default."""
+        return business.default_payment if self.payment is None else self.payment
 
 
 class StaffDraft(Model):

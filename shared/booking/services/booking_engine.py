@@ -29,6 +29,8 @@ from booking.domain.booking import (
     BookingRequest,
     BookingStatus,
     HistoryEntry,
+    Payment,
+    PaymentStatus,
     check_transition,
 )
 from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
@@ -209,9 +211,13 @@ class BookingEngine:
         allow_outside_shift: bool,
         booking_id: str | None = None,
         series: tuple[str, int] | None = None,
+        awaiting: Payment | None = None,
+        hold_until: datetime | None = None,
+        payment_status: PaymentStatus = "not_required",
     ) -> BookingView:
         """A new booking (with `booking_id` when the caller chose it; `series` = (series id, index) for a
-        session of a recurring series)."""
+        session of a recurring series). With `awaiting`, it awaits that payment: pending, its time held
+        until `hold_until`."""
         catalogue = catalogue if public else without_online_limits(catalogue)
         business = catalogue.business
         services = self.services(catalogue, request.services)
@@ -232,7 +238,10 @@ class BookingEngine:
             booking = Booking(
                 id=booking_id or self._ids.new_id(),
                 tenant_id=business.id,
-                status=BookingStatus.CONFIRMED,
+                status=BookingStatus.PENDING if awaiting is not None else BookingStatus.CONFIRMED,
+                payment=awaiting,
+                payment_status="unpaid" if awaiting is not None else payment_status,
+                hold_expires_at=hold_until if awaiting is not None else None,
                 start=start,
                 end=start + timedelta(minutes=appointment.duration),
                 occupied_start=busy_start,

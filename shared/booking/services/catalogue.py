@@ -19,6 +19,7 @@ from booking.domain.catalogue import (
 )
 from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound
 from booking.domain.menu import Menu, public_menu
+from booking.domain.payments import PaymentRuleError, charge_at_booking
 from booking.ports import CatalogueReader, CatalogueRepository, Clock, IdGenerator
 
 
@@ -59,6 +60,9 @@ class CatalogueService:
         return self.catalogue(principal).business
 
     def update_business(self, principal: Principal, settings: BusinessSettings) -> Business:
+        """Replaces the settings. A new default_payment (or currency) is not checked against the existing
+        services' prices: a service may be left charging what cannot be charged, and that is checked when
+        a booking is made (charge_at_booking), as it is for every booking."""
         principal.require(SETTINGS_EDITORS)
         previous = self.business(principal)
         business = Business(
@@ -118,7 +122,9 @@ class CatalogueService:
 
     def create_service(self, principal: Principal, draft: ServiceDraft) -> Service:
         principal.require(CATALOGUE_EDITORS)
-        _check_service_references(self.catalogue(principal), draft, None)
+        catalogue = self.catalogue(principal)
+        _check_service_references(catalogue, draft, None)
+        _check_payment(catalogue.business, draft)
         service = Service(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_service(principal.tenant_id, service, None)
         self._changed()
@@ -131,6 +137,7 @@ class CatalogueService:
         if previous is None:
             raise NotFound(f"service {service_id} not found")
         _check_service_references(catalogue, draft, service_id)
+        _check_payment(catalogue.business, draft)
         service = Service(**draft.model_dump(), id=service_id, version=previous.version + 1)
         self._repo.put_service(principal.tenant_id, service, previous)
         self._changed()
@@ -216,6 +223,26 @@ def _check_service_references(catalogue: Catalogue, draft: ServiceDraft, service
         "staff_ids",
         "staff member",
     )
+
+
+def _check_payment(business: BusinessSettings, draft: ServiceDraft) -> None:
+    """A service that charges at booking (its own rule, or the business's default when it has none) must be
+    chargeable in the business's currency: the amount due is 0 or at least the currency's minimum charge,
+    and a fixed deposit is not above the price."""
+    rule = business.default_payment if draft.payment is None else draft.payment
+    try:
+        charge_at_booking(draft.price_minor, rule, business.currency)
+    except PaymentRuleError as error:
+        if error.field == "price_minor":
+            loc: tuple[str, ...] = ("body", "price_minor")
+        elif draft.payment is None:  # the business's default: the service may set its own rule instead
+            loc = ("body", "payment")
+        else:
+            loc = ("body", "payment", error.field)
+        message = (
+            str(error) if draft.payment is not None else f"under the business's default payment: {error}"
+        )
+        raise InvalidInput("the service's payment cannot be charged", [FieldProblem(loc, message)]) from None
 
 
 def _check_room(

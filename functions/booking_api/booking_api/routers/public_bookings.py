@@ -16,6 +16,7 @@ from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingService
+from booking.services.checkout import Checkout, CheckoutView, PaymentStart
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking_api.cors import cors_headers, preflight, request_origin, respond
@@ -23,12 +24,13 @@ from booking_api.deps import (
     availability_service,
     bearer_token,
     booking_service,
+    checkout_service,
     customer_service,
     idempotency,
     manage_link_service,
     tenant_catalogue,
 )
-from booking_api.schemas import AvailabilityOut, BookingOut
+from booking_api.schemas import AvailabilityOut, BookingOut, CheckoutOut
 
 router = APIGatewayRouter()
 
@@ -37,6 +39,7 @@ Slots = Annotated[AvailabilityService, Depends(availability_service)]
 Links = Annotated[ManageLinkService, Depends(manage_link_service)]
 Customers = Annotated[CustomerService, Depends(customer_service)]
 Once = Annotated[Idempotency, Depends(idempotency)]
+Checkouts = Annotated[Checkout, Depends(checkout_service)]
 SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
 BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ManageToken = Annotated[str | None, Query(max_length=200, description="the token from the manage link")]
@@ -50,14 +53,14 @@ INVITE = "/v1/public/bookings/<booking_id>/invite.ics"
 SMS_PREFERENCE = "/v1/public/bookings/<booking_id>/sms"
 
 
-def _booking_response(view: BookingView, request: Request, status: int = 200) -> Response[BookingOut]:
+def _booking_response(
+    view: BookingView, request: Request, status: int = 200, payment: PaymentStart | None = None
+) -> Response[BookingOut]:
     catalogue = tenant_catalogue(view.booking.tenant_id)
-    return respond(
-        BookingOut.of(view.booking, catalogue, view, for_customer=True),
-        catalogue.business,
-        request_origin(request),
-        status,
-    )
+    out = BookingOut.of(view.booking, catalogue, view, for_customer=True)
+    if payment is not None:
+        out = out.model_copy(update={"checkout": CheckoutOut.of(payment)})
+    return respond(out, catalogue.business, request_origin(request), status)
 
 
 @router.get(AVAILABILITY, tags=["public"])
@@ -84,6 +87,7 @@ def create_booking(
     slug: SlugParam,
     booking: BookingRequest,
     bookings: Bookings,
+    checkout: Checkouts,
     once: Once,
     request: Request,
     idempotency_key: Annotated[
@@ -91,12 +95,16 @@ def create_booking(
         Header(alias="Idempotency-Key", min_length=8, max_length=255, description="one per booking attempt"),
     ],
 ) -> Response[BookingOut]:
-    """Books a free slot. Retrying with the same Idempotency-Key returns the original booking."""
-    made: list[BookingView] = []
+    """Books a free slot. Retrying with the same Idempotency-Key returns the original booking.
+
+    A service paid at booking (in full, a deposit, or a card kept on file) is booked awaiting payment: the
+    answer's `checkout` carries what Stripe's Payment Element needs, the time is held until
+    `checkout.expires_at`, and the booking is confirmed when Stripe tells us the payment succeeded."""
+    made: list[CheckoutView] = []
 
     def book() -> dict[str, str]:
-        made.append(bookings.book(slug, booking))
-        return {"booking_id": made[0].booking.id, "slug": slug}
+        made.append(checkout.book(slug, booking))
+        return {"booking_id": made[0].view.booking.id, "slug": slug}
 
     result = once.run(
         scope=f"public-booking:{slug}",
@@ -104,17 +112,20 @@ def create_booking(
         payload=booking.model_dump(mode="json"),
         action=book,
     )
-    # A retry replays the stored result: only then is the booking read back.
-    view = made[0] if made else bookings.booking_for_business(slug, result["booking_id"])
-    return _booking_response(view, request, status=201)
+    # A retry replays the stored result: only then is the booking (and its payment) read back.
+    if made:
+        return _booking_response(made[0].view, request, status=201, payment=made[0].payment)
+    view = bookings.booking_for_business(slug, result["booking_id"])
+    return _booking_response(view, request, status=201, payment=checkout.resume(view.booking))
 
 
 @router.get(BOOKING, tags=["public: manage"])
 def view_booking(
-    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
+    booking_id: BookingId, links: Links, checkout: Checkouts, request: Request, token: ManageToken = None
 ) -> Response[BookingOut]:
-    """The booking behind a manage link."""
-    return _booking_response(links.view(booking_id, token), request)
+    """The booking behind a manage link (with `checkout` while it still awaits its payment)."""
+    view = links.view(booking_id, token)
+    return _booking_response(view, request, payment=checkout.resume(view.booking))
 
 
 @router.post(CANCEL, tags=["public: manage"])

@@ -91,6 +91,16 @@ def diary_keys(booking: Booking) -> list[dict[str, str]]:
 
 
 def booking_claim(booking: Booking) -> Claim:
+    """The booking's time on the ledger: a hold that lapses at `hold_expires_at` while it awaits payment."""
+    if booking.hold_expires_at is not None:
+        return Claim.of(
+            booking.staff_id,
+            booking.occupied_start,
+            booking.occupied_end,
+            booking.id,
+            kind=IntervalKind.HOLD,
+            expires_at=booking.hold_expires_at,
+        )
     return Claim.of(booking.staff_id, booking.occupied_start, booking.occupied_end, booking.id)
 
 

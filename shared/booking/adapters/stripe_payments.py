@@ -1,0 +1,192 @@
+"""Stripe through the official SDK: each business's own account (its restricted secret key), PaymentIntents
+for what is charged at booking, SetupIntents for a card kept on file, refunds, and webhook signatures.
+
+Every call that creates or moves money carries an idempotency key derived from our own ids, so a retried
+request (ours, or the SDK's own network retries) never charges or refunds twice. Locally STRIPE_API_BASE
+points the SDK at localstripe (which ignores idempotency keys: our guarantees must not lean on it, so the
+booking flow checks its own state before calling Stripe as well).
+
+Why the business's own account rather than Stripe Connect: the business owns its Stripe relationship,
+payouts, disputes and fees with no platform in between (the deployment is the business's own), and it
+works against localstripe, which has no Connect. The adapter is ready for Connect: every call goes through
+`_client(account)`, where a platform key and a `stripe_account` request option would go instead.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+from typing import Any
+
+import stripe
+
+from booking.domain.checkout import (
+    BadSignature,
+    CardDeclined,
+    IntentState,
+    PaymentProviderDown,
+    PaymentRefused,
+    StartedIntent,
+    StripeAccount,
+    StripeEvent,
+)
+
+NETWORK_RETRIES = 2
+
+
+class StripePayments:
+    """The PaymentGateway port on Stripe."""
+
+    def __init__(self, api_base: str | None = None) -> None:
+        self._api_base = api_base if api_base is not None else os.environ.get("STRIPE_API_BASE") or None
+        self._clients: dict[str, stripe.StripeClient] = {}
+
+    def _client(self, account: StripeAccount) -> stripe.StripeClient:
+        client = self._clients.get(account.secret_key)
+        if client is None:
+            client = stripe.StripeClient(
+                account.secret_key,
+                base_addresses={"api": self._api_base} if self._api_base else None,
+                max_network_retries=NETWORK_RETRIES,
+            )
+            self._clients[account.secret_key] = client
+        return client
+
+    def check_account(self, account: StripeAccount) -> None:
+        """Proves the key works (reads the balance, which any restricted key with payments access may)."""
+        _call(self._client(account).v1.balance.retrieve)
+
+    def start_charge(
+        self,
+        account: StripeAccount,
+        *,
+        tenant_id: str,
+        booking_id: str,
+        amount_minor: int,
+        currency: str,
+        manual_capture: bool,
+    ) -> StartedIntent:
+        # Cards only: the widget's Payment Element, and every way localstripe can pay. Receipts are ours
+        # (with the invoice), so no receipt_email; nor a description (localstripe refuses both).
+        params: Any = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "capture_method": "manual" if manual_capture else "automatic",
+            "payment_method_types": ["card"],
+            "metadata": {"tenant_id": tenant_id, "booking_id": booking_id},
+        }
+        intent = _call(
+            lambda: self._client(account).v1.payment_intents.create(
+                params=params, options={"idempotency_key": f"booking-{booking_id}-charge"}
+            )
+        )
+        return StartedIntent(intent_id=intent.id, client_secret=str(intent.client_secret))
+
+    def start_setup(self, account: StripeAccount, *, tenant_id: str, booking_id: str) -> StartedIntent:
+        params: Any = {
+            "payment_method_types": ["card"],
+            "usage": "off_session",
+            "metadata": {"tenant_id": tenant_id, "booking_id": booking_id},
+        }
+        intent = _call(
+            lambda: self._client(account).v1.setup_intents.create(
+                params=params, options={"idempotency_key": f"booking-{booking_id}-setup"}
+            )
+        )
+        return StartedIntent(intent_id=intent.id, client_secret=str(intent.client_secret))
+
+    def intent(self, account: StripeAccount, intent_id: str) -> IntentState:
+        """The intent as Stripe has it now (webhooks may arrive in any order: the object decides)."""
+        client = self._client(account)
+        if intent_id.startswith("seti_"):
+            setup = _call(lambda: client.v1.setup_intents.retrieve(intent_id)).to_dict()
+            return IntentState(
+                intent_id=str(setup["id"]),
+                status=str(setup.get("status")),
+                amount_minor=0,
+                received_minor=0,
+                capturable_minor=0,
+                metadata={str(k): str(v) for k, v in (setup.get("metadata") or {}).items()},
+                client_secret=str(setup.get("client_secret") or ""),
+                failure=_failure(setup.get("last_setup_error")),
+            )
+        payment = _call(lambda: client.v1.payment_intents.retrieve(intent_id)).to_dict()
+        status = str(payment.get("status"))
+        amount = int(payment.get("amount") or 0)
+        # localstripe leaves out amount_received and amount_capturable: derived from the status there.
+        received = payment.get("amount_received")
+        capturable = payment.get("amount_capturable")
+        return IntentState(
+            intent_id=str(payment["id"]),
+            status=status,
+            amount_minor=amount,
+            received_minor=int(
+                received if received is not None else (amount if status == "succeeded" else 0)
+            ),
+            capturable_minor=int(
+                capturable if capturable is not None else (amount if status == "requires_capture" else 0)
+            ),
+            metadata={str(k): str(v) for k, v in (payment.get("metadata") or {}).items()},
+            client_secret=str(payment.get("client_secret") or ""),
+            failure=_failure(payment.get("last_payment_error")),
+        )
+
+    def refund(self, account: StripeAccount, intent_id: str, amount_minor: int, key: str) -> str:
+        refund = _call(
+            lambda: self._client(account).v1.refunds.create(
+                params={"payment_intent": intent_id, "amount": amount_minor},
+                options={"idempotency_key": key},
+            )
+        )
+        return str(refund.id)
+
+    def cancel(self, account: StripeAccount, intent_id: str) -> None:
+        """Cancels an intent not yet paid (an abandoned or replaced checkout); one already settled is kept."""
+        client = self._client(account)
+        with contextlib.suppress(PaymentRefused):  # already succeeded or cancelled: nothing to cancel
+            _call(lambda: client.v1.payment_intents.cancel(intent_id))
+
+    def verify_event(self, account: StripeAccount, payload: bytes, signature: str | None) -> StripeEvent:
+        """Stripe's own check of `Stripe-Signature` (HMAC-SHA256 over "t.payload", 300 s tolerance)."""
+        if not signature:
+            raise BadSignature("the Stripe-Signature header is missing")
+        try:
+            event = stripe.Webhook.construct_event(payload, signature, account.webhook_secret, tolerance=300)
+        except stripe.SignatureVerificationError:
+            raise BadSignature("the Stripe-Signature does not verify (or is older than 5 minutes)") from None
+        except ValueError:
+            raise BadSignature("the payload is not a Stripe event") from None
+        obj = event.data.object.to_dict()
+        is_intent = obj.get("object") in ("payment_intent", "setup_intent")
+        intent = obj.get("id") if is_intent else obj.get("payment_intent")
+        if isinstance(intent, dict):  # an expanded intent (localstripe expands what Stripe would not)
+            intent = intent.get("id")
+        return StripeEvent(id=str(event.id), type=str(event.type), intent_id=str(intent) if intent else None)
+
+
+def _failure(error: Any) -> str | None:
+    if not error:
+        return None
+    if isinstance(error, dict):
+        return str(error.get("message") or error.get("code") or "declined")
+    return str(error)
+
+
+def _call(action: Any) -> Any:
+    """Runs one SDK call, mapping Stripe's errors to domain errors (with Stripe's own words)."""
+    try:
+        return action()
+    except stripe.CardError as error:
+        raise CardDeclined(error.user_message or str(error)) from None
+    except stripe.AuthenticationError as error:
+        raise PaymentRefused(f"Stripe refused the key: {error.user_message or error}") from None
+    except stripe.PermissionError as error:
+        raise PaymentRefused(f"the key may not do this: {error.user_message or error}") from None
+    except (stripe.APIConnectionError, stripe.RateLimitError) as error:
+        raise PaymentProviderDown(f"Stripe could not be reached: {type(error).__name__}") from None
+    except stripe.InvalidRequestError as error:
+        raise PaymentRefused(error.user_message or str(error)) from None
+    except stripe.StripeError as error:
+        if (error.http_status or 500) >= 500:
+            raise PaymentProviderDown(f"Stripe answered {error.http_status}") from None
+        raise PaymentRefused(error.user_message or str(error)) from None

@@ -1,0 +1,231 @@
+"""What Stripe's verified events do to a booking (the webhooks function): confirm it when its payment
+succeeds or is authorised, record a decline, cancel it when its intent is cancelled. Events come in any
+order and more than once: each is recorded by id with a conditional write (a replay does nothing), and the
+intent is re-read from Stripe, so the object as it is now decides, not the event.
+
+A payment that arrives after the hold lapsed still confirms the booking when the time is free; when
+someone else has the time, the payment is refunded in full and the booking cancelled, saying why.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from aws_lambda_powertools import Logger
+
+from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, PaymentStatus
+from booking.domain.checkout import IntentState, StripeAccount
+from booking.domain.errors import NotFound, SlotTaken
+from booking.ports import BookingRepository, Clock, CredentialsStore, WebhookEvents
+from booking.services.checkout import PaymentGateway
+
+logger = Logger(child=True)
+
+STRIPE = Actor(kind="system", id="stripe")
+# Stripe retries an event for up to 3 days: remembering it a week covers every redelivery.
+EVENT_MEMORY = timedelta(days=7)
+INTENT_EVENTS = frozenset(
+    {
+        "payment_intent.succeeded",
+        "payment_intent.payment_failed",
+        "payment_intent.amount_capturable_updated",
+        "payment_intent.canceled",
+        "setup_intent.succeeded",
+        "setup_intent.setup_failed",
+        "charge.refunded",
+    }
+)
+
+
+class PaymentEvents:
+    def __init__(
+        self,
+        bookings: BookingRepository,
+        accounts: CredentialsStore,
+        gateway: PaymentGateway,
+        events: WebhookEvents,
+        clock: Clock,
+    ) -> None:
+        self._bookings = bookings
+        self._accounts = accounts
+        self._gateway = gateway
+        self._events = events
+        self._clock = clock
+
+    def receive(self, tenant_id: str, payload: bytes, signature: str | None) -> str:
+        """Verifies and handles one webhook delivery; returns what was done. NotFound for a business
+        without a Stripe account, BadSignature for anything not signed by it."""
+        stored = self._accounts.get(tenant_id, "stripe")
+        if stored is None:
+            raise NotFound("no Stripe account is connected for this business")
+        account = StripeAccount.model_validate(stored)
+        event = self._gateway.verify_event(account, payload, signature)
+        if self._events.seen(tenant_id, "stripe", event.id):
+            return "duplicate"
+        outcome = "ignored"
+        if event.type in INTENT_EVENTS and event.intent_id:
+            outcome = self.intent_changed(account, tenant_id, event.intent_id)
+        elif event.type == "charge.dispute.created" and event.intent_id:
+            outcome = self._disputed(account, tenant_id, event.intent_id)
+        now = self._clock.now()
+        self._events.record(tenant_id, "stripe", event.id, outcome, now, now + EVENT_MEMORY)
+        return outcome
+
+    def intent_changed(self, account: StripeAccount, tenant_id: str, intent_id: str) -> str:
+        """Brings the booking in line with the intent as Stripe has it now. Returns what was done."""
+        state = self._gateway.intent(account, intent_id)
+        booking_id = state.metadata.get("booking_id")
+        if state.metadata.get("tenant_id") != tenant_id or not booking_id:
+            logger.warning("a Stripe intent that is not one of ours", extra={"intent": intent_id})
+            return "not_ours"
+        found = self._bookings.get(tenant_id, booking_id)
+        if found is None:
+            return "no_booking"
+        booking = found[0]
+        if booking.payment is None or booking.payment.intent_id != intent_id:
+            return "not_this_booking"
+        if state.status in ("succeeded", "requires_capture"):
+            return self._paid(account, booking, state)
+        if state.status == "canceled":
+            return self._abandoned(booking)
+        if state.failure:
+            return self._failed(booking, state.failure)
+        return "unchanged"
+
+    def _paid(self, account: StripeAccount, booking: Booking, state: IntentState) -> str:
+        payment = booking.payment
+        assert payment is not None
+        authorised = state.status == "requires_capture"
+        status: PaymentStatus = "pending" if authorised else "paid"
+        if payment.kind == "card_on_file":
+            status = "not_required"  # nothing is charged now: the card is kept for later fees
+        if not booking.awaiting_payment:
+            if booking.status is BookingStatus.CANCELLED and state.received_minor > payment.refunded_minor:
+                return self._refund_all(account, booking, state, "the booking was cancelled before payment")
+            return "already_settled"
+        now = self._clock.now()
+        confirmed = booking.model_copy(
+            update={
+                "status": BookingStatus.CONFIRMED,
+                "hold_expires_at": None,
+                "payment_status": status,
+                "payment": payment.model_copy(
+                    update={"captured_minor": state.received_minor, "failure": None}
+                ),
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=STRIPE,
+            action="payment_authorised" if authorised else "payment_received",
+            from_status=booking.status,
+            to_status=BookingStatus.CONFIRMED,
+            details={
+                "intent": state.intent_id,
+                "amount_minor": str(state.received_minor or state.capturable_minor),
+            },
+        )
+        try:
+            self._bookings.save(confirmed, booking, entry)
+        except SlotTaken:
+            # The hold lapsed and someone else booked the time before the payment arrived.
+            return self._refund_all(account, booking, state, "the time was taken before the payment arrived")
+        return "confirmed"
+
+    def _refund_all(self, account: StripeAccount, booking: Booking, state: IntentState, why: str) -> str:
+        payment = booking.payment
+        assert payment is not None
+        now = self._clock.now()
+        if state.status == "requires_capture":
+            self._gateway.cancel(account, state.intent_id)  # an authorisation is released, not refunded
+            refunded = 0
+        else:
+            refunded = state.received_minor - payment.refunded_minor
+            if refunded > 0:
+                self._gateway.refund(
+                    account, state.intent_id, refunded, key=f"booking-{booking.id}-refund-all"
+                )
+        changed = booking.model_copy(
+            update={
+                "status": BookingStatus.CANCELLED,
+                "hold_expires_at": None,
+                "cancellation_reason": booking.cancellation_reason
+                or f"{why}; the payment was refunded in full",
+                "payment_status": "refunded"
+                if refunded > 0 or state.status == "requires_capture"
+                else booking.payment_status,
+                "payment": payment.model_copy(
+                    update={
+                        "captured_minor": state.received_minor,
+                        "refunded_minor": payment.refunded_minor + refunded,
+                    }
+                ),
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=STRIPE,
+            action="payment_refunded",
+            from_status=booking.status,
+            to_status=BookingStatus.CANCELLED,
+            details={"intent": state.intent_id, "amount_minor": str(refunded), "reason": why},
+        )
+        self._bookings.save(changed, booking, entry)
+        return "refunded"
+
+    def _abandoned(self, booking: Booking) -> str:
+        if not booking.awaiting_payment:
+            return "already_settled"
+        now = self._clock.now()
+        changed = booking.model_copy(
+            update={
+                "status": BookingStatus.CANCELLED,
+                "cancellation_reason": "the payment was cancelled",
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=STRIPE,
+            action="payment_cancelled",
+            from_status=booking.status,
+            to_status=BookingStatus.CANCELLED,
+        )
+        self._bookings.save(changed, booking, entry)
+        return "cancelled"
+
+    def _failed(self, booking: Booking, failure: str) -> str:
+        payment = booking.payment
+        if payment is None or not booking.awaiting_payment or payment.failure == failure:
+            return "unchanged"
+        now = self._clock.now()
+        changed = booking.model_copy(
+            update={
+                "payment_status": "failed",
+                "payment": payment.model_copy(update={"failure": failure}),
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(at=now, actor=STRIPE, action="payment_failed", details={"reason": failure[:200]})
+        self._bookings.save(changed, booking, entry)
+        return "failed"
+
+    def _disputed(self, account: StripeAccount, tenant_id: str, intent_id: str) -> str:
+        """A chargeback: recorded on the booking's history for staff to answer in Stripe."""
+        state = self._gateway.intent(account, intent_id)
+        booking_id = state.metadata.get("booking_id")
+        if state.metadata.get("tenant_id") != tenant_id or not booking_id:
+            return "not_ours"
+        if self._bookings.get(tenant_id, booking_id) is None:
+            return "no_booking"
+        entry = HistoryEntry(
+            at=self._clock.now(), actor=STRIPE, action="payment_disputed", details={"intent": intent_id}
+        )
+        self._bookings.add_history(tenant_id, booking_id, entry, f"dispute-{intent_id}")
+        return "disputed"
