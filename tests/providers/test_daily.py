@@ -3,9 +3,8 @@ around its session, moved and deleted, and Daily's refusals as domain errors."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -19,34 +18,12 @@ from booking.domain.meetings import (
     ProviderUnavailable,
 )
 from local.fakes.daily import DEMO_CREDENTIALS, FakeDaily
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.instant = datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self.instant
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # closed again: nothing listens there
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
+from tests.providers.support import StepClock, closed_port_url, meeting_spec, running
 
 
 @pytest.fixture
 def fake(clock: StepClock) -> Iterator[FakeDaily]:
-    server = FakeDaily(clock=clock)
-    server.start()
-    yield server
-    server.stop()
+    yield from running(FakeDaily(clock=clock))
 
 
 @pytest.fixture
@@ -57,15 +34,7 @@ def daily(fake: FakeDaily, clock: StepClock) -> DailyRooms:
 def spec(
     clock: StepClock, booking_id: str = "01JBOOKING0000000000000001", *, days: float = 2, minutes: int = 45
 ) -> MeetingSpec:
-    start = clock.now().replace(second=0) + timedelta(days=days)
-    return MeetingSpec(
-        tenant_id="tenant-1",
-        booking_id=booking_id,
-        topic="Consultation with Ana",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        time_zone="Europe/London",
-    )
+    return meeting_spec(clock.now().replace(second=0) + timedelta(days=days), booking_id, minutes=minutes)
 
 
 def test_each_booking_gets_its_own_unguessable_room(

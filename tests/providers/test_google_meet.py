@@ -5,9 +5,7 @@ conferences (pending, then ready), moved and deleted, and Google's refusals as d
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import jwt
@@ -24,41 +22,14 @@ from booking.domain.meetings import (
 )
 from booking.ports import MeetingLinks
 from local.fakes.google import DEMO_CREDENTIALS, FakeGoogle, generate_private_key_pem, google_error
+from tests.providers.support import StepClock, at_ten, calls, closed_port_url, meeting_spec, running
 
 MEET_LINK = re.compile(r"^https://meet\.google\.com/[a-z]{3}-[a-z]{4}-[a-z]{3}$")
 
 
-class StepClock:
-    """A clock the test moves by hand, shared by the adapter and the fake (tokens expire by it)."""
-
-    def __init__(self) -> None:
-        self.instant = datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # closed again: nothing listens there
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
-
-
 @pytest.fixture
 def fake(clock: StepClock) -> Iterator[FakeGoogle]:
-    server = FakeGoogle(clock=clock)
-    server.start()
-    yield server
-    server.stop()
+    yield from running(FakeGoogle(clock=clock))
 
 
 def adapter(fake: FakeGoogle, clock: StepClock, **changes: Any) -> GoogleMeetEvents:
@@ -76,19 +47,7 @@ def meet(fake: FakeGoogle, clock: StepClock) -> GoogleMeetEvents:
 def spec(
     clock: StepClock, booking_id: str = "01JBOOKING0000000000000001", *, days: int = 2, minutes: int = 45
 ) -> MeetingSpec:
-    start = (clock.now() + timedelta(days=days)).replace(hour=10, minute=0, second=0)
-    return MeetingSpec(
-        tenant_id="tenant-1",
-        booking_id=booking_id,
-        topic="Consultation",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        time_zone="Europe/London",
-    )
-
-
-def calls(fake: FakeGoogle, method: str, pattern: str) -> int:
-    return sum(1 for r in fake.requests if r.method == method and re.fullmatch(pattern, r.path))
+    return meeting_spec(at_ten(clock, days), booking_id, minutes=minutes, topic="Consultation")
 
 
 EVENT = r"/calendar/v3/calendars/primary/events/[^/]+"

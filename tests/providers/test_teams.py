@@ -5,9 +5,8 @@ and deleted, and Entra ID's and Graph's refusals as domain errors."""
 from __future__ import annotations
 
 import re
-import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import unquote
 
@@ -24,6 +23,7 @@ from booking.domain.meetings import (
 )
 from booking.ports import MeetingLinks
 from local.fakes.microsoft import DEMO_CREDENTIALS, FakeMicrosoft
+from tests.providers.support import StepClock, at_ten, calls, closed_port_url, meeting_spec, running
 
 JOIN_LINK = re.compile(
     r"^https://teams\.microsoft\.com/l/meetup-join/19%3ameeting_[A-Za-z0-9%]+%40thread\.v2/0\?context="
@@ -31,37 +31,9 @@ JOIN_LINK = re.compile(
 MEETINGS = f"/v1.0/users/{DEMO_CREDENTIALS['organizer_user_id']}/onlineMeetings"
 
 
-class StepClock:
-    """A clock the test moves by hand, shared by the adapter and the fake (tokens expire by it)."""
-
-    def __init__(self) -> None:
-        self.instant = datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # closed again: nothing listens there
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
-
-
 @pytest.fixture
 def fake(clock: StepClock) -> Iterator[FakeMicrosoft]:
-    server = FakeMicrosoft(clock=clock)
-    server.start()
-    yield server
-    server.stop()
+    yield from running(FakeMicrosoft(clock=clock))
 
 
 def adapter(fake: FakeMicrosoft, clock: StepClock, **changes: Any) -> TeamsMeetings:
@@ -77,23 +49,11 @@ def teams(fake: FakeMicrosoft, clock: StepClock) -> TeamsMeetings:
 def spec(
     clock: StepClock, booking_id: str = "01JBOOKING0000000000000001", *, days: int = 2, minutes: int = 45
 ) -> MeetingSpec:
-    start = (clock.now() + timedelta(days=days)).replace(hour=10, minute=0, second=0)
-    return MeetingSpec(
-        tenant_id="tenant-1",
-        booking_id=booking_id,
-        topic="Consultation",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        time_zone="Europe/London",
-    )
+    return meeting_spec(at_ten(clock, days), booking_id, minutes=minutes, topic="Consultation")
 
 
 def utc(moment: datetime) -> str:
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
-
-
-def calls(fake: FakeMicrosoft, method: str, pattern: str) -> int:
-    return sum(1 for r in fake.requests if r.method == method and re.fullmatch(pattern, r.path))
 
 
 def test_it_is_a_meeting_links_port(teams: TeamsMeetings) -> None:

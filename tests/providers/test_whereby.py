@@ -4,9 +4,8 @@ booking moves, and Whereby's refusals as domain errors."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 import pytest
 
@@ -20,34 +19,12 @@ from booking.domain.meetings import (
     ProviderUnavailable,
 )
 from local.fakes.whereby import DEMO_CREDENTIALS, FakeWhereby
-
-
-class StepClock:
-    def __init__(self) -> None:
-        self.instant = datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self.instant
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # closed again: nothing listens there
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
+from tests.providers.support import StepClock, closed_port_url, meeting_spec, running
 
 
 @pytest.fixture
 def fake(clock: StepClock) -> Iterator[FakeWhereby]:
-    server = FakeWhereby(clock=clock)
-    server.start()
-    yield server
-    server.stop()
+    yield from running(FakeWhereby(clock=clock))
 
 
 @pytest.fixture
@@ -62,15 +39,7 @@ def spec(
     starts_in: timedelta = timedelta(days=2),
     minutes: int = 45,
 ) -> MeetingSpec:
-    start = clock.now() + starts_in
-    return MeetingSpec(
-        tenant_id="tenant-1",
-        booking_id=booking_id,
-        topic="Consultation with Ana",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        time_zone="Europe/London",
-    )
+    return meeting_spec(clock.now() + starts_in, booking_id, minutes=minutes)
 
 
 def sent(fake: FakeWhereby) -> list[dict[str, object]]:

@@ -4,9 +4,7 @@ errors."""
 
 from __future__ import annotations
 
-import socket
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
 
 import pytest
 
@@ -20,39 +18,12 @@ from booking.domain.meetings import (
     ZoomCredentials,
 )
 from local.fakes.zoom import DEMO_CREDENTIALS, FakeZoom
-
-
-class StepClock:
-    """A clock the test moves by hand, shared by the adapter and the fake (tokens expire by it)."""
-
-    def __init__(self) -> None:
-        self.instant = datetime.now(UTC).replace(microsecond=0)
-
-    def now(self) -> datetime:
-        return self.instant
-
-    def advance(self, **delta: float) -> None:
-        self.instant += timedelta(**delta)
-
-
-def closed_port_url() -> str:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    return f"http://127.0.0.1:{port}"  # closed again: nothing listens there
-
-
-@pytest.fixture
-def clock() -> StepClock:
-    return StepClock()
+from tests.providers.support import StepClock, at_ten, closed_port_url, meeting_spec, running
 
 
 @pytest.fixture
 def fake(clock: StepClock) -> Iterator[FakeZoom]:
-    server = FakeZoom(clock=clock)
-    server.start()
-    yield server
-    server.stop()
+    yield from running(FakeZoom(clock=clock))
 
 
 def adapter(fake: FakeZoom, clock: StepClock, **changes: str) -> ZoomMeetings:
@@ -68,15 +39,7 @@ def zoom(fake: FakeZoom, clock: StepClock) -> ZoomMeetings:
 def spec(
     clock: StepClock, booking_id: str = "01JBOOKING0000000000000001", *, days: int = 2, minutes: int = 45
 ) -> MeetingSpec:
-    start = (clock.now() + timedelta(days=days)).replace(hour=10, minute=0, second=0)
-    return MeetingSpec(
-        tenant_id="tenant-1",
-        booking_id=booking_id,
-        topic="Consultation with Ana",
-        start=start,
-        end=start + timedelta(minutes=minutes),
-        time_zone="Europe/London",
-    )
+    return meeting_spec(at_ten(clock, days), booking_id, minutes=minutes)
 
 
 def api_calls(fake: FakeZoom, method: str, prefix: str) -> int:
