@@ -22,6 +22,7 @@ from booking.domain.catalogue import (
 )
 from booking.domain.checkout import StripeAccount
 from booking.domain.payments import PaymentRule
+from booking.domain.refunds import CancellationPolicy, PolicyTier
 from booking.services.catalogue import CatalogueService
 from booking.services.checkout import Checkout
 from booking.services.meetings import MeetingAdmin
@@ -102,6 +103,14 @@ def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, poo
             slot_interval_minutes=15,
             default_buffer_after_minutes=10,
             widget_origins=["http://localhost:8080", "http://127.0.0.1:8080"],
+            # Paid bookings cancelled 48 hours ahead get everything back, 24-48 hours half, later nothing.
+            cancellation_policy=CancellationPolicy(
+                tiers=[
+                    PolicyTier(notice_hours=48, refund_percent=100),
+                    PolicyTier(notice_hours=24, refund_percent=50),
+                    PolicyTier(notice_hours=0, refund_percent=0),
+                ]
+            ),
         )
     )
     owner = Principal(user_id="seed", tenant_id=business.id, role=Role.OWNER)

@@ -23,11 +23,10 @@ import pytest
 import stripe
 
 from local.stripe_server import StripeServer
+from tests.support.checkout import book, detail, offered, pay, sdk, stripe_account, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, ManualClock, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import WebhookReceiver, deliver
-
-WAIT_SECONDS = 15
 
 
 @pytest.fixture(scope="module")
@@ -35,14 +34,6 @@ def receiver() -> Iterator[WebhookReceiver]:
     server = WebhookReceiver()
     yield server
     server.stop()
-
-
-def stripe_account() -> dict[str, str]:
-    return {
-        "secret_key": f"sk_test_{secrets.token_hex(12)}",
-        "publishable_key": f"pk_test_{secrets.token_hex(12)}",
-        "webhook_secret": f"whsec_{secrets.token_hex(16)}",
-    }
 
 
 @pytest.fixture(scope="module")
@@ -69,60 +60,6 @@ def paid_spa(
         account["webhook_secret"],
     )
     return spa, account
-
-
-def sdk(stripe_server: StripeServer, account: dict[str, str]) -> stripe.StripeClient:
-    """The customer's browser, standing in: Stripe.js confirms the intent with the card entered."""
-    return stripe.StripeClient(account["secret_key"], base_addresses={"api": stripe_server.base_url})
-
-
-def pay(
-    stripe_server: StripeServer, account: dict[str, str], intent_id: str, card: str = "pm_card_visa"
-) -> None:
-    """What Stripe.js does with the card the customer entered (localstripe takes the payment method by an
-    update, then the confirmation)."""
-    client = sdk(stripe_server, account)
-    client.v1.payment_intents.update(intent_id, params={"payment_method": card})
-    client.v1.payment_intents.confirm(intent_id)
-
-
-def book(api: LambdaApi, spa: Salon, start: datetime, **extra: Any) -> Any:
-    return api.post(
-        f"/v1/public/businesses/{spa.slug}/bookings",
-        json_body={
-            "services": [spa.service_id],
-            "staff": spa.staff_id,
-            "start": start.isoformat(),
-            "customer": new_customer().body(),
-            **extra,
-        },
-        headers={"Idempotency-Key": secrets.token_hex(8)},
-    )
-
-
-def detail(api: LambdaApi, spa: Salon, booking_id: str) -> dict[str, Any]:
-    found: dict[str, Any] = api.get(f"/v1/admin/bookings/{booking_id}", token=spa.tenant.token()).json()
-    return found
-
-
-def wait_until(api: LambdaApi, spa: Salon, booking_id: str, check: Any) -> dict[str, Any]:
-    deadline = time.monotonic() + WAIT_SECONDS
-    while True:
-        found = detail(api, spa, booking_id)
-        if check(found):
-            return found
-        if time.monotonic() > deadline:
-            raise AssertionError(f"booking never got there: {found['status']}, {found['payment_status']}")
-        time.sleep(0.1)
-
-
-def offered(api: LambdaApi, spa: Salon, start: datetime) -> bool:
-    day = start.astimezone(spa.zone).date()
-    availability = api.get(
-        f"/v1/public/businesses/{spa.slug}/availability?services={spa.service_id}&staff={spa.staff_id}"
-        f"&from={day}&to={day}&tz=UTC"
-    ).json()
-    return any(datetime.fromisoformat(s["start"]) == start for d in availability["days"] for s in d["slots"])
 
 
 def test_a_paid_booking_awaits_its_payment_and_the_verified_webhook_confirms_it(

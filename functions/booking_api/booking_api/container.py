@@ -39,6 +39,7 @@ from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
+from booking.services.refunds import Refunds
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
 
@@ -104,12 +105,19 @@ def build_container(
     credentials = SecretsManagerCredentials(
         boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"]
     )
+    payment_accounts = SecretsManagerCredentials(
+        boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
+    )
+    stripe_gateway = StripePayments()
+    refunds = Refunds(cached, bookings, payment_accounts, stripe_gateway, clock)
     return Container(
         catalogue=CatalogueService(
             catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
         ),
         catalogue_reader=cached,
-        bookings=BookingService(engine, bookings, customers, DynamoMessageLog(dynamodb, table), clock, ids),
+        bookings=BookingService(
+            engine, bookings, customers, DynamoMessageLog(dynamodb, table), clock, ids, refunds
+        ),
         series=SeriesService(
             engine,
             bookings,
@@ -119,19 +127,10 @@ def build_container(
             ids,
         ),
         availability=AvailabilityService(engine, bookings, clock),
-        manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"]),
+        manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"], refunds),
         customers=CustomerService(cached, bookings, customers, sessions, clock),
         meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
-        checkout=Checkout(
-            engine,
-            bookings,
-            SecretsManagerCredentials(
-                boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
-            ),
-            StripePayments(),
-            clock,
-            ids,
-        ),
+        checkout=Checkout(engine, bookings, payment_accounts, stripe_gateway, clock, ids),
         sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),

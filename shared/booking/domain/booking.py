@@ -245,6 +245,16 @@ class CancelRequest(Model):
     reason: ShortText = ""
 
 
+class AdminCancelRequest(CancelRequest):
+    """Staff cancelling a paid booking choose the refund: the policy's (default), all of it, a custom
+    amount, or none."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "staff ill", "refund": "full"}]})
+
+    refund: Literal["policy", "full", "custom", "none"] = "policy"
+    refund_amount_minor: int | None = Field(default=None, ge=1, description="the amount of a custom refund")
+
+
 class StatusChange(Model):
     status: Literal["confirmed", "started", "completed", "no_show"]
 

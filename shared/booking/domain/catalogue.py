@@ -17,6 +17,7 @@ from pydantic_extra_types.country import CountryAlpha2
 
 from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, HttpsBaseUrl, MeetingProvider
 from booking.domain.payments import CaptureMode, PaymentRule
+from booking.domain.refunds import CancellationPolicy
 from booking.domain.reminders import ReminderRule
 from booking.domain.series import DEFAULT_MAX_OCCURRENCES, MAX_OCCURRENCES
 from booking.domain.sms import DEFAULT_DAILY_CAP
@@ -243,6 +244,10 @@ class BusinessSettings(Model):
         le=60,
         description="how long a booking that needs payment holds its time; unpaid by then, the time is free",
     )
+    cancellation_policy: CancellationPolicy | None = Field(
+        default=None,
+        description="refunds by notice when a paid booking is cancelled; null: everything paid is refunded",
+    )
     default_payment: PaymentRule = Field(
         default_factory=PaymentRule,
         description="what customers pay at booking for services without their own rule; a change is not "
@@ -296,6 +301,9 @@ class ServiceDraft(Model):
     active: bool = True
     reminders: list[ReminderRule] | None = Field(
         default=None, max_length=5, description="overrides the business's reminders; null: use the business's"
+    )
+    cancellation_policy: CancellationPolicy | None = Field(
+        default=None, description="overrides the business's cancellation policy for this service"
     )
     payment: PaymentRule | None = Field(
         default=None, description="what a customer pays at booking; null: the business's default_payment"

@@ -25,6 +25,7 @@ from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Conflict, Forbidden, NotFound
 from booking.ports import BookingRepository, Clock, CustomerRepository, IdGenerator, MessageLog
 from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingView, check_day_range, invalid
+from booking.services.refunds import RefundChoice, Refunds
 
 DIARY_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF})
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
@@ -58,8 +59,10 @@ class BookingService:
         messages: MessageLog,
         clock: Clock,
         ids: IdGenerator,
+        refunds: Refunds | None = None,
     ) -> None:
         self._engine = engine
+        self._refunds = refunds
         self._bookings = bookings
         self._customers = customers
         self._messages = messages
@@ -181,11 +184,28 @@ class BookingService:
             staff_field="staff_id",  # name the field the client sent
         )
 
-    def cancel(self, principal: Principal, booking_id: str, reason: str) -> BookingView:
+    def cancel(
+        self,
+        principal: Principal,
+        booking_id: str,
+        reason: str,
+        refund: RefundChoice = "policy",
+        refund_amount_minor: int | None = None,
+    ) -> BookingView:
         booking, _ = self._load_for(principal, booking_id)
-        return self._engine.set_status(
+        amount = 0
+        if self._refunds is not None and booking.payment is not None:
+            quote = self._refunds.quote(booking)
+            amount = self._refunds.amount_for(booking, refund, refund_amount_minor, quote)
+        view = self._engine.set_status(
             booking, BookingStatus.CANCELLED, actor_for(principal), reason or "cancelled by the business"
         )
+        if self._refunds is not None and amount > 0:
+            refunded = self._refunds.after_cancellation(
+                view.booking, amount, actor_for(principal), reason or "cancelled"
+            )
+            view = self._engine.view(refunded, view.history)
+        return view
 
     def change_status(self, principal: Principal, booking_id: str, status: BookingStatus) -> BookingView:
         booking, _ = self._load_for(principal, booking_id)

@@ -8,9 +8,11 @@ from datetime import datetime, timedelta
 from booking.domain.booking import Actor, Booking, BookingStatus
 from booking.domain.catalogue import Business
 from booking.domain.errors import TooLate, Unauthorized
+from booking.domain.refunds import RefundQuote
 from booking.domain.tokens import ManageTokens, link_problem
 from booking.ports import Clock, CustomerRepository
 from booking.services.booking_engine import BookingEngine, BookingView
+from booking.services.refunds import Refunds
 
 
 class ManageLinkService:
@@ -21,8 +23,10 @@ class ManageLinkService:
         clock: Clock,
         tokens: ManageTokens,
         sender_email: str,
+        refunds: Refunds | None = None,
     ) -> None:
         self._engine = engine
+        self._refunds = refunds
         self._customers = customers
         self._clock = clock
         self._tokens = tokens
@@ -88,9 +92,24 @@ class ManageLinkService:
         booking = self._managed(booking_id, token)
         self._check_cutoff(booking, "cancellation")
         actor = actor or Actor(kind="customer", id=booking.customer.email.lower())
-        return self._engine.set_status(
+        quote = self._refunds.quote(booking) if self._refunds is not None else None
+        view = self._engine.set_status(
             booking, BookingStatus.CANCELLED, actor, reason or "cancelled by the customer"
         )
+        if self._refunds is not None and quote is not None and quote.amount_minor > 0:
+            # Exactly what the quote said, decided before the cancellation changed anything.
+            refunded = self._refunds.after_cancellation(
+                view.booking, quote.amount_minor, actor, "cancelled by the customer"
+            )
+            view = self._engine.view(refunded, view.history)
+        return view
+
+    def refund_quote(self, booking_id: str, token: str | None) -> RefundQuote:
+        """What cancelling now would refund under the business's policy (shown before confirming)."""
+        booking = self._managed(booking_id, token)
+        if self._refunds is None:
+            return RefundQuote(refundable_minor=0, amount_minor=0, percent=0, notice_hours=0.0)
+        return self._refunds.quote(booking)
 
     def reschedule(
         self,

@@ -14,8 +14,8 @@ from pydantic import BaseModel
 from booking.domain.access import Principal
 from booking.domain.booking import (
     AdminBookingRequest,
+    AdminCancelRequest,
     BookingStatus,
-    CancelRequest,
     NoteRequest,
     ReassignRequest,
     RescheduleRequest,
@@ -102,8 +102,13 @@ def reassign(
 
 
 @router.post("/v1/admin/bookings/<booking_id>/cancel", tags=TAGS, security=ADMIN_SECURITY)
-def cancel(booking_id: BookingId, body: CancelRequest, caller: Caller, bookings: Bookings) -> AdminBookingOut:
-    return _detail(bookings, caller, bookings.cancel(caller, booking_id, body.reason))
+def cancel(
+    booking_id: BookingId, body: AdminCancelRequest, caller: Caller, bookings: Bookings
+) -> AdminBookingOut:
+    """Cancels; a paid booking is refunded as chosen: the cancellation policy's refund (default), all
+    that was captured, a custom amount (never more than what is left), or nothing."""
+    view = bookings.cancel(caller, booking_id, body.reason, body.refund, body.refund_amount_minor)
+    return _detail(bookings, caller, view)
 
 
 @router.post("/v1/admin/bookings/<booking_id>/status", tags=TAGS, security=ADMIN_SECURITY)

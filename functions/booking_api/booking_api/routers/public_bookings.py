@@ -8,9 +8,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel
 
 from booking.domain.booking import Actor, BookingRequest, CancelRequest, RescheduleRequest
 from booking.domain.errors import InvalidInput
+from booking.domain.menu import Price
 from booking.domain.types import Model
 from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
@@ -49,6 +51,7 @@ BOOKINGS = "/v1/public/businesses/<slug>/bookings"
 BOOKING = "/v1/public/bookings/<booking_id>"
 CANCEL = "/v1/public/bookings/<booking_id>/cancel"
 RESCHEDULE = "/v1/public/bookings/<booking_id>/reschedule"
+QUOTE = "/v1/public/bookings/<booking_id>/cancellation-quote"
 INVITE = "/v1/public/bookings/<booking_id>/invite.ics"
 SMS_PREFERENCE = "/v1/public/bookings/<booking_id>/sms"
 
@@ -140,6 +143,32 @@ def cancel_booking(
     """Cancels, until the business's cutoff before the start."""
     actor = _session_actor(customers, links, request, booking_id, token)
     return _booking_response(links.cancel(booking_id, token, body.reason, actor), request)
+
+
+class RefundQuoteOut(BaseModel):
+    """What cancelling now gives back, under the business's cancellation policy."""
+
+    refund: Price
+    percent: int
+    refundable: Price  # what was paid and not refunded yet
+    notice_hours: float
+
+
+@router.get(QUOTE, tags=["public: manage"])
+def cancellation_quote(
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
+) -> Response[RefundQuoteOut]:
+    """The refund cancelling now would give (shown before the customer confirms); the cancellation then
+    refunds exactly this, automatically."""
+    quote = links.refund_quote(booking_id, token)
+    business = links.business(booking_id, token)
+    out = RefundQuoteOut(
+        refund=Price(amount_minor=quote.amount_minor, currency=business.currency),
+        percent=quote.percent,
+        refundable=Price(amount_minor=quote.refundable_minor, currency=business.currency),
+        notice_hours=quote.notice_hours,
+    )
+    return respond(out, business, request_origin(request))
 
 
 @router.post(RESCHEDULE, tags=["public: manage"])

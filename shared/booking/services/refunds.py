@@ -1,0 +1,129 @@
+"""Refunds: what a cancellation gives back under the cancellation policy (a quote the customer sees before
+confirming), and paying it back through Stripe, never more than what was captured less what was refunded.
+
+A customer cancelling through the manage link gets exactly the quoted refund; staff choose the policy's,
+a full one, a custom amount, or none. Each refund is one Stripe refund with an idempotency key derived
+from the booking and what was refunded before, then one booking change recording it in the history.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from booking.domain.booking import Actor, Booking, HistoryEntry, PaymentStatus
+from booking.domain.checkout import PaymentError, StripeAccount
+from booking.domain.errors import Conflict
+from booking.domain.refunds import CancellationPolicy, RefundQuote, check_refund, policy_refund
+from booking.ports import BookingRepository, CatalogueReader, Clock, CredentialsStore
+from booking.services.booking_engine import invalid
+from booking.services.checkout import PaymentGateway
+
+RefundChoice = Literal["policy", "full", "custom", "none"]
+
+
+class Refunds:
+    def __init__(
+        self,
+        catalogue: CatalogueReader,
+        bookings: BookingRepository,
+        accounts: CredentialsStore,
+        gateway: PaymentGateway,
+        clock: Clock,
+    ) -> None:
+        self._catalogue = catalogue
+        self._bookings = bookings
+        self._accounts = accounts
+        self._gateway = gateway
+        self._clock = clock
+
+    def policy_for(self, booking: Booking) -> CancellationPolicy | None:
+        """The first booked service's own policy, or the business's."""
+        catalogue = self._catalogue.load_catalogue(booking.tenant_id)
+        if catalogue is None:
+            return None
+        for booked in booking.services:
+            service = catalogue.service(booked.id)
+            if service is not None and service.cancellation_policy is not None:
+                return service.cancellation_policy
+        return catalogue.business.cancellation_policy
+
+    def quote(self, booking: Booking, at: datetime | None = None) -> RefundQuote:
+        payment = booking.payment
+        captured = payment.captured_minor if payment is not None and payment.kind == "charge" else 0
+        refunded = payment.refunded_minor if payment is not None else 0
+        return policy_refund(
+            self.policy_for(booking), captured, refunded, booking.start, at or self._clock.now()
+        )
+
+    def amount_for(
+        self, booking: Booking, choice: RefundChoice, custom_minor: int | None, quote: RefundQuote
+    ) -> int:
+        """What staff chose to refund, checked against what can be refunded (a 422 naming the field)."""
+        if choice == "none":
+            return 0
+        if choice == "full":
+            return quote.refundable_minor
+        if choice == "policy":
+            return quote.amount_minor
+        if custom_minor is None:
+            raise invalid("refund_amount_minor", "give the amount of a custom refund")
+        try:
+            check_refund(custom_minor, quote.refundable_minor)
+        except ValueError as error:
+            raise invalid("refund_amount_minor", str(error)) from None
+        return custom_minor
+
+    def refund(self, booking: Booking, amount_minor: int, actor: Actor, reason: str) -> Booking:
+        """Pays `amount_minor` back and records it; nothing when the amount is 0."""
+        payment = booking.payment
+        if amount_minor <= 0 or payment is None:
+            return booking
+        refundable = payment.captured_minor - payment.refunded_minor
+        try:
+            check_refund(amount_minor, refundable)
+        except ValueError as error:
+            raise invalid("refund_amount_minor", str(error)) from None
+        stored = self._accounts.get(booking.tenant_id, "stripe")
+        if stored is None:
+            raise Conflict("the business's Stripe account is not connected any more; refund in Stripe")
+        account = StripeAccount.model_validate(stored)
+        # The same refund of the same booking state has the same key: a retried request refunds once.
+        key = f"booking-{booking.id}-refund-{payment.refunded_minor}-{amount_minor}"
+        refund_id = self._gateway.refund(account, payment.intent_id, amount_minor, key)
+        refunded = payment.refunded_minor + amount_minor
+        status: PaymentStatus = "refunded" if refunded >= payment.captured_minor else "partially_refunded"
+        now = self._clock.now()
+        changed = booking.model_copy(
+            update={
+                "payment": payment.model_copy(update={"refunded_minor": refunded}),
+                "payment_status": status,
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=actor,
+            action="refunded",
+            details={"amount_minor": str(amount_minor), "refund": refund_id, "reason": reason[:200]},
+        )
+        self._bookings.save(changed, booking, entry)
+        return changed
+
+    def after_cancellation(self, booking: Booking, amount_minor: int, actor: Actor, reason: str) -> Booking:
+        """The refund a cancellation gives, once the booking is cancelled: a Stripe failure then does not
+        undo the cancellation; it is recorded on the booking for staff to refund in Stripe."""
+        try:
+            return self.refund(booking, amount_minor, actor, reason)
+        except PaymentError as error:
+            entry = HistoryEntry(
+                at=self._clock.now(),
+                actor=actor,
+                action="refund_failed",
+                details={"amount_minor": str(amount_minor), "reason": error.detail[:200]},
+            )
+            self._bookings.add_history(
+                booking.tenant_id, booking.id, entry, f"refund-failed-{booking.version}"
+            )
+            return booking
