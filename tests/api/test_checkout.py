@@ -10,8 +10,6 @@ setup_intent.* events): nothing here relies on them; the refund-on-taken path ch
 
 from __future__ import annotations
 
-import hashlib
-import hmac
 import json
 import secrets
 import time
@@ -23,7 +21,7 @@ import pytest
 import stripe
 
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, detail, offered, pay, sdk, stripe_account, wait_until
+from tests.support.checkout import book, detail, offered, pay, sdk, signed, stripe_account, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, ManualClock, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import WebhookReceiver, deliver
@@ -190,12 +188,6 @@ def test_a_malformed_stripe_account_is_refused_naming_the_field(
 
 
 # --- webhook signatures -------------------------------------------------------------------------------------
-
-
-def signed(payload: bytes, secret: str, at: int | None = None) -> str:
-    timestamp = at if at is not None else int(time.time())
-    signature = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
-    return f"t={timestamp},v1={signature}"
 
 
 def event_for(intent_id: str, event_type: str = "payment_intent.succeeded") -> bytes:

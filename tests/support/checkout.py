@@ -3,6 +3,8 @@ localstripe (as Stripe.js would), and reading the booking back until Stripe's we
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import secrets
 import time
 from datetime import datetime
@@ -77,3 +79,10 @@ def offered(api: LambdaApi, spa: Salon, start: datetime) -> bool:
         f"&from={day}&to={day}&tz=UTC"
     ).json()
     return any(datetime.fromisoformat(s["start"]) == start for d in availability["days"] for s in d["slots"])
+
+
+def signed(payload: bytes, secret: str, at: int | None = None) -> str:
+    """Stripe-Signature as Stripe computes it: HMAC-SHA256 over "<timestamp>.<payload>" with the secret."""
+    timestamp = at if at is not None else int(time.time())
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"

@@ -42,6 +42,7 @@ from booking.services.meetings import MeetingAdmin
 from booking.services.refunds import Refunds
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
+from booking.services.staff_payments import StaffPayments
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
 ClaimsSource = Callable[[BaseProxyEvent], Mapping[str, Any] | None]
@@ -58,6 +59,7 @@ class Container:
     meetings: MeetingAdmin
     series: SeriesService
     checkout: Checkout
+    staff_payments: StaffPayments
     sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
@@ -131,6 +133,7 @@ def build_container(
         customers=CustomerService(cached, bookings, customers, sessions, clock),
         meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
         checkout=Checkout(engine, bookings, payment_accounts, stripe_gateway, clock, ids),
+        staff_payments=StaffPayments(engine, bookings, payment_accounts, stripe_gateway, clock),
         sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),

@@ -17,6 +17,7 @@ from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
+from booking.services.staff_payments import StaffPayments
 from booking_api.container import Container
 
 _container: Container | None = None
@@ -56,6 +57,10 @@ def meeting_admin() -> MeetingAdmin:
 
 def checkout_service() -> Checkout:
     return container().checkout
+
+
+def staff_payments() -> StaffPayments:
+    return container().staff_payments
 
 
 def series_service() -> SeriesService:

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from booking.domain.booking import Actor, Booking, HistoryEntry, Note, Payment
+from booking.domain.booking import Actor, Booking, HistoryEntry, Note, OfflinePayment, Payment
 from booking.domain.catalogue import Catalogue
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
@@ -252,6 +252,8 @@ class AdminBookingOut(BookingOut):
     source: str
     outside_shift: bool
     payment: Payment | None = None  # the intent, amounts captured and refunded, the last failure
+    authorisation_expires_at: datetime | None = None  # an uncaptured authorisation lapses then
+    offline_payments: list[OfflinePayment] = []
     hold_expires_at: datetime | None = None  # while it awaits payment
     created_at: datetime
     updated_at: datetime
@@ -270,6 +272,10 @@ class AdminBookingOut(BookingOut):
             source=booking.source,
             outside_shift=booking.outside_shift,
             payment=booking.payment,
+            authorisation_expires_at=booking.payment.authorisation_expires_at
+            if booking.payment and booking.payment_status == "pending"
+            else None,
+            offline_payments=booking.offline_payments,
             hold_expires_at=booking.hold_expires_at,
             meeting=AdminMeetingOut.of(booking.meeting) if booking.meeting is not None else None,
             created_at=booking.created_at,

@@ -131,6 +131,11 @@ class StripePayments:
             failure=_failure(payment.get("last_payment_error")),
         )
 
+    def capture(self, account: StripeAccount, intent_id: str, key: str) -> IntentState:
+        client = self._client(account)
+        _call(lambda: client.v1.payment_intents.capture(intent_id, options={"idempotency_key": key}))
+        return self.intent(account, intent_id)
+
     def refund(self, account: StripeAccount, intent_id: str, amount_minor: int, key: str) -> str:
         refund = _call(
             lambda: self._client(account).v1.refunds.create(

@@ -9,7 +9,7 @@ Every change is recorded as a history entry (actor, time, from -> to, details).
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
@@ -130,6 +130,26 @@ class Payment(BaseModel):
     captured_minor: int = 0
     refunded_minor: int = 0
     failure: str | None = None  # the last decline or error, as Stripe worded it
+    authorised_at: datetime | None = None  # authorised, to be captured when staff confirm
+
+    @property
+    def authorisation_expires_at(self) -> datetime | None:
+        """Stripe releases an uncaptured card authorisation after 7 days."""
+        return self.authorised_at + AUTHORISATION_LIFE if self.authorised_at is not None else None
+
+
+AUTHORISATION_LIFE = timedelta(days=7)
+OfflineMethod = Literal["cash", "card_terminal", "bank_transfer", "other"]
+
+
+class OfflinePayment(BaseModel):
+    """A payment taken outside Stripe and recorded by staff."""
+
+    amount_minor: int
+    method: OfflineMethod
+    at: datetime
+    by: str | None = None
+    note: str = ""
 
 
 class Booking(BaseModel):
@@ -157,6 +177,7 @@ class Booking(BaseModel):
     # A booking awaiting its payment holds its time only until then (a hold in the time ledger): an
     # abandoned checkout frees the time by itself, with no clean-up job.
     hold_expires_at: datetime | None = None
+    offline_payments: list[OfflinePayment] = Field(default_factory=list)
     cancellation_reason: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -257,6 +278,14 @@ class AdminCancelRequest(CancelRequest):
 
 class StatusChange(Model):
     status: Literal["confirmed", "started", "completed", "no_show"]
+
+
+class OfflinePaymentRequest(Model):
+    model_config = ConfigDict(json_schema_extra={"examples": [{"amount_minor": 6500, "method": "cash"}]})
+
+    amount_minor: int = Field(ge=1, le=100_000_000)
+    method: OfflineMethod
+    note: ShortText = ""
 
 
 class NoteRequest(Model):

@@ -62,6 +62,10 @@ class PaymentGateway(Protocol):
 
     def cancel(self, account: StripeAccount, intent_id: str) -> None: ...
 
+    def capture(self, account: StripeAccount, intent_id: str, key: str) -> IntentState:
+        """Captures an authorised PaymentIntent in full; the intent as it is after."""
+        ...
+
     def verify_event(self, account: StripeAccount, payload: bytes, signature: str | None) -> StripeEvent:
         """The event, once its Stripe-Signature verifies with the account's webhook secret (300 s
         tolerance); BadSignature otherwise."""

@@ -102,6 +102,8 @@ class PaymentEvents:
         if not booking.awaiting_payment:
             if booking.status is BookingStatus.CANCELLED and state.received_minor > payment.refunded_minor:
                 return self._refund_all(account, booking, state, "the booking was cancelled before payment")
+            if booking.payment_status == "pending" and state.status == "succeeded":
+                return self._captured(booking, state)  # captured in Stripe's dashboard, not through us
             return "already_settled"
         now = self._clock.now()
         confirmed = booking.model_copy(
@@ -110,7 +112,11 @@ class PaymentEvents:
                 "hold_expires_at": None,
                 "payment_status": status,
                 "payment": payment.model_copy(
-                    update={"captured_minor": state.received_minor, "failure": None}
+                    update={
+                        "captured_minor": state.received_minor,
+                        "failure": None,
+                        "authorised_at": now if authorised else None,
+                    }
                 ),
                 "updated_at": now,
                 "version": booking.version + 1,
@@ -133,6 +139,27 @@ class PaymentEvents:
             # The hold lapsed and someone else booked the time before the payment arrived.
             return self._refund_all(account, booking, state, "the time was taken before the payment arrived")
         return "confirmed"
+
+    def _captured(self, booking: Booking, state: IntentState) -> str:
+        payment = booking.payment
+        assert payment is not None
+        now = self._clock.now()
+        changed = booking.model_copy(
+            update={
+                "payment_status": "paid",
+                "payment": payment.model_copy(update={"captured_minor": state.received_minor}),
+                "updated_at": now,
+                "version": booking.version + 1,
+            }
+        )
+        entry = HistoryEntry(
+            at=now,
+            actor=STRIPE,
+            action="payment_captured",
+            details={"amount_minor": str(state.received_minor)},
+        )
+        self._bookings.save(changed, booking, entry)
+        return "captured"
 
     def _refund_all(self, account: StripeAccount, booking: Booking, state: IntentState, why: str) -> str:
         payment = booking.payment

@@ -17,6 +17,7 @@ from booking.domain.booking import (
     AdminCancelRequest,
     BookingStatus,
     NoteRequest,
+    OfflinePaymentRequest,
     ReassignRequest,
     RescheduleRequest,
     StatusChange,
@@ -28,7 +29,15 @@ from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
 from booking.services.meetings import MeetingAdmin
-from booking_api.deps import booking_service, customer_service, meeting_admin, principal, tenant_catalogue
+from booking.services.staff_payments import StaffPayments
+from booking_api.deps import (
+    booking_service,
+    customer_service,
+    meeting_admin,
+    principal,
+    staff_payments,
+    tenant_catalogue,
+)
 from booking_api.openapi import ADMIN_SECURITY
 from booking_api.schemas import AdminBookingOut, ClientHistoryOut, DiaryEntryOut, NoteOut
 
@@ -38,6 +47,7 @@ Caller = Annotated[Principal, Depends(principal)]
 Bookings = Annotated[BookingService, Depends(booking_service)]
 Customers = Annotated[CustomerService, Depends(customer_service)]
 Meetings = Annotated[MeetingAdmin, Depends(meeting_admin)]
+Payments = Annotated[StaffPayments, Depends(staff_payments)]
 BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 CustomerEmail = Annotated[str, Path(max_length=254)]
 TAGS = ["admin: diary"]
@@ -134,6 +144,23 @@ def set_meeting_link(
     booking's own staff member). With `notify_customer` the customer gets the link by email and SMS,
     with an updated invite, recorded in the communications log."""
     return _detail(bookings, caller, meetings.set_link(caller, booking_id, body))
+
+
+@router.post("/v1/admin/bookings/<booking_id>/payment/capture", tags=TAGS, security=ADMIN_SECURITY)
+def capture_payment(
+    booking_id: BookingId, caller: Caller, bookings: Bookings, payments: Payments
+) -> AdminBookingOut:
+    """Staff confirm the payment: the card authorised at booking is charged (within the authorisation's
+    7 days; `payment.authorisation_expires_at` in the detail says when it lapses)."""
+    return _detail(bookings, caller, payments.capture(caller, booking_id))
+
+
+@router.post("/v1/admin/bookings/<booking_id>/payment/offline", tags=TAGS, security=ADMIN_SECURITY)
+def record_offline_payment(
+    booking_id: BookingId, body: OfflinePaymentRequest, caller: Caller, bookings: Bookings, payments: Payments
+) -> AdminBookingOut:
+    """Records a payment taken outside Stripe (cash, a card terminal, a bank transfer)."""
+    return _detail(bookings, caller, payments.record_offline(caller, booking_id, body))
 
 
 @router.post(
