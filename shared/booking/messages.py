@@ -20,7 +20,13 @@ from booking.domain.catalogue import Business
 from booking.domain.payments import minor_unit_exponent
 
 CustomerKind = Literal[
-    "confirmation", "rescheduled", "cancellation", "reminder", "meeting_link", "series_confirmation"
+    "confirmation",
+    "rescheduled",
+    "cancellation",
+    "reminder",
+    "meeting_link",
+    "series_confirmation",
+    "receipt",
 ]
 StaffKind = Literal["staff_new", "staff_moved", "staff_cancelled", "staff_removed", "meeting_failed"]
 
@@ -50,6 +56,7 @@ _SUBJECTS: dict[str, str] = {
     "staff_removed": "Booking reassigned away from you: {customer}, {when_short}",
     "meeting_link": "Your meeting link: {services}, {when_short}",
     "series_confirmation": "Sessions booked: {services}, from {when_short}",
+    "receipt": "Receipt: {services}, {when_short}",
     "meeting_failed": "Meeting link not made: {customer}, {when_short}",
 }
 _HEADLINES: dict[str, str] = {
@@ -187,6 +194,7 @@ def customer_message(
     minutes_before: int | None = None,
     link_changed: bool = False,
     sessions: Sequence[datetime] = (),
+    receipt: tuple[str, int] | None = None,
 ) -> MessageContent:
     context = _context(booking, business, staff_name, manage_url) | {"link_changed": link_changed}
     zone = ZoneInfo(business.time_zone)
@@ -202,6 +210,8 @@ def customer_message(
     if minutes_before is not None:
         context["lead_time"] = lead_time(minutes_before)
     context["sessions"] = [format_when_for(start, zone, elsewhere) for start in sessions]  # a series' dates
+    context["receipt_kind"] = receipt[0] if receipt else None
+    context["receipt_amount"] = format_money(receipt[1], booking.currency) if receipt else None
     subject = _SUBJECTS[kind].format(services=context["services_short"], when_short=context["when_short"])
     return MessageContent(
         subject=subject,

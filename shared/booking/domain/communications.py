@@ -55,6 +55,7 @@ class MessageRequest(BaseModel):
     previous_staff_id: str | None = None
     minutes_before: int | None = None  # a reminder's lead time
     link_changed: bool = False  # a meeting-link message replacing a link the customer already has
+    receipt: tuple[Literal["payment", "refund"], int] | None = None  # what a receipt is for, and how much
 
 
 class MessageRecord(BaseModel):

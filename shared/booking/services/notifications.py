@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
@@ -56,6 +56,15 @@ from booking.ports import (
 from booking.services.delivery import MessageDelivery, Rendered
 
 logger = Logger(child=True)
+
+
+def _paid_and_refunded(booking: Booking | None) -> tuple[int, int]:
+    """What the customer has paid (online, captured, and at the desk) and what was refunded."""
+    if booking is None:
+        return 0, 0
+    online = booking.payment.captured_minor if booking.payment is not None else 0
+    refunded = booking.payment.refunded_minor if booking.payment is not None else 0
+    return online + sum(p.amount_minor for p in booking.offline_payments), refunded
 
 
 def reminder_rules(catalogue: Catalogue, booking: Booking) -> Sequence[ReminderRule]:
@@ -124,6 +133,7 @@ class NotificationService:
             logger.warning("booking of an unknown business; nothing sent", extra={"booking_id": new.id})
             return
         now = self._clock.now()
+        self._receipts(catalogue, old, new)
         became_active = new.status is BookingStatus.CONFIRMED and (
             old is None or old.status is BookingStatus.PENDING
         )
@@ -175,6 +185,29 @@ class NotificationService:
             else:
                 self._staff(catalogue, new, "staff_moved", new.staff_id, f"staff_moved@v{new.version}", old)
             self._schedule(catalogue, new, now)
+
+    def _receipts(self, catalogue: Catalogue, old: Booking | None, new: Booking) -> None:
+        """A receipt by email for every payment taken (online or at the desk) and every refund."""
+        paid_before, refunded_before = _paid_and_refunded(old)
+        paid_after, refunded_after = _paid_and_refunded(new)
+        if paid_after > paid_before:
+            self._customer(
+                catalogue,
+                new,
+                "receipt",
+                f"receipt-payment@v{new.version}",
+                channels=("email",),
+                receipt=("payment", paid_after - paid_before),
+            )
+        if refunded_after > refunded_before:
+            self._customer(
+                catalogue,
+                new,
+                "receipt",
+                f"receipt-refund@v{new.version}",
+                channels=("email",),
+                receipt=("refund", refunded_after - refunded_before),
+            )
 
     def _meeting_changed(self, catalogue: Catalogue, old: Booking, new: Booking) -> None:
         """The link arrived, changed or could not be made: a confirmation held back for it goes now; a
@@ -407,6 +440,7 @@ class NotificationService:
         about_start: datetime | None = None,
         link_changed: bool = False,
         hold_until: datetime | None = None,
+        receipt: tuple[Literal["payment", "refund"], int] | None = None,
     ) -> None:
         request = _request(
             kind,
@@ -416,6 +450,7 @@ class NotificationService:
             minutes_before=minutes_before,
             about_start=about_start,
             link_changed=link_changed,
+            receipt=receipt,
         )
         for channel in channels:
             recipient = booking.customer.email if channel == "email" else booking.customer.phone
@@ -514,6 +549,7 @@ class NotificationService:
             minutes_before=request.minutes_before,
             link_changed=request.link_changed,
             sessions=self._series_starts(booking) if request.kind == "series_confirmation" else (),
+            receipt=request.receipt,
         )
         attachments: tuple[Attachment, ...] = ()
         if request.invite is not None:
