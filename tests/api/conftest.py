@@ -10,6 +10,7 @@ import pytest
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, ManualClock, Salon, build_salon
 from tests.support.notification_wiring import DIARY, Aws, Notifications
+from tests.support.stripe_webhooks import WebhookReceiver
 
 
 @pytest.fixture(scope="module")
@@ -46,3 +47,12 @@ def shared_salon(api: LambdaApi, make_tenant: MakeTenant) -> Salon:
 @pytest.fixture
 def salon(shared_salon: Salon) -> Salon:
     return dataclasses.replace(shared_salon, offset=next(DIARY))
+
+
+@pytest.fixture(scope="module")
+def receiver() -> Iterator[WebhookReceiver]:
+    """Where the Stripe server delivers its webhooks: a small HTTP server handing them to the webhooks
+    function (tests/support/stripe_webhooks.py)."""
+    server = WebhookReceiver()
+    yield server
+    server.stop()

@@ -13,7 +13,6 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -25,13 +24,6 @@ from tests.support.checkout import book, detail, offered, pay, sdk, signed, stri
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, ManualClock, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import WebhookReceiver, deliver
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")

@@ -3,13 +3,12 @@ in the business's currency, sent from the committed change like every other mess
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, detail, pay, stripe_account, wait_until
+from tests.support.checkout import book, connect_stripe, detail, pay, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, emails
 from tests.support.notification_wiring import Notifications, entry
@@ -17,27 +16,11 @@ from tests.support.stripe_webhooks import WebhookReceiver
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def paid_spa(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
     salon = build_salon(api, make_tenant, service={"payment": {"mode": "full"}}, booking_window_days=365)
-    account = stripe_account()
-    assert (
-        api.put("/v1/admin/business/payments/stripe", json_body=account, token=salon.tenant.token()).status
-        == 200
-    )
-    stripe_server.register_webhook(
-        f"receipts-{salon.tenant.id}",
-        f"{receiver.base_url}/v1/webhooks/stripe/{salon.tenant.id}",
-        account["webhook_secret"],
-    )
+    account = connect_stripe(api, stripe_server, salon, receiver.base_url)
     return salon, account
 
 

@@ -6,7 +6,6 @@ a policy whose tiers overlap or leave a gap is refused."""
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -14,7 +13,7 @@ import pytest
 
 from booking.domain.refunds import CancellationPolicy, policy_refund
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, detail, pay, sdk, stripe_account, wait_until
+from tests.support.checkout import book, connect_stripe, detail, pay, sdk, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon
 from tests.support.stripe_webhooks import WebhookReceiver
@@ -88,13 +87,6 @@ def test_a_policy_that_overlaps_or_leaves_a_gap_is_refused_naming_the_field(
 
 
 @pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.stop()
-
-
-@pytest.fixture(scope="module")
 def spa(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
@@ -108,16 +100,7 @@ def spa(
         cancellation_cutoff_hours=2,
         min_notice_minutes=0,
     )
-    account = stripe_account()
-    assert (
-        api.put("/v1/admin/business/payments/stripe", json_body=account, token=salon.tenant.token()).status
-        == 200
-    )
-    stripe_server.register_webhook(
-        f"refunds-{salon.tenant.id}",
-        f"{receiver.base_url}/v1/webhooks/stripe/{salon.tenant.id}",
-        account["webhook_secret"],
-    )
+    account = connect_stripe(api, stripe_server, salon, receiver.base_url)
     return salon, account
 
 

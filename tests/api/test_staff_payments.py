@@ -6,22 +6,14 @@ from __future__ import annotations
 import json
 import secrets
 import time
-from collections.abc import Iterator
 
 import pytest
 
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, detail, pay, sdk, signed, stripe_account, wait_until
+from tests.support.checkout import book, connect_stripe, detail, pay, sdk, signed, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import WebhookReceiver, deliver
-
-
-@pytest.fixture(scope="module")
-def receiver() -> Iterator[WebhookReceiver]:
-    server = WebhookReceiver()
-    yield server
-    server.stop()
 
 
 @pytest.fixture(scope="module")
@@ -35,16 +27,7 @@ def authorising(
         booking_window_days=365,
         capture="on_staff_confirmation",
     )
-    account = stripe_account()
-    assert (
-        api.put("/v1/admin/business/payments/stripe", json_body=account, token=salon.tenant.token()).status
-        == 200
-    )
-    stripe_server.register_webhook(
-        f"capture-{salon.tenant.id}",
-        f"{receiver.base_url}/v1/webhooks/stripe/{salon.tenant.id}",
-        account["webhook_secret"],
-    )
+    account = connect_stripe(api, stripe_server, salon, receiver.base_url)
     return salon, account
 
 

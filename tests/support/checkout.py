@@ -86,3 +86,19 @@ def signed(payload: bytes, secret: str, at: int | None = None) -> str:
     timestamp = at if at is not None else int(time.time())
     digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + payload, hashlib.sha256).hexdigest()
     return f"t={timestamp},v1={digest}"
+
+
+def connect_stripe(
+    api: LambdaApi, stripe_server: StripeServer, salon: Salon, webhooks_url: str
+) -> dict[str, str]:
+    """Connects a new Stripe account for the business through the admin API and registers its webhook
+    endpoint (at `webhooks_url`) with the Stripe server, as its Stripe dashboard would."""
+    account = stripe_account()
+    connected = api.put("/v1/admin/business/payments/stripe", json_body=account, token=salon.tenant.token())
+    assert connected.status == 200, connected.text
+    stripe_server.register_webhook(
+        f"business-{salon.tenant.id}",
+        f"{webhooks_url}/v1/webhooks/stripe/{salon.tenant.id}",
+        account["webhook_secret"],
+    )
+    return account

@@ -18,6 +18,7 @@ from booking.domain.checkout import IntentState, StripeAccount
 from booking.domain.errors import NotFound, SlotTaken
 from booking.ports import BookingRepository, Clock, CredentialsStore, WebhookEvents
 from booking.services.checkout import PaymentGateway
+from booking.services.payment_changes import save_change
 
 logger = Logger(child=True)
 
@@ -106,35 +107,28 @@ class PaymentEvents:
                 return self._captured(booking, state)  # captured in Stripe's dashboard, not through us
             return "already_settled"
         now = self._clock.now()
-        confirmed = booking.model_copy(
-            update={
-                "status": BookingStatus.CONFIRMED,
-                "hold_expires_at": None,
-                "payment_status": status,
-                "payment": payment.model_copy(
+        try:
+            save_change(
+                self._bookings,
+                booking,
+                at=now,
+                actor=STRIPE,
+                action="payment_authorised" if authorised else "payment_received",
+                details={
+                    "intent": state.intent_id,
+                    "amount_minor": str(state.received_minor or state.capturable_minor),
+                },
+                status=BookingStatus.CONFIRMED,
+                hold_expires_at=None,
+                payment_status=status,
+                payment=payment.model_copy(
                     update={
                         "captured_minor": state.received_minor,
                         "failure": None,
                         "authorised_at": now if authorised else None,
                     }
                 ),
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
-            at=now,
-            actor=STRIPE,
-            action="payment_authorised" if authorised else "payment_received",
-            from_status=booking.status,
-            to_status=BookingStatus.CONFIRMED,
-            details={
-                "intent": state.intent_id,
-                "amount_minor": str(state.received_minor or state.capturable_minor),
-            },
-        )
-        try:
-            self._bookings.save(confirmed, booking, entry)
+            )
         except SlotTaken:
             # The hold lapsed and someone else booked the time before the payment arrived.
             return self._refund_all(account, booking, state, "the time was taken before the payment arrived")
@@ -143,22 +137,16 @@ class PaymentEvents:
     def _captured(self, booking: Booking, state: IntentState) -> str:
         payment = booking.payment
         assert payment is not None
-        now = self._clock.now()
-        changed = booking.model_copy(
-            update={
-                "payment_status": "paid",
-                "payment": payment.model_copy(update={"captured_minor": state.received_minor}),
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
-            at=now,
+        save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
             actor=STRIPE,
             action="payment_captured",
             details={"amount_minor": str(state.received_minor)},
+            payment_status="paid",
+            payment=payment.model_copy(update={"captured_minor": state.received_minor}),
         )
-        self._bookings.save(changed, booking, entry)
         return "captured"
 
     def _refund_all(self, account: StripeAccount, booking: Booking, state: IntentState, why: str) -> str:
@@ -174,73 +162,56 @@ class PaymentEvents:
                 self._gateway.refund(
                     account, state.intent_id, refunded, key=f"booking-{booking.id}-refund-all"
                 )
-        changed = booking.model_copy(
-            update={
-                "status": BookingStatus.CANCELLED,
-                "hold_expires_at": None,
-                "cancellation_reason": booking.cancellation_reason
-                or f"{why}; the payment was refunded in full",
-                "payment_status": "refunded"
-                if refunded > 0 or state.status == "requires_capture"
-                else booking.payment_status,
-                "payment": payment.model_copy(
-                    update={
-                        "captured_minor": state.received_minor,
-                        "refunded_minor": payment.refunded_minor + refunded,
-                    }
-                ),
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
+        save_change(
+            self._bookings,
+            booking,
             at=now,
             actor=STRIPE,
             action="payment_refunded",
-            from_status=booking.status,
-            to_status=BookingStatus.CANCELLED,
             details={"intent": state.intent_id, "amount_minor": str(refunded), "reason": why},
+            status=BookingStatus.CANCELLED,
+            hold_expires_at=None,
+            cancellation_reason=booking.cancellation_reason or f"{why}; the payment was refunded in full",
+            payment_status="refunded"
+            if refunded > 0 or state.status == "requires_capture"
+            else booking.payment_status,
+            payment=payment.model_copy(
+                update={
+                    "captured_minor": state.received_minor,
+                    "refunded_minor": payment.refunded_minor + refunded,
+                }
+            ),
         )
-        self._bookings.save(changed, booking, entry)
         return "refunded"
 
     def _abandoned(self, booking: Booking) -> str:
         if not booking.awaiting_payment:
             return "already_settled"
-        now = self._clock.now()
-        changed = booking.model_copy(
-            update={
-                "status": BookingStatus.CANCELLED,
-                "cancellation_reason": "the payment was cancelled",
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
-            at=now,
+        save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
             actor=STRIPE,
             action="payment_cancelled",
-            from_status=booking.status,
-            to_status=BookingStatus.CANCELLED,
+            status=BookingStatus.CANCELLED,
+            cancellation_reason="the payment was cancelled",
         )
-        self._bookings.save(changed, booking, entry)
         return "cancelled"
 
     def _failed(self, booking: Booking, failure: str) -> str:
         payment = booking.payment
         if payment is None or not booking.awaiting_payment or payment.failure == failure:
             return "unchanged"
-        now = self._clock.now()
-        changed = booking.model_copy(
-            update={
-                "payment_status": "failed",
-                "payment": payment.model_copy(update={"failure": failure}),
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
+        save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
+            actor=STRIPE,
+            action="payment_failed",
+            details={"reason": failure[:200]},
+            payment_status="failed",
+            payment=payment.model_copy(update={"failure": failure}),
         )
-        entry = HistoryEntry(at=now, actor=STRIPE, action="payment_failed", details={"reason": failure[:200]})
-        self._bookings.save(changed, booking, entry)
         return "failed"
 
     def _disputed(self, account: StripeAccount, tenant_id: str, intent_id: str) -> str:

@@ -18,6 +18,7 @@ from booking.domain.refunds import CancellationPolicy, RefundQuote, check_refund
 from booking.ports import BookingRepository, CatalogueReader, Clock, CredentialsStore
 from booking.services.booking_engine import invalid
 from booking.services.checkout import PaymentGateway
+from booking.services.payment_changes import save_change
 
 RefundChoice = Literal["policy", "full", "custom", "none"]
 
@@ -93,23 +94,16 @@ class Refunds:
         refund_id = self._gateway.refund(account, payment.intent_id, amount_minor, key)
         refunded = payment.refunded_minor + amount_minor
         status: PaymentStatus = "refunded" if refunded >= payment.captured_minor else "partially_refunded"
-        now = self._clock.now()
-        changed = booking.model_copy(
-            update={
-                "payment": payment.model_copy(update={"refunded_minor": refunded}),
-                "payment_status": status,
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
-            at=now,
+        return save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
             actor=actor,
             action="refunded",
             details={"amount_minor": str(amount_minor), "refund": refund_id, "reason": reason[:200]},
+            payment=payment.model_copy(update={"refunded_minor": refunded}),
+            payment_status=status,
         )
-        self._bookings.save(changed, booking, entry)
-        return changed
 
     def after_cancellation(self, booking: Booking, amount_minor: int, actor: Actor, reason: str) -> Booking:
         """The refund a cancellation gives, once the booking is cancelled: a Stripe failure then does not

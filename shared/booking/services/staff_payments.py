@@ -4,13 +4,14 @@ authorise at booking), and recording a payment taken outside Stripe (cash, a car
 from __future__ import annotations
 
 from booking.domain.access import Principal, Role
-from booking.domain.booking import Booking, HistoryEntry, OfflinePayment, OfflinePaymentRequest, PaymentStatus
+from booking.domain.booking import Booking, OfflinePayment, OfflinePaymentRequest, PaymentStatus
 from booking.domain.checkout import StripeAccount
 from booking.domain.errors import Conflict, NotFound
 from booking.ports import BookingRepository, Clock, CredentialsStore
 from booking.services.booking_engine import BookingEngine, BookingView
 from booking.services.bookings import DIARY_ROLES, actor_for
 from booking.services.checkout import PaymentGateway
+from booking.services.payment_changes import save_change
 
 
 class StaffPayments:
@@ -52,22 +53,16 @@ class StaffPayments:
         state = self._gateway.capture(
             StripeAccount.model_validate(stored), payment.intent_id, key=f"booking-{booking.id}-capture"
         )
-        now = self._clock.now()
-        changed = booking.model_copy(
-            update={
-                "payment_status": "paid",
-                "payment": payment.model_copy(update={"captured_minor": state.received_minor}),
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
-            at=now,
+        changed = save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
             actor=actor_for(principal),
             action="payment_captured",
             details={"amount_minor": str(state.received_minor)},
+            payment_status="paid",
+            payment=payment.model_copy(update={"captured_minor": state.received_minor}),
         )
-        self._bookings.save(changed, booking, entry)
         _, history = self._engine.load(booking.tenant_id, booking.id)
         return self._engine.view(changed, history)
 
@@ -92,20 +87,15 @@ class StaffPayments:
         status: PaymentStatus = "paid" if paid >= booking.total_minor else booking.payment_status
         if status == "not_required" and paid < booking.total_minor:
             status = "unpaid"
-        changed = booking.model_copy(
-            update={
-                "offline_payments": offline,
-                "payment_status": status,
-                "updated_at": now,
-                "version": booking.version + 1,
-            }
-        )
-        entry = HistoryEntry(
+        changed = save_change(
+            self._bookings,
+            booking,
             at=now,
             actor=actor_for(principal),
             action="offline_payment_recorded",
             details={"amount_minor": str(request.amount_minor), "method": request.method},
+            offline_payments=offline,
+            payment_status=status,
         )
-        self._bookings.save(changed, booking, entry)
         _, history = self._engine.load(booking.tenant_id, booking.id)
         return self._engine.view(changed, history)
