@@ -104,11 +104,10 @@ def build_container(
     tokens = ManageTokens(secret)
     sessions = JwtCustomerSessions(secret)
     engine = BookingEngine(cached, bookings, clock, ids, tokens, os.environ["PUBLIC_BASE_URL"])
-    credentials = SecretsManagerCredentials(
-        boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"]
-    )
+    secretsmanager = boto3.client("secretsmanager")
+    credentials = SecretsManagerCredentials(secretsmanager, os.environ["CREDENTIALS_SECRET_PREFIX"])
     payment_accounts = SecretsManagerCredentials(
-        boto3.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
+        secretsmanager, os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
     )
     stripe_gateway = StripePayments()
     refunds = Refunds(cached, bookings, payment_accounts, stripe_gateway, clock)

@@ -90,8 +90,9 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
     @app.exception_handler(DomainError)
     def _domain(error: DomainError) -> Response:
         status = next((_STATUS[k] for k in type(error).__mro__ if k in _STATUS), HTTPStatus.BAD_REQUEST)
-        problems = getattr(error, "problems", None)  # InvalidInput, and a series' clashing dates
-        errors = _field_errors(problems or []) if isinstance(error, InvalidInput) or problems else None
+        # Field-level detail: always for invalid input, and for any error naming what is at fault (a
+        # series' clashing dates).
+        errors = _field_errors(error.problems) if isinstance(error, InvalidInput) or error.problems else None
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
         if isinstance(error, TooManyRequests):
             headers = {"Retry-After": str(error.retry_after)}

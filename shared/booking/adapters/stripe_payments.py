@@ -16,9 +16,7 @@ from __future__ import annotations
 
 import contextlib
 import os
-from typing import Any
-
-import stripe
+from typing import TYPE_CHECKING, Any
 
 from booking.domain.checkout import (
     BadSignature,
@@ -31,6 +29,9 @@ from booking.domain.checkout import (
     StripeEvent,
 )
 
+if TYPE_CHECKING:
+    import stripe
+
 NETWORK_RETRIES = 2
 
 
@@ -39,11 +40,13 @@ class StripePayments:
 
     def __init__(self, api_base: str | None = None) -> None:
         self._api_base = api_base if api_base is not None else os.environ.get("STRIPE_API_BASE") or None
-        self._clients: dict[str, stripe.StripeClient] = {}
+        self._clients: dict[str, stripe.StripeClient] = {}  # one per key: the SDK's HTTP session reused
 
     def _client(self, account: StripeAccount) -> stripe.StripeClient:
         client = self._clients.get(account.secret_key)
         if client is None:
+            import stripe  # noqa: PLC0415 - the SDK costs ~170 ms to import: never on the availability path
+
             client = stripe.StripeClient(
                 account.secret_key,
                 base_addresses={"api": self._api_base} if self._api_base else None,
@@ -155,6 +158,8 @@ class StripePayments:
         """Stripe's own check of `Stripe-Signature` (HMAC-SHA256 over "t.payload", 300 s tolerance)."""
         if not signature:
             raise BadSignature("the Stripe-Signature header is missing")
+        import stripe  # noqa: PLC0415 - see _client
+
         try:
             event = stripe.Webhook.construct_event(payload, signature, account.webhook_secret, tolerance=300)
         except stripe.SignatureVerificationError:
@@ -179,6 +184,8 @@ def _failure(error: Any) -> str | None:
 
 def _call(action: Any) -> Any:
     """Runs one SDK call, mapping Stripe's errors to domain errors (with Stripe's own words)."""
+    import stripe  # noqa: PLC0415 - loaded by _client already
+
     try:
         return action()
     except stripe.CardError as error:

@@ -19,9 +19,10 @@ class DomainError(Exception):
     kind: str = "domain-error"
     title: str = "Request could not be completed"
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
         super().__init__(detail)
         self.detail = detail
+        self.problems = problems or []  # the fields (or items) at fault, when there are some
 
 
 class NotFound(DomainError):
@@ -49,10 +50,6 @@ class InvalidInput(DomainError):
 
     kind = "validation-error"
     title = "Request validation failed"
-
-    def __init__(self, detail: str, problems: list[FieldProblem] | None = None) -> None:
-        super().__init__(detail)
-        self.problems = problems or []
 
 
 class SlotTaken(Conflict):

@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from booking.domain.booking import CustomerDetails
@@ -105,6 +104,8 @@ def occurrence_starts(
     until: date | None,
 ) -> list[datetime]:
     """Every session's start (UTC), the first included, at the first session's local wall-clock time."""
+    from dateutil.rrule import MONTHLY, WEEKLY, rrule, weekday  # noqa: PLC0415 - only staff booking series
+
     local = first.astimezone(zone)
     naive = local.replace(tzinfo=None)
     if frequency == "weekly":

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from functools import partial
 from typing import Any, Literal
 from zoneinfo import ZoneInfo
 
@@ -245,16 +246,13 @@ class NotificationService:
             record = self._log.get(booking.tenant_id, booking.id, listed.key, listed.channel)
             if record is None or record.request is None or record.status != "waiting":
                 continue
-            request = record.request
             self.delivery.release(
                 booking.tenant_id,
                 booking.id,
                 catalogue.business,
                 record,
-                lambda record=record, request=request: self._render(  # type: ignore[misc]
-                    catalogue, booking, request, record.channel
-                ),
-                stale=lambda request=request: stale_reason(request, booking, self._clock.now()),  # type: ignore[misc]
+                partial(self._render, catalogue, booking, record.request, record.channel),
+                stale=partial(stale_reason, record.request, booking, self._clock.now()),
             )
             released = True
         return released

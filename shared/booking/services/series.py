@@ -30,10 +30,6 @@ class SeriesClashes(Conflict):
     kind = "series-clashes"
     title = "Some dates of the series are taken"
 
-    def __init__(self, detail: str, problems: list[FieldProblem]) -> None:
-        super().__init__(detail)
-        self.problems = problems
-
 
 @dataclass(frozen=True)
 class SeriesSession:
