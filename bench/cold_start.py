@@ -18,15 +18,16 @@ import os
 import secrets
 import statistics
 import tempfile
+from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 from bench.api import SERVICE_NAME, SLUG, ZONE
+from bench.demo import outside_services, seed_demo
 from local import lambda_lifecycle
 from local.aws import EmbeddedAws
-from local.seed import seed
 
 HANDLERS = ("booking_api.handler", "reminders.handler", "meeting_links.handler", "webhooks.handler")
 
@@ -88,7 +89,9 @@ def _answer_ms(copy: dict[str, Any], failures: list[str], expected: Any) -> floa
 def run(runs: int = 7) -> ColdStartResult:
     aws = EmbeddedAws()
     aws.start()
+    services = ExitStack()
     try:
+        services.enter_context(outside_services())
         resources = aws.provision()
         env = {**os.environ, **resources.environment(), "APP_SECRET": secrets.token_urlsafe(36)}
         os.environ.update(env)  # the container below seeds the demo through the same embedded AWS
@@ -99,7 +102,7 @@ def run(runs: int = 7) -> ColdStartResult:
         if container.catalogue_reader.tenant_for_slug(SLUG) is None:
             with tempfile.TemporaryDirectory(prefix="bench-cold-") as data_dir:
                 cognito = aws.client("cognito-idp")
-                seed(container.catalogue, cognito, resources.user_pool_id, Path(data_dir))
+                seed_demo(container, cognito, resources.user_pool_id, Path(data_dir))
         tenant_id = container.catalogue_reader.tenant_for_slug(SLUG)
         service = next(
             s for s in container.catalogue.public_catalogue(SLUG).services if s.name == SERVICE_NAME
@@ -151,4 +154,5 @@ def run(runs: int = 7) -> ColdStartResult:
             failures=failures,
         )
     finally:
+        services.close()
         aws.stop()

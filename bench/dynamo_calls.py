@@ -20,7 +20,7 @@ import time
 import warnings
 from collections import Counter
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -30,6 +30,7 @@ from zoneinfo import ZoneInfo
 import boto3
 from ulid import ULID
 
+from bench.demo import outside_services, seed_demo
 from bench.scenario import (
     BOOKING_COUNT,
     SERVICE_MINUTES,
@@ -59,7 +60,6 @@ from booking.domain.booking import (
 from booking.domain.catalogue import Catalogue, Service
 from booking.services.availability import Availability
 from local.aws import EmbeddedAws
-from local.seed import seed
 
 if TYPE_CHECKING:
     from booking_api.container import Container
@@ -236,7 +236,9 @@ def run(big: bool = True, big_runs: int = 2) -> DynamoResults:
     warnings.filterwarnings("ignore", message="Couldn't determine the remaining time left")
     aws = EmbeddedAws()
     aws.start()
+    services = ExitStack()
     try:
+        services.enter_context(outside_services())
         resources = aws.provision()
         os.environ.update(resources.environment())
         os.environ["APP_SECRET"] = secrets.token_urlsafe(36)  # 48 characters
@@ -250,7 +252,7 @@ def run(big: bool = True, big_runs: int = 2) -> DynamoResults:
 
         container = build_container(claims=lambda event: None)
         with tempfile.TemporaryDirectory(prefix="bench-dynamo-") as data_dir:
-            seed(container.catalogue, aws.client("cognito-idp"), resources.user_pool_id, Path(data_dir))
+            seed_demo(container, aws.client("cognito-idp"), resources.user_pool_id, Path(data_dir))
         tallies = _demo(container, counter)
         # While the table is small (moto copies the whole table for each item of a transaction).
         writes = measure(container, recorder)
@@ -258,6 +260,7 @@ def run(big: bool = True, big_runs: int = 2) -> DynamoResults:
             return DynamoResults(tallies, None, 0.0, writes)
         return replace(_fifty_staff(container, counter, tallies, big_runs), writes=writes)
     finally:
+        services.close()
         aws.stop()
 
 

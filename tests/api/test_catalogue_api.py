@@ -447,30 +447,20 @@ def test_service_with_unknown_staff_is_rejected_and_not_written(api: LambdaApi, 
     assert state(api, tenant) == before
 
 
-def test_a_staff_member_offering_the_most_services_cannot_be_given_another(
+def test_a_staff_member_may_offer_more_services_than_one_request_names(
     api: LambdaApi, tenant: Tenant
 ) -> None:
-    """Each side of an assignment lists at most 40 (found by the fuzzer: 41 services, each naming the
-    same staff member, gave that member a service list longer than the API documents)."""
+    """A request names at most 40 assignments, and each side is made from the other too: a staff member
+    given 41 services, one service at a time, shows all 41 (found by the fuzzer: the stored list broke the
+    response schema, which had the request's limit)."""
     member = create(api, tenant, STAFF, staff_body())
-    for i in range(40):
+    for i in range(41):
         create(api, tenant, SERVICES, service_body(name=f"Service {i}", staff_ids=[member["id"]]))
-    before = state(api, tenant)
-    response = api.post(
-        SERVICES, token=tenant.token(), json_body=service_body(name="One more", staff_ids=[member["id"]])
-    )
-    body = assert_problem(response, 422, "staff_ids")
-    assert member["id"] in json.dumps(body["errors"])
-    assert state(api, tenant) == before
-    assert len(api.get(f"{STAFF}/{member['id']}", token=tenant.token()).json()["service_ids"]) == 40
-    # a service it already offers may still be changed
-    [first] = [s for s in before[SERVICES] if s["name"] == "Service 0"]
-    changed = api.put(
-        f"{SERVICES}/{first['id']}",
-        token=tenant.token(),
-        json_body=service_body(name="Service 0b", staff_ids=[member["id"]]),
-    )
-    assert changed.status == 200, changed.text
+    shown = api.get(f"{STAFF}/{member['id']}", token=tenant.token())
+    assert shown.status == 200, shown.text
+    assert len(shown.json()["service_ids"]) == 41
+    schema = api.get("/v1/openapi.json").json()["components"]["schemas"]["StaffMember"]
+    assert "maxItems" not in schema["properties"]["service_ids"]
 
 
 def test_updating_a_service_with_unknown_references_changes_nothing(api: LambdaApi, tenant: Tenant) -> None:

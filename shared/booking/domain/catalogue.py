@@ -318,6 +318,9 @@ class ServiceDraft(Model):
 class Service(ServiceDraft):
     id: Id
     version: int = 1
+    # An assignment is made from either side, each request naming at most MAX_ASSIGNMENTS: the stored
+    # service may be offered by more staff than one request names (50 stylists doing haircuts).
+    staff_ids: list[Id] = Field(default_factory=list)
 
     def buffers(self, business: BusinessSettings) -> tuple[int, int]:
         """Minutes kept free before and after, falling back to the business defaults."""
@@ -357,6 +360,7 @@ class StaffDraft(Model):
 class StaffMember(StaffDraft):
     id: Id
     version: int = 1
+    service_ids: list[Id] = Field(default_factory=list)  # as Service.staff_ids: any number, both ways
 
 
 def _unique(values: list[Id], what: str) -> list[Id]:

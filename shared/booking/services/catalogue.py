@@ -6,7 +6,6 @@ from collections.abc import Callable, Iterable
 
 from booking.domain.access import ANY_ROLE, CATALOGUE_EDITORS, SETTINGS_EDITORS, Principal
 from booking.domain.catalogue import (
-    MAX_ASSIGNMENTS,
     Business,
     BusinessSettings,
     Catalogue,
@@ -123,7 +122,7 @@ class CatalogueService:
     def create_service(self, principal: Principal, draft: ServiceDraft) -> Service:
         principal.require(CATALOGUE_EDITORS)
         catalogue = self.catalogue(principal)
-        _check_service_references(catalogue, draft, None)
+        _check_service_references(catalogue, draft)
         _check_payment(catalogue.business, draft)
         service = Service(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_service(principal.tenant_id, service, None)
@@ -136,7 +135,7 @@ class CatalogueService:
         previous = catalogue.service(service_id)
         if previous is None:
             raise NotFound(f"service {service_id} not found")
-        _check_service_references(catalogue, draft, service_id)
+        _check_service_references(catalogue, draft)
         _check_payment(catalogue.business, draft)
         service = Service(**draft.model_dump(), id=service_id, version=previous.version + 1)
         self._repo.put_service(principal.tenant_id, service, previous)
@@ -160,13 +159,6 @@ class CatalogueService:
         principal.require(CATALOGUE_EDITORS)
         catalogue = self.catalogue(principal)
         _check_known(catalogue.unknown_services(draft.service_ids), "service_ids", "service")
-        _check_room(
-            [(x.id, x.staff_ids) for x in catalogue.services],
-            draft.service_ids,
-            None,
-            "service_ids",
-            "service",
-        )
         member = StaffMember(**draft.model_dump(), id=self._ids.new_id())
         self._repo.put_staff(principal.tenant_id, member, None)
         self._changed()
@@ -179,13 +171,6 @@ class CatalogueService:
         if previous is None:
             raise NotFound(f"staff member {staff_id} not found")
         _check_known(catalogue.unknown_services(draft.service_ids), "service_ids", "service")
-        _check_room(
-            [(x.id, x.staff_ids) for x in catalogue.services],
-            draft.service_ids,
-            staff_id,
-            "service_ids",
-            "service",
-        )
         member = StaffMember(**draft.model_dump(), id=staff_id, version=previous.version + 1)
         self._repo.put_staff(principal.tenant_id, member, previous)
         self._changed()
@@ -209,20 +194,13 @@ class CatalogueService:
         return public_menu(self.public_catalogue(slug))
 
 
-def _check_service_references(catalogue: Catalogue, draft: ServiceDraft, service_id: str | None) -> None:
+def _check_service_references(catalogue: Catalogue, draft: ServiceDraft) -> None:
     if draft.category_id is not None and catalogue.category(draft.category_id) is None:
         raise InvalidInput(
             "unknown category",
             [FieldProblem(("body", "category_id"), f"no category {draft.category_id}")],
         )
     _check_known(catalogue.unknown_staff(draft.staff_ids), "staff_ids", "staff member")
-    _check_room(
-        [(m.id, m.service_ids) for m in catalogue.staff],
-        draft.staff_ids,
-        service_id,
-        "staff_ids",
-        "staff member",
-    )
 
 
 def _check_payment(business: BusinessSettings, draft: ServiceDraft) -> None:
@@ -243,28 +221,6 @@ def _check_payment(business: BusinessSettings, draft: ServiceDraft) -> None:
             str(error) if draft.payment is not None else f"under the business's default payment: {error}"
         )
         raise InvalidInput("the service's payment cannot be charged", [FieldProblem(loc, message)]) from None
-
-
-def _check_room(
-    others: Iterable[tuple[str, list[str]]], chosen: Iterable[str], own_id: str | None, field: str, what: str
-) -> None:
-    """An assignment is seen from both sides, and each side lists at most MAX_ASSIGNMENTS: adding this one
-    must not push a chosen staff member (or service), given as (id, its assignments), over that limit."""
-    wanted = set(chosen)
-    full = [
-        other_id
-        for other_id, assigned in others
-        if other_id in wanted and own_id not in assigned and len(assigned) >= MAX_ASSIGNMENTS
-    ]
-    if full:
-        raise InvalidInput(
-            f"a {what} has the most assignments already",
-            [
-                FieldProblem(
-                    ("body", field), f"{what} {', '.join(full)} already has {MAX_ASSIGNMENTS} assignments"
-                )
-            ],
-        )
 
 
 def _check_known(unknown: Iterable[str], field: str, what: str) -> None:
