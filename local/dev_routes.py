@@ -37,6 +37,7 @@ class DevState:
     aws: Any
     queues: dict[str, str]  # the dead-letter queues: logical id -> URL
     handler: Any  # the reminders function's handler
+    stripe_api_base: str = ""  # localstripe, where a test card pays as Stripe.js would
 
 
 _state: DevState | None = None
@@ -70,6 +71,8 @@ def demo() -> dict[str, Any]:
     return {
         "note": "Local stack only. Send a token as 'Authorization: Bearer <token>' to /v1/admin/*.",
         "password": LOCAL_PASSWORD,
+        # Pay a checkout's client secret here with a test card (pm_card_visa), as Stripe.js would.
+        "stripe_api_base": state.stripe_api_base,
         "businesses": [
             {
                 "id": business.id,

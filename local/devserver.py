@@ -247,12 +247,24 @@ def _install_functions(clock: DevClock) -> None:
     from meeting_links import handler as meeting_links
     from meeting_links.container import build_provisioning
     from reminders import handler as reminders
-    from reminders.container import build_login_codes, build_provisioning_trigger, build_service
+    from reminders.container import (
+        build_bookkeeping,
+        build_login_codes,
+        build_payment_timers,
+        build_provisioning_trigger,
+        build_service,
+    )
     from webhooks import handler as webhooks
     from webhooks.container import build_payment_events, build_zoom_webhooks
 
+    # The payment timers judge "now" by the dev clock too: the dispatcher fires them on it.
+    books = build_bookkeeping(clock=clock)
     reminders.install(
-        build_service(clock=clock), build_login_codes(clock=clock), build_provisioning_trigger()
+        build_service(clock=clock, books=books),
+        build_login_codes(clock=clock),
+        build_provisioning_trigger(),
+        build_payment_timers(clock=clock),
+        books,
     )
     meeting_links.install(build_provisioning(clock=clock))
     webhooks.install(build_zoom_webhooks(clock=clock), build_payment_events(clock=clock))
@@ -365,6 +377,7 @@ def main(argv: list[str] | None = None) -> None:
             aws=aws,
             queues=resources.queues,
             handler=lambda_handler,
+            stripe_api_base=stripe_server.base_url,
         )
     )
     app = mount(LocalHttpResolver(enable_validation=True))

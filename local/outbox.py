@@ -3,6 +3,7 @@ SNS, kept in the data directory."""
 
 from __future__ import annotations
 
+import base64
 import json
 import threading
 from collections.abc import Callable
@@ -36,6 +37,10 @@ def _email_entry(sent: Sent) -> dict[str, Any]:
             "content_type": part.get_content_type(),
             "method": part.get_param("method"),
             "content": part.get_content() if part.get_content_maintype() == "text" else None,
+            # Anything else (an invoice's PDF) as sent, base64-encoded.
+            "content_base64": None
+            if part.get_content_maintype() == "text"
+            else base64.b64encode(part.get_content()).decode("ascii"),
         }
         for part in parsed.iter_attachments()
     ]

@@ -21,6 +21,7 @@ from booking.domain.catalogue import (
     WeeklyHours,
 )
 from booking.domain.checkout import StripeAccount
+from booking.domain.no_shows import NoShowPolicy
 from booking.domain.payments import PaymentRule
 from booking.domain.refunds import CancellationPolicy, PolicyTier
 from booking.services.catalogue import CatalogueService
@@ -83,6 +84,13 @@ DEMO_STRIPE = StripeAccount(
 )
 
 
+# Hot stone massages are paid in full at booking; a deep tissue massage keeps a card on file for a no-show.
+DEMO_PAYMENTS = {
+    "Hot stone massage": PaymentRule(mode="full"),
+    "Deep tissue massage": PaymentRule(mode="card_on_file"),
+}
+
+
 def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, pool_id: str) -> DemoBusiness:
     weekdays = ["mon", "tue", "wed", "thu", "fri"]
     business = catalogue.create_business(
@@ -104,6 +112,11 @@ def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, poo
             default_buffer_after_minutes=10,
             widget_origins=["http://localhost:8080", "http://127.0.0.1:8080"],
             # Paid bookings cancelled 48 hours ahead get everything back, 24-48 hours half, later nothing.
+            # UK VAT, inside the prices: invoices show it and the journal posts it to tax payable.
+            tax_rate_basis_points=2000,
+            # A no-show keeps what was paid at booking; a deep tissue massage (a card kept on file) is
+            # charged a GBP 20 fee.
+            no_show_policy=NoShowPolicy(keep_payment=True, fee_minor=2000),
             cancellation_policy=CancellationPolicy(
                 tiers=[
                     PolicyTier(notice_hours=48, refund_percent=100),
@@ -166,7 +179,7 @@ def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, poo
                 price_minor=price,
                 buffer_after_minutes=after,
                 staff_ids=[m.id for m in staff],
-                payment=PaymentRule(mode="full") if name == "Hot stone massage" else None,
+                payment=DEMO_PAYMENTS.get(name),
             ),
         )
     users = _create_users(cognito, pool_id, business.id, "serenity-spa.example", amelia.id)

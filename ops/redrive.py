@@ -73,7 +73,7 @@ def event_of(body: dict[str, Any], streams: Any) -> dict[str, Any] | None:
     if "requestPayload" in body:
         payload: dict[str, Any] = body["requestPayload"]
         return payload
-    if body.get("type") in ("reminder", "message_retry"):
+    if body.get("type") in ("reminder", "message_retry", "payment_timer"):
         return body
     return None
 

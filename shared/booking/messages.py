@@ -27,8 +27,11 @@ CustomerKind = Literal[
     "meeting_link",
     "series_confirmation",
     "receipt",
+    "fee_due",
 ]
-StaffKind = Literal["staff_new", "staff_moved", "staff_cancelled", "staff_removed", "meeting_failed"]
+StaffKind = Literal[
+    "staff_new", "staff_moved", "staff_cancelled", "staff_removed", "meeting_failed", "authorisation_lapsing"
+]
 
 _env = Environment(
     loader=PackageLoader("booking", "templates"),
@@ -57,7 +60,9 @@ _SUBJECTS: dict[str, str] = {
     "meeting_link": "Your meeting link: {services}, {when_short}",
     "series_confirmation": "Sessions booked: {services}, from {when_short}",
     "receipt": "Receipt: {services}, {when_short}",
+    "fee_due": "Payment due: missed appointment, {when_short}",
     "meeting_failed": "Meeting link not made: {customer}, {when_short}",
+    "authorisation_lapsing": "Payment authorisation lapsing: {customer}, {when_short}",
 }
 _HEADLINES: dict[str, str] = {
     "staff_new": "you have a new booking",
@@ -152,7 +157,7 @@ def _context(
         "when": format_when(booking.start, zone),
         "when_short": format_when_short(booking.start, zone),
         "where": business.address or business.name,
-        "total": format_money(booking.total_minor, booking.currency),
+        "total": format_money(booking.gross_minor, booking.currency),
         "manage_url": manage_url,
         "previous_when": None,
         "reason": booking.cancellation_reason,
@@ -212,6 +217,10 @@ def customer_message(
     context["sessions"] = [format_when_for(start, zone, elsewhere) for start in sessions]  # a series' dates
     context["receipt_kind"] = receipt[0] if receipt else None
     context["receipt_amount"] = format_money(receipt[1], booking.currency) if receipt else None
+    # A no-show fee the card on file did not pay: how much, and whether the bank wanted the customer.
+    due = next((fee for fee in reversed(booking.fees) if fee.status == "failed"), None)
+    context["fee_amount"] = format_money(due.amount_minor, booking.currency) if due else None
+    context["fee_needs_authentication"] = bool(due and due.failure and "authenticate" in due.failure)
     subject = _SUBJECTS[kind].format(services=context["services_short"], when_short=context["when_short"])
     return MessageContent(
         subject=subject,
@@ -238,7 +247,12 @@ def staff_message(
     if previous is not None and previous.start != booking.start:
         context["previous_when"] = format_when(previous.start, zone)
     subject = _SUBJECTS[kind].format(customer=booking.customer.name, when_short=context["when_short"])
-    template = "meeting_failed" if kind == "meeting_failed" else "staff_notice"
+    if kind == "authorisation_lapsing" and booking.payment is not None:
+        # what the card holds, and when Stripe lets it go unless staff capture it first
+        context["authorised"] = format_money(booking.payment.amount_minor, booking.currency)
+        expires = booking.payment.authorisation_expires_at
+        context["lapses_at"] = format_when(expires, zone) if expires is not None else None
+    template = kind if kind in ("meeting_failed", "authorisation_lapsing") else "staff_notice"
     context["headline"] = _HEADLINES.get(kind, "")
     return MessageContent(
         subject=subject,

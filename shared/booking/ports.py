@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any, Protocol
@@ -13,6 +13,8 @@ from booking.domain.catalogue import Business, Catalogue, Category, Service, Sta
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile, LoginCode
 from booking.domain.diary import DiaryEntry
+from booking.domain.invoices import Invoice
+from booking.domain.journal import JournalLine
 from booking.domain.ledger import Claim
 from booking.domain.meetings import CreatedMeeting, MeetingSpec
 from booking.domain.reminders import PlannedReminder
@@ -374,3 +376,23 @@ class SeriesRepository(Protocol):
     def get(self, tenant_id: str, series_id: str) -> Series | None: ...
 
     def delete(self, tenant_id: str, series_id: str) -> None: ...
+
+
+class Invoices(Protocol):
+    """Each booking's one invoice, numbered from the business's gapless sequence."""
+
+    def get(self, tenant_id: str, booking_id: str) -> Invoice | None: ...
+
+    def issue(self, tenant_id: str, booking_id: str, at: datetime) -> Invoice:
+        """The booking's invoice: the existing one, or a new one with the next number."""
+        ...
+
+
+class Journal(Protocol):
+    def post(self, lines: list[JournalLine]) -> None:
+        """Writes journal lines; writing the same lines again changes nothing."""
+        ...
+
+    def lines(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[JournalLine]:
+        """The lines posted in [start, end), oldest first."""
+        ...

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
 import secrets
 import time
 from datetime import datetime
@@ -15,6 +16,7 @@ import stripe
 from local.stripe_server import StripeServer
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import Salon, new_customer
+from tests.support.stripe_webhooks import deliver
 
 WAIT_SECONDS = 15
 
@@ -102,3 +104,25 @@ def connect_stripe(
         account["webhook_secret"],
     )
     return account
+
+
+def send_event(spa: Salon, account: dict[str, str], event_type: str, obj: dict[str, Any]) -> dict[str, Any]:
+    """Delivers a Stripe event the local Stripe server never sends (setup_intent.*, charge.refunded), signed
+    as Stripe signs it, to the business's webhook endpoint; returns the webhooks function's answer body."""
+    event = json.dumps(
+        {
+            "id": f"evt_{secrets.token_hex(8)}",
+            "object": "event",
+            "type": event_type,
+            "created": int(time.time()),
+            "data": {"object": obj},
+        }
+    ).encode()
+    answer = deliver(
+        f"/v1/webhooks/stripe/{spa.tenant.id}",
+        {"Stripe-Signature": signed(event, account["webhook_secret"])},
+        event,
+    )
+    assert answer["statusCode"] == 200, answer
+    body: dict[str, Any] = json.loads(answer["body"])
+    return body

@@ -36,6 +36,7 @@ class ApiResponse:
     status: int
     headers: dict[str, str]
     text: str
+    content: bytes = b""  # the body as sent (a PDF's bytes; `text` is then not meaningful)
 
     def json(self) -> Any:
         return json.loads(self.text)
@@ -75,13 +76,13 @@ class LambdaApi:
             source_ip=source_ip,
         )
         result = self._handler(event, LambdaContext())
-        text = result.get("body") or ""
-        if result.get("isBase64Encoded"):
-            text = base64.b64decode(text).decode()
+        raw = result.get("body") or ""
+        content = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
+        text = content.decode(errors="replace")
         headers_out = dict(result.get("headers") or {})
         for name, values in (result.get("multiValueHeaders") or {}).items():
             headers_out.setdefault(name, ", ".join(values))
-        return ApiResponse(status=result["statusCode"], headers=headers_out, text=text)
+        return ApiResponse(status=result["statusCode"], headers=headers_out, text=text, content=content)
 
     def get(self, url: str, **kwargs: Any) -> ApiResponse:
         return self.request("GET", url, **kwargs)

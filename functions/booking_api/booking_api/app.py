@@ -17,6 +17,7 @@ from booking_api.routers import (
     admin_meeting_providers,
     admin_payments,
     admin_series,
+    bookkeeping,
     meta,
     public,
     public_bookings,
@@ -42,6 +43,7 @@ def mount(app: ResolverT) -> ResolverT:
         admin_payments,
         admin_bookings,
         admin_series,
+        bookkeeping,
     ):
         app.include_router(module.router)
     register_problem_handlers(app)

@@ -14,6 +14,7 @@ from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
+from booking.adapters.dynamodb.invoices import DynamoInvoices, DynamoJournal
 from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.dynamodb.series import DynamoSeriesRepository
@@ -34,11 +35,14 @@ from booking.ports import (
 from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingEngine
 from booking.services.bookings import BookingService
+from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
 from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
+from booking.services.no_shows import NoShows
+from booking.services.pay_later import PayLater
 from booking.services.refunds import Refunds
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
@@ -60,6 +64,8 @@ class Container:
     series: SeriesService
     checkout: Checkout
     staff_payments: StaffPayments
+    bookkeeping: Bookkeeping
+    pay_later: PayLater
     sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
@@ -111,13 +117,21 @@ def build_container(
     )
     stripe_gateway = StripePayments()
     refunds = Refunds(cached, bookings, payment_accounts, stripe_gateway, clock)
+    manage_links = ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"], refunds)
     return Container(
         catalogue=CatalogueService(
             catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
         ),
         catalogue_reader=cached,
         bookings=BookingService(
-            engine, bookings, customers, DynamoMessageLog(dynamodb, table), clock, ids, refunds
+            engine,
+            bookings,
+            customers,
+            DynamoMessageLog(dynamodb, table),
+            clock,
+            ids,
+            refunds,
+            NoShows(cached, bookings, customers, payment_accounts, stripe_gateway, clock),
         ),
         series=SeriesService(
             engine,
@@ -128,11 +142,20 @@ def build_container(
             ids,
         ),
         availability=AvailabilityService(engine, bookings, clock),
-        manage_links=ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"], refunds),
+        manage_links=manage_links,
         customers=CustomerService(cached, bookings, customers, sessions, clock),
         meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
         checkout=Checkout(engine, bookings, payment_accounts, stripe_gateway, clock, ids),
         staff_payments=StaffPayments(engine, bookings, payment_accounts, stripe_gateway, clock),
+        pay_later=PayLater(manage_links, bookings, payment_accounts, stripe_gateway, clock),
+        bookkeeping=Bookkeeping(
+            cached,
+            bookings,
+            DynamoInvoices(dynamodb, table),
+            DynamoJournal(dynamodb, table),
+            clock,
+            manage_links,
+        ),
         sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
         idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
         claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),

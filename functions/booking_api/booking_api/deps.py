@@ -10,11 +10,13 @@ from booking.domain.errors import NotFound, Unauthorized
 from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
 from booking.services.bookings import BookingService
+from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
 from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
+from booking.services.pay_later import PayLater
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
 from booking.services.staff_payments import StaffPayments
@@ -61,6 +63,14 @@ def checkout_service() -> Checkout:
 
 def staff_payments() -> StaffPayments:
     return container().staff_payments
+
+
+def bookkeeping() -> Bookkeeping:
+    return container().bookkeeping
+
+
+def pay_later() -> PayLater:
+    return container().pay_later
 
 
 def series_service() -> SeriesService:

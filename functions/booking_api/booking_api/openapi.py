@@ -78,6 +78,7 @@ CALLS_A_PROVIDER = (
     ("put", "/v1/admin/business/meeting-providers/"),
     ("put", "/v1/admin/business/payments/stripe"),
     ("post", "/v1/public/businesses/{slug}/bookings"),
+    ("post", "/v1/public/bookings/{booking_id}/payment"),
 )
 WRITES = frozenset({"post", "put", "patch", "delete"})
 # What a created resource is addressed by elsewhere, beyond the rule "POST /x -> /x/{id}..." (see `_links`).

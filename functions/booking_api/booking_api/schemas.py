@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from pydantic import BaseModel
 
-from booking.domain.booking import Actor, Booking, HistoryEntry, Note, OfflinePayment, Payment
+from booking.domain.booking import Actor, Booking, Fee, HistoryEntry, Note, OfflinePayment, Payment
 from booking.domain.catalogue import Catalogue
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
@@ -254,6 +254,7 @@ class AdminBookingOut(BookingOut):
     payment: Payment | None = None  # the intent, amounts captured and refunded, the last failure
     authorisation_expires_at: datetime | None = None  # an uncaptured authorisation lapses then
     offline_payments: list[OfflinePayment] = []
+    fees: list[Fee] = []  # what the no-show policy kept or charged (or tried to: status failed)
     hold_expires_at: datetime | None = None  # while it awaits payment
     created_at: datetime
     updated_at: datetime
@@ -276,6 +277,7 @@ class AdminBookingOut(BookingOut):
             if booking.payment and booking.payment_status == "pending"
             else None,
             offline_payments=booking.offline_payments,
+            fees=booking.fees,
             hold_expires_at=booking.hold_expires_at,
             meeting=AdminMeetingOut.of(booking.meeting) if booking.meeting is not None else None,
             created_at=booking.created_at,

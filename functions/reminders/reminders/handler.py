@@ -1,11 +1,15 @@
 """Reminders function: everything the business says to customers and staff after a booking changes.
 
-Three triggers:
+Four triggers:
 - the booking table's stream (committed changes): confirmations, reschedule and cancellation messages,
-  staff notifications, and creating, moving or deleting the reminder schedules; and the sign-in codes
-  customers asked for (issued and mailed only to a customer of the business);
+  staff notifications, and creating, moving or deleting the reminder schedules; the payment side of a
+  change (payment timers set, an authorisation released or an unpaid intent cancelled when a booking is
+  cancelled); and the sign-in codes customers asked for (issued and mailed only to a customer of the
+  business);
 - EventBridge Scheduler, when a reminder's one-time schedule fires: send it if still due;
-- EventBridge Scheduler, when a message's retry timer fires: try it again if still unsettled.
+- EventBridge Scheduler, when a message's retry timer fires: try it again if still unsettled;
+- EventBridge Scheduler, when a payment timer fires (an authorisation about to lapse, an abandoned
+  checkout): act if still due (services/payment_timers.py).
 
 A send is started only while the invocation has time for it; otherwise the work is handed back (the
 stream record reported as failed, the timer invocation failing) and runs again in a fresh invocation.
@@ -31,14 +35,18 @@ if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.data_classes.dynamo_db_stream_event import DynamoDBRecord
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
+    from booking.services.bookkeeping import Bookkeeping
     from booking.services.meetings import ProvisioningTrigger
     from booking.services.notifications import NotificationService
+    from booking.services.payment_timers import PaymentTimers
     from booking.services.sign_in import LoginCodeIssuer
 
 logger = Logger()
 _service: NotificationService | None = None
 _login_codes: LoginCodeIssuer | None = None
 _meetings: ProvisioningTrigger | None = None
+_payments: PaymentTimers | None = None
+_books: Bookkeeping | None = None
 _processor: BatchProcessor | None = None
 
 
@@ -46,12 +54,16 @@ def install(
     service: NotificationService,
     login_codes: LoginCodeIssuer | None = None,
     meetings: ProvisioningTrigger | None = None,
+    payments: PaymentTimers | None = None,
+    books: Bookkeeping | None = None,
 ) -> None:
     """The local stack installs services built with its dev clock; on Lambda they are built on first use."""
-    global _service, _login_codes, _meetings  # noqa: PLW0603 - one of each per environment
+    global _service, _login_codes, _meetings, _payments, _books  # noqa: PLW0603 - one of each per environment
     _service = service
     _login_codes = login_codes
     _meetings = meetings
+    _payments = payments
+    _books = books
 
 
 def service() -> NotificationService:
@@ -61,6 +73,15 @@ def service() -> NotificationService:
 
         _service = build_service()
     return _service
+
+
+def books() -> Bookkeeping:
+    global _books  # noqa: PLW0603
+    if _books is None:
+        from reminders.container import build_bookkeeping  # noqa: PLC0415
+
+        _books = build_bookkeeping()
+    return _books
 
 
 def login_codes() -> LoginCodeIssuer:
@@ -81,6 +102,15 @@ def meetings() -> ProvisioningTrigger:
     return _meetings
 
 
+def payments() -> PaymentTimers:
+    global _payments  # noqa: PLW0603
+    if _payments is None:
+        from reminders.container import build_payment_timers  # noqa: PLC0415
+
+        _payments = build_payment_timers()
+    return _payments
+
+
 def processor() -> BatchProcessor:
     global _processor  # noqa: PLW0603
     if _processor is None:
@@ -96,8 +126,10 @@ def prime() -> None:
     from booking import messages  # noqa: PLC0415
 
     service()
+    books()
     login_codes()
     meetings()
+    payments()
     processor()
     messages.compile_templates()
 
@@ -105,12 +137,21 @@ def prime() -> None:
 def restored() -> None:
     """After each restore, on the renewed AWS session: services of this environment's own."""
     from reminders.container import (  # noqa: PLC0415 - loaded already
+        build_bookkeeping,
         build_login_codes,
+        build_payment_timers,
         build_provisioning_trigger,
         build_service,
     )
 
-    install(build_service(), build_login_codes(), build_provisioning_trigger())
+    books = build_bookkeeping()
+    install(
+        build_service(books=books),
+        build_login_codes(),
+        build_provisioning_trigger(),
+        build_payment_timers(),
+        books,
+    )
 
 
 snapstart.on_snapshot(prime, restored)
@@ -131,9 +172,14 @@ def record_handler(record: DynamoDBRecord) -> None:
         return  # not a booking item (diary, locks, history...): the stream filter normally keeps these out
     old = booking_in_image(change.old_image)
     with booking_logged(new.id):
-        # The meeting first: its state machine starts at once, and the confirmation may wait for it.
+        # The books first: a receipt sent below attaches the invoice issued here.
+        books().booking_changed(old, new)
+        # The meeting next: its state machine starts at once, and the confirmation may wait for it.
         meetings().booking_changed(old, new)
         service().booking_changed(old, new)
+        # Last: Stripe may be down, and the record is then delivered again (the messages above are
+        # claimed already, so they go out once).
+        payments().booking_changed(old, new)
 
 
 @contextmanager
@@ -158,6 +204,7 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
 def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     notifications = service()
     notifications.delivery.time_left = lambda: context.get_remaining_time_in_millis() / 1000
+    payments().delivery.time_left = notifications.delivery.time_left
     if event.get("type") == "reminder":
         with booking_logged(event["booking_id"]):
             notifications.send_reminder(
@@ -169,11 +216,17 @@ def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             )
         return {"handled": "reminder"}
     if event.get("type") == "message_retry":
+        from booking.services.payment_timers import is_payment_message  # noqa: PLC0415 - loaded already
+
+        retried = payments() if is_payment_message(event["key"]) else notifications
         with booking_logged(event["booking_id"]):
-            notifications.retry_message(
-                event["tenant_id"], event["booking_id"], event["key"], event["channel"]
-            )
+            retried.retry_message(event["tenant_id"], event["booking_id"], event["key"], event["channel"])
         return {"handled": "message_retry"}
+    if event.get("type") == "payment_timer":
+        with booking_logged(event["booking_id"]):
+            outcome = payments().fire(event)
+        logger.info("payment timer", extra={"timer": event.get("timer"), "outcome": outcome})
+        return {"handled": "payment_timer", "outcome": outcome}
     from aws_lambda_powertools.utilities.batch import process_partial_response  # noqa: PLC0415
 
     failures = process_partial_response(

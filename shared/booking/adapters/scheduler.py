@@ -1,7 +1,7 @@
 """Timers as EventBridge Scheduler one-time schedules: at(time), deterministic names, deleted after they
-fire, each target with a retry policy and (when configured) a dead-letter queue. Reminders and message
-retries both invoke the reminders function. Creating one that exists, or deleting one that is gone, is not
-an error."""
+fire, each target with a retry policy and (when configured) a dead-letter queue. Reminders, message
+retries and the payment timers (services/payment_timers.py) all invoke the reminders function. Creating one
+that exists, or deleting one that is gone, is not an error."""
 
 from __future__ import annotations
 
@@ -103,3 +103,8 @@ class EventBridgeScheduler:
             at,
             retry_payload(tenant_id, booking_id, key, channel),
         )
+
+    # --- TimerScheduler (the payment timers: their names and payloads are the service's) ----------------
+
+    def schedule_at(self, name: str, at: datetime, payload: dict[str, Any]) -> None:
+        self._at(name, at, payload)

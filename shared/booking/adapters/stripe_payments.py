@@ -19,6 +19,7 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from booking.domain.checkout import (
+    AuthenticationRequired,
     BadSignature,
     CardDeclined,
     IntentState,
@@ -68,7 +69,11 @@ class StripePayments:
         amount_minor: int,
         currency: str,
         manual_capture: bool,
+        key: str | None = None,
+        purpose: str = "booking",
     ) -> StartedIntent:
+        """A PaymentIntent the customer confirms in the widget: the booking's (`purpose` "booking", once per
+        booking) or a later one for what is still owed ("balance", "no_show_fee": `key` per attempt)."""
         # Cards only: the widget's Payment Element, and every way localstripe can pay. Receipts are ours
         # (with the invoice), so no receipt_email; nor a description (localstripe refuses both).
         params: Any = {
@@ -76,27 +81,76 @@ class StripePayments:
             "currency": currency.lower(),
             "capture_method": "manual" if manual_capture else "automatic",
             "payment_method_types": ["card"],
-            "metadata": {"tenant_id": tenant_id, "booking_id": booking_id},
+            "metadata": {"tenant_id": tenant_id, "booking_id": booking_id, "purpose": purpose},
         }
         intent = _call(
             lambda: self._client(account).v1.payment_intents.create(
-                params=params, options={"idempotency_key": f"booking-{booking_id}-charge"}
+                params=params, options={"idempotency_key": key or f"booking-{booking_id}-charge"}
             )
         )
         return StartedIntent(intent_id=intent.id, client_secret=str(intent.client_secret))
 
-    def start_setup(self, account: StripeAccount, *, tenant_id: str, booking_id: str) -> StartedIntent:
+    def start_setup(
+        self, account: StripeAccount, *, tenant_id: str, booking_id: str, email: str, name: str
+    ) -> StartedIntent:
+        """A SetupIntent saving the customer's card for later fees, on a Stripe Customer of its own (a
+        saved card can only be charged off-session through its Customer)."""
+        client = self._client(account)
+        customer = _call(
+            lambda: client.v1.customers.create(
+                params={"email": email, "name": name, "metadata": {"tenant_id": tenant_id}},
+                options={"idempotency_key": f"booking-{booking_id}-customer"},
+            )
+        )
         params: Any = {
+            "customer": customer.id,
             "payment_method_types": ["card"],
             "usage": "off_session",
             "metadata": {"tenant_id": tenant_id, "booking_id": booking_id},
         }
         intent = _call(
-            lambda: self._client(account).v1.setup_intents.create(
+            lambda: client.v1.setup_intents.create(
                 params=params, options={"idempotency_key": f"booking-{booking_id}-setup"}
             )
         )
-        return StartedIntent(intent_id=intent.id, client_secret=str(intent.client_secret))
+        return StartedIntent(
+            intent_id=intent.id, client_secret=str(intent.client_secret), customer_ref=customer.id
+        )
+
+    def charge_saved_card(
+        self,
+        account: StripeAccount,
+        *,
+        tenant_id: str,
+        booking_id: str,
+        customer_ref: str,
+        card: str,
+        amount_minor: int,
+        currency: str,
+        key: str,
+        purpose: str,
+    ) -> IntentState:
+        """Charges the card on file without the customer (off-session). AuthenticationRequired when the
+        bank wants the customer present, CardDeclined when the card is refused."""
+        params: Any = {
+            "amount": amount_minor,
+            "currency": currency.lower(),
+            "customer": customer_ref,
+            "payment_method": card,
+            "off_session": True,
+            "confirm": True,
+            "metadata": {"tenant_id": tenant_id, "booking_id": booking_id, "purpose": purpose},
+        }
+        intent = _call(
+            lambda: self._client(account).v1.payment_intents.create(
+                params=params, options={"idempotency_key": key}
+            )
+        )
+        if intent.status in ("requires_action", "requires_payment_method"):
+            # Stripe answers an off-session charge that needs 3-D Secure with a 402 (below); localstripe
+            # with the intent waiting for the customer's action. Either way the customer must pay.
+            raise AuthenticationRequired("the card's bank asks the customer to authenticate this payment")
+        return self.intent(account, str(intent.id))
 
     def intent(self, account: StripeAccount, intent_id: str) -> IntentState:
         """The intent as Stripe has it now (webhooks may arrive in any order: the object decides)."""
@@ -112,8 +166,13 @@ class StripePayments:
                 metadata={str(k): str(v) for k, v in (setup.get("metadata") or {}).items()},
                 client_secret=str(setup.get("client_secret") or ""),
                 failure=_failure(setup.get("last_setup_error")),
+                saved_card=_id_of(setup.get("payment_method")),
             )
-        payment = _call(lambda: client.v1.payment_intents.retrieve(intent_id)).to_dict()
+        # The latest charge says what was refunded, in our API or in Stripe's dashboard.
+        payment = _call(
+            lambda: client.v1.payment_intents.retrieve(intent_id, params={"expand": ["latest_charge"]})
+        ).to_dict()
+        charge = payment.get("latest_charge")
         status = str(payment.get("status"))
         amount = int(payment.get("amount") or 0)
         # localstripe leaves out amount_received and amount_capturable: derived from the status there.
@@ -132,6 +191,7 @@ class StripePayments:
             metadata={str(k): str(v) for k, v in (payment.get("metadata") or {}).items()},
             client_secret=str(payment.get("client_secret") or ""),
             failure=_failure(payment.get("last_payment_error")),
+            refunded_minor=int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0,
         )
 
     def capture(self, account: StripeAccount, intent_id: str, key: str) -> IntentState:
@@ -174,6 +234,13 @@ class StripePayments:
         return StripeEvent(id=str(event.id), type=str(event.type), intent_id=str(intent) if intent else None)
 
 
+def _id_of(value: Any) -> str | None:
+    """An object's id, whether Stripe sent the id or the expanded object."""
+    if isinstance(value, dict):
+        return str(value["id"]) if value.get("id") else None
+    return str(value) if value else None
+
+
 def _failure(error: Any) -> str | None:
     if not error:
         return None
@@ -189,6 +256,10 @@ def _call(action: Any) -> Any:
     try:
         return action()
     except stripe.CardError as error:
+        if error.code == "authentication_required":
+            raise AuthenticationRequired(
+                "the card's bank asks the customer to authenticate this payment"
+            ) from None
         raise CardDeclined(error.user_message or str(error)) from None
     except stripe.AuthenticationError as error:
         raise PaymentRefused(f"Stripe refused the key: {error.user_message or error}") from None

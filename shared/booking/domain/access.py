@@ -36,6 +36,8 @@ ANY_ROLE: frozenset[Role] = frozenset(Role)
 # Who may place a booking outside the staff member's shifts (booking for a client, or moving a booking):
 # those who run the diary and the staff member themselves; a dispatcher books within shifts only.
 OUTSIDE_SHIFT_BOOKERS: frozenset[Role] = frozenset({Role.OWNER, Role.ADMIN, Role.STAFF})
+# Everyone who works the diary (staff see their own bookings only).
+DIARY_ROLES: frozenset[Role] = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF})
 
 
 @dataclass(frozen=True)

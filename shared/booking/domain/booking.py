@@ -17,6 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from booking.domain.errors import Conflict
 from booking.domain.meetings import Meeting
+from booking.domain.payments import tax_of
 from booking.domain.types import (
     Delivery,
     Description,
@@ -131,6 +132,10 @@ class Payment(BaseModel):
     refunded_minor: int = 0
     failure: str | None = None  # the last decline or error, as Stripe worded it
     authorised_at: datetime | None = None  # authorised, to be captured when staff confirm
+    # A card on file: the Stripe Customer it was saved to and the saved card (from the SetupIntent), for
+    # charging a cancellation or no-show fee off-session later.
+    customer_ref: str | None = None
+    saved_card: str | None = None
 
     @property
     def authorisation_expires_at(self) -> datetime | None:
@@ -150,6 +155,28 @@ class OfflinePayment(BaseModel):
     at: datetime
     by: str | None = None
     note: str = ""
+
+
+FeeKind = Literal["no_show"]
+FeeStatus = Literal["charged", "kept", "failed"]
+
+
+class Fee(BaseModel):
+    """A fee the business's policy charged: e.g. for a no-show, charged to the card on file off-session
+    ('charged'), taken from the deposit already paid ('kept'), or refused by the card ('failed': the
+    customer is sent a link to pay it). Amounts in the currency's minor units."""
+
+    kind: FeeKind
+    amount_minor: int
+    status: FeeStatus
+    at: datetime
+    intent_id: str | None = None  # the off-session PaymentIntent of a charged or failed fee
+    failure: str | None = None
+
+    @property
+    def collected_minor(self) -> int:
+        """What this fee brought in as a payment of its own (a kept deposit was paid already)."""
+        return self.amount_minor if self.status == "charged" else 0
 
 
 class Booking(BaseModel):
@@ -178,6 +205,10 @@ class Booking(BaseModel):
     # abandoned checkout frees the time by itself, with no clean-up job.
     hold_expires_at: datetime | None = None
     offline_payments: list[OfflinePayment] = Field(default_factory=list)
+    fees: list[Fee] = Field(default_factory=list)
+    # The tax terms at booking (the business's), so a later change of rate does not rewrite its invoice.
+    tax_rate_basis_points: int = 0
+    prices_include_tax: bool = True
     cancellation_reason: str | None = None
     created_at: datetime
     updated_at: datetime
@@ -187,6 +218,12 @@ class Booking(BaseModel):
     @property
     def holds_time(self) -> bool:
         return self.status in HOLDS_TIME
+
+    @property
+    def gross_minor(self) -> int:
+        """What the booked services cost the customer: their prices, with the tax on top when the business
+        quotes prices without it."""
+        return tax_of(self.total_minor, self.tax_rate_basis_points, self.prices_include_tax).gross_minor
 
     @property
     def awaiting_payment(self) -> bool:

@@ -16,6 +16,7 @@ from pydantic import Field, field_validator, model_validator
 from pydantic_extra_types.country import CountryAlpha2
 
 from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, HttpsBaseUrl, MeetingProvider
+from booking.domain.no_shows import NoShowPolicy
 from booking.domain.payments import CaptureMode, PaymentRule
 from booking.domain.refunds import CancellationPolicy
 from booking.domain.reminders import ReminderRule
@@ -247,6 +248,11 @@ class BusinessSettings(Model):
     cancellation_policy: CancellationPolicy | None = Field(
         default=None,
         description="refunds by notice when a paid booking is cancelled; null: everything paid is refunded",
+    )
+    no_show_policy: NoShowPolicy | None = Field(
+        default=None,
+        description="what a no-show costs: keep the payment made at booking, charge a fee to the card on "
+        "file, block the customer; null: nothing is kept or charged",
     )
     default_payment: PaymentRule = Field(
         default_factory=PaymentRule,

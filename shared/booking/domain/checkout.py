@@ -31,6 +31,7 @@ class StripeAccount(Model):
 class StartedIntent:
     intent_id: str
     client_secret: str
+    customer_ref: str | None = None  # the Stripe Customer a card on file is saved to
 
 
 @dataclass(frozen=True)
@@ -43,6 +44,8 @@ class IntentState:
     metadata: dict[str, str] = field(default_factory=dict)
     client_secret: str = ""
     failure: str | None = None
+    saved_card: str | None = None  # a succeeded SetupIntent's payment method
+    refunded_minor: int = 0  # refunded so far, wherever it was done (our API or Stripe's dashboard)
 
 
 @dataclass(frozen=True)
@@ -69,6 +72,13 @@ class PaymentError(DomainError):
 class CardDeclined(PaymentError):
     kind = "card-declined"
     title = "The card was declined"
+
+
+class AuthenticationRequired(CardDeclined):
+    """The card's bank wants the customer present (3-D Secure) for a charge made without them."""
+
+    kind = "authentication-required"
+    title = "The card needs the customer's authentication"
 
 
 class PaymentRefused(PaymentError):

@@ -255,6 +255,8 @@ class BookingEngine:
                 ],
                 total_minor=sum(s.price_minor for s in services),
                 currency=business.currency,
+                tax_rate_basis_points=business.tax_rate_basis_points,
+                prices_include_tax=business.prices_include_tax,
                 customer=request.customer,
                 customer_notes=request.notes,
                 delivery=delivery,

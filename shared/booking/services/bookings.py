@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.domain.access import OUTSIDE_SHIFT_BOOKERS, Principal, Role
+from booking.domain.access import DIARY_ROLES, OUTSIDE_SHIFT_BOOKERS, Principal, Role
 from booking.domain.booking import (
     Actor,
     AdminBookingRequest,
@@ -25,9 +25,9 @@ from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Conflict, Forbidden, NotFound
 from booking.ports import BookingRepository, Clock, CustomerRepository, IdGenerator, MessageLog
 from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingView, check_day_range, invalid
+from booking.services.no_shows import NoShows
 from booking.services.refunds import RefundChoice, Refunds
 
-DIARY_ROLES = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF})
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
 LINK_REVOKERS = frozenset({Role.OWNER, Role.ADMIN})
 EARLIEST_START_MARK = timedelta(hours=1)
@@ -60,9 +60,11 @@ class BookingService:
         clock: Clock,
         ids: IdGenerator,
         refunds: Refunds | None = None,
+        no_shows: NoShows | None = None,
     ) -> None:
         self._engine = engine
         self._refunds = refunds
+        self._no_shows = no_shows
         self._bookings = bookings
         self._customers = customers
         self._messages = messages
@@ -215,7 +217,13 @@ class BookingService:
             raise Conflict("too early to start: the appointment is more than an hour away")
         if status is BookingStatus.NO_SHOW and now < booking.start:
             raise Conflict("a customer can only be a no-show once the appointment has begun")
-        return self._engine.set_status(booking, status, actor_for(principal), None)
+        view = self._engine.set_status(booking, status, actor_for(principal), None)
+        if status is BookingStatus.NO_SHOW and self._no_shows is not None:
+            applied = self._no_shows.after_no_show(view.booking, actor_for(principal))
+            if applied is not view.booking:
+                _, history = self._engine.load(applied.tenant_id, applied.id)
+                view = self._engine.view(applied, history)
+        return view
 
     def revoke_links(self, principal: Principal, booking_id: str) -> BookingView:
         """Every manage link of the booking sent so far stops working (a forwarded email, a shared

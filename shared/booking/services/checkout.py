@@ -28,7 +28,7 @@ from booking.domain.booking import (
 from booking.domain.catalogue import Business, Catalogue, Service
 from booking.domain.checkout import IntentState, PaymentError, StartedIntent, StripeAccount, StripeEvent
 from booking.domain.errors import Conflict
-from booking.domain.payments import PaymentRule, PaymentRuleError, charge_at_booking
+from booking.domain.payments import PaymentRule, PaymentRuleError, charge_at_booking, tax_of
 from booking.ports import BookingRepository, Clock, CredentialsStore, IdGenerator
 from booking.services.booking_engine import BookingEngine, BookingView, invalid
 
@@ -52,9 +52,29 @@ class PaymentGateway(Protocol):
         amount_minor: int,
         currency: str,
         manual_capture: bool,
+        key: str | None = None,
+        purpose: str = "booking",
     ) -> StartedIntent: ...
 
-    def start_setup(self, account: StripeAccount, *, tenant_id: str, booking_id: str) -> StartedIntent: ...
+    def start_setup(
+        self, account: StripeAccount, *, tenant_id: str, booking_id: str, email: str, name: str
+    ) -> StartedIntent: ...
+
+    def charge_saved_card(
+        self,
+        account: StripeAccount,
+        *,
+        tenant_id: str,
+        booking_id: str,
+        customer_ref: str,
+        card: str,
+        amount_minor: int,
+        currency: str,
+        key: str,
+        purpose: str,
+    ) -> IntentState:
+        """Off-session: AuthenticationRequired when the bank wants the customer, CardDeclined."""
+        ...
 
     def intent(self, account: StripeAccount, intent_id: str) -> IntentState: ...
 
@@ -134,7 +154,10 @@ class Checkout:
         business = catalogue.business
         services = self._engine.services(catalogue, request.services)
         rule = rule_for(business, services)
-        price = sum(s.price_minor for s in services)
+        # What the customer owes: the prices with the tax on top when the business quotes them without.
+        price = tax_of(
+            sum(s.price_minor for s in services), business.tax_rate_basis_points, business.prices_include_tax
+        ).gross_minor
         try:
             due = charge_at_booking(price, rule, business.currency)
         except PaymentRuleError as error:  # e.g. the business's default rule on a very cheap service
@@ -161,7 +184,13 @@ class Checkout:
                 manual_capture=business.capture == "on_staff_confirmation",
             )
         else:
-            started = self._gateway.start_setup(account, tenant_id=business.id, booking_id=booking_id)
+            started = self._gateway.start_setup(
+                account,
+                tenant_id=business.id,
+                booking_id=booking_id,
+                email=str(request.customer.email),
+                name=request.customer.name,
+            )
         hold_until = self._clock.now() + timedelta(minutes=business.payment_hold_minutes)
         payment = Payment(
             kind=kind,
@@ -169,6 +198,7 @@ class Checkout:
             amount_minor=due if kind == "charge" else 0,
             currency=business.currency,
             capture=business.capture,
+            customer_ref=started.customer_ref,
         )
         try:
             view = self._engine.create(

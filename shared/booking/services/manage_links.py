@@ -50,6 +50,10 @@ class ManageLinkService:
             raise Unauthorized(refused)
         return booking
 
+    def booking(self, booking_id: str, token: str | None) -> Booking:
+        """The booking a genuine, current manage link opens (Unauthorized otherwise)."""
+        return self._managed(booking_id, token)
+
     def invite(self, booking_id: str, token: str | None) -> bytes:
         """The booking's calendar invite (METHOD:CANCEL once cancelled), for the manage link's download."""
         booking = self._managed(booking_id, token)

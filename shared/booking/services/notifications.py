@@ -10,7 +10,7 @@ mid-way is taken over; provider failures are retried by a timer and never undo a
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
@@ -28,6 +28,7 @@ from booking.domain.communications import (
     stale_reason,
 )
 from booking.domain.invite import build_invite
+from booking.domain.invoices import InvoiceFile
 from booking.domain.reminders import (
     DEFAULT_REMINDERS,
     ONLINE_DEFAULT_REMINDERS,
@@ -65,7 +66,8 @@ def _paid_and_refunded(booking: Booking | None) -> tuple[int, int]:
         return 0, 0
     online = booking.payment.captured_minor if booking.payment is not None else 0
     refunded = booking.payment.refunded_minor if booking.payment is not None else 0
-    return online + sum(p.amount_minor for p in booking.offline_payments), refunded
+    fees = sum(fee.collected_minor for fee in booking.fees)  # a fee charged to the card on file
+    return online + fees + sum(p.amount_minor for p in booking.offline_payments), refunded
 
 
 def reminder_rules(catalogue: Catalogue, booking: Booking) -> Sequence[ReminderRule]:
@@ -112,6 +114,7 @@ class NotificationService:
         sender_email: str,
         clock: Clock,
         series: SeriesRepository | None = None,
+        invoice_pdf: Callable[[Booking], InvoiceFile | None] | None = None,
     ) -> None:
         self._catalogue = catalogue
         self._bookings = bookings
@@ -125,6 +128,7 @@ class NotificationService:
         self._sender_email = sender_email
         self._clock = clock
         self._series = series
+        self._invoice_pdf = invoice_pdf  # the booking's invoice, attached to its receipts
 
     # --- reacting to committed changes ----------------------------------------------------------------
 
@@ -135,6 +139,7 @@ class NotificationService:
             return
         now = self._clock.now()
         self._receipts(catalogue, old, new)
+        self._fee_due(catalogue, old, new)
         became_active = new.status is BookingStatus.CONFIRMED and (
             old is None or old.status is BookingStatus.PENDING
         )
@@ -163,6 +168,10 @@ class NotificationService:
         self._meeting_changed(catalogue, old, new)
         if new.status is BookingStatus.CANCELLED and old.status is not BookingStatus.CANCELLED:
             self._unschedule(catalogue, old, now, "booking cancelled")
+            from booking.services.payment_timers import checkout_abandoned  # noqa: PLC0415 - cancellations only
+
+            if checkout_abandoned(old, new):
+                return  # never confirmed, so never announced: an abandoned checkout ends in silence
             self._customer(catalogue, new, "cancellation", f"cancellation@v{new.version}", invite="CANCEL")
             self._staff(catalogue, new, "staff_cancelled", new.staff_id, f"staff_cancelled@v{new.version}")
             return
@@ -209,6 +218,12 @@ class NotificationService:
                 channels=("email",),
                 receipt=("refund", refunded_after - refunded_before),
             )
+
+    def _fee_due(self, catalogue: Catalogue, old: Booking | None, new: Booking) -> None:
+        """A no-show fee the card on file did not pay: the customer is emailed a link to pay it."""
+        failed_before = sum(1 for fee in old.fees if fee.status == "failed") if old is not None else 0
+        if sum(1 for fee in new.fees if fee.status == "failed") > failed_before:
+            self._customer(catalogue, new, "fee_due", f"fee_due@v{new.version}", channels=("email",))
 
     def _meeting_changed(self, catalogue: Catalogue, old: Booking, new: Booking) -> None:
         """The link arrived, changed or could not be made: a confirmation held back for it goes now; a
@@ -565,6 +580,10 @@ class NotificationService:
                     "invite.ics", "text/calendar", ics, (("method", request.invite), ("charset", "UTF-8"))
                 ),
             )
+        if request.kind == "receipt" and channel == "email" and self._invoice_pdf is not None:
+            invoice = self._invoice_pdf(booking)
+            if invoice is not None:
+                attachments += (Attachment(invoice.filename, invoice.media_type, invoice.content),)
         skip = None
         if request.kind == "reminder" and request.minutes_before is not None:
             skip = still_due(booking, request.minutes_before, request.about_start, now=self._clock.now())

@@ -83,8 +83,12 @@ class PaymentEvents:
         if found is None:
             return "no_booking"
         booking = found[0]
+        if state.metadata.get("purpose") == "no_show_fee":
+            return self._fee_paid(booking, state)
         if booking.payment is None or booking.payment.intent_id != intent_id:
             return "not_this_booking"
+        if state.refunded_minor > booking.payment.refunded_minor and not booking.awaiting_payment:
+            return self._refunded_at_stripe(booking, state)
         if state.status in ("succeeded", "requires_capture"):
             return self._paid(account, booking, state)
         if state.status == "canceled":
@@ -105,6 +109,8 @@ class PaymentEvents:
                 return self._refund_all(account, booking, state, "the booking was cancelled before payment")
             if booking.payment_status == "pending" and state.status == "succeeded":
                 return self._captured(booking, state)  # captured in Stripe's dashboard, not through us
+            if booking.payment_status in ("unpaid", "failed") and state.status == "succeeded":
+                return self._captured(booking, state)  # paid later, through the manage link
             return "already_settled"
         now = self._clock.now()
         try:
@@ -126,6 +132,7 @@ class PaymentEvents:
                         "captured_minor": state.received_minor,
                         "failure": None,
                         "authorised_at": now if authorised else None,
+                        "saved_card": state.saved_card,
                     }
                 ),
             )
@@ -149,6 +156,50 @@ class PaymentEvents:
         )
         return "captured"
 
+    def _refunded_at_stripe(self, booking: Booking, state: IntentState) -> str:
+        """A refund made outside our API (Stripe's dashboard), learnt from charge.refunded or any later
+        event of the intent: recorded as Stripe has it."""
+        payment = booking.payment
+        assert payment is not None
+        refunded = state.refunded_minor
+        status: PaymentStatus = "refunded" if refunded >= payment.captured_minor else "partially_refunded"
+        save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
+            actor=STRIPE,
+            action="payment_refunded",
+            details={
+                "intent": state.intent_id,
+                "amount_minor": str(refunded - payment.refunded_minor),
+                "reason": "refunded in Stripe",
+            },
+            payment_status=status,
+            payment=payment.model_copy(update={"refunded_minor": refunded}),
+        )
+        return "refunded"
+
+    def _fee_paid(self, booking: Booking, state: IntentState) -> str:
+        """A no-show fee paid: charged to the card on file, or paid by the customer through the link."""
+        index = next((i for i, fee in enumerate(booking.fees) if fee.intent_id == state.intent_id), None)
+        if index is None:
+            return "not_this_booking"
+        fee = booking.fees[index]
+        if state.status != "succeeded" or fee.status == "charged":
+            return "unchanged" if state.status != "succeeded" else "already_settled"
+        fees = list(booking.fees)
+        fees[index] = fee.model_copy(update={"status": "charged", "failure": None})
+        save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
+            actor=STRIPE,
+            action="fee_paid",
+            details={"intent": state.intent_id, "amount_minor": str(fee.amount_minor)},
+            fees=fees,
+        )
+        return "fee_paid"
+
     def _refund_all(self, account: StripeAccount, booking: Booking, state: IntentState, why: str) -> str:
         payment = booking.payment
         assert payment is not None
@@ -162,19 +213,24 @@ class PaymentEvents:
                 self._gateway.refund(
                     account, state.intent_id, refunded, key=f"booking-{booking.id}-refund-all"
                 )
+        released = state.status == "requires_capture"
+        status: PaymentStatus = booking.payment_status
+        if refunded > 0:
+            status = "refunded"
+        elif released:
+            status = "not_required"  # nothing was taken, and nothing is held any more
         save_change(
             self._bookings,
             booking,
             at=now,
             actor=STRIPE,
-            action="payment_refunded",
+            action="authorisation_released" if released else "payment_refunded",
             details={"intent": state.intent_id, "amount_minor": str(refunded), "reason": why},
             status=BookingStatus.CANCELLED,
             hold_expires_at=None,
-            cancellation_reason=booking.cancellation_reason or f"{why}; the payment was refunded in full",
-            payment_status="refunded"
-            if refunded > 0 or state.status == "requires_capture"
-            else booking.payment_status,
+            cancellation_reason=booking.cancellation_reason
+            or f"{why}; the payment was {'released' if released else 'refunded in full'}",
+            payment_status=status,
             payment=payment.model_copy(
                 update={
                     "captured_minor": state.received_minor,
@@ -185,6 +241,20 @@ class PaymentEvents:
         return "refunded"
 
     def _abandoned(self, booking: Booking) -> str:
+        payment = booking.payment
+        if booking.payment_status == "pending" and payment is not None and payment.authorised_at is not None:
+            # Stripe let an uncaptured authorisation go (after 7 days): the booking stands, now unpaid.
+            save_change(
+                self._bookings,
+                booking,
+                at=self._clock.now(),
+                actor=STRIPE,
+                action="authorisation_lapsed",
+                details={"intent": payment.intent_id},
+                payment_status="unpaid",
+                payment=payment.model_copy(update={"failure": "the card authorisation lapsed uncaptured"}),
+            )
+            return "authorisation_lapsed"
         if not booking.awaiting_payment:
             return "already_settled"
         save_change(

@@ -4,6 +4,12 @@ confirming), and paying it back through Stripe, never more than what was capture
 A customer cancelling through the manage link gets exactly the quoted refund; staff choose the policy's,
 a full one, a custom amount, or none. Each refund is one Stripe refund with an idempotency key derived
 from the booking and what was refunded before, then one booking change recording it in the history.
+
+A card only authorised (a business that captures when staff confirm) was never charged: cancelling such a
+booking refunds nothing, it releases the hold on the card (`release_authorisation`: the PaymentIntent is
+cancelled at Stripe). The booking then owes nothing and holds nothing, so its payment status becomes
+`not_required`, with "authorisation_released" in its history: not `refunded` (no money moved back; receipts,
+invoices and journals must not show a refund), and not `pending` (there is nothing left to capture).
 """
 
 from __future__ import annotations
@@ -11,8 +17,10 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from booking.domain.booking import Actor, Booking, HistoryEntry, PaymentStatus
-from booking.domain.checkout import PaymentError, StripeAccount
+from aws_lambda_powertools import Logger
+
+from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, PaymentStatus
+from booking.domain.checkout import PaymentError, PaymentProviderDown, StripeAccount
 from booking.domain.errors import Conflict
 from booking.domain.refunds import CancellationPolicy, RefundQuote, check_refund, policy_refund
 from booking.ports import BookingRepository, CatalogueReader, Clock, CredentialsStore
@@ -20,7 +28,22 @@ from booking.services.booking_engine import invalid
 from booking.services.checkout import PaymentGateway
 from booking.services.payment_changes import save_change
 
+logger = Logger(child=True)
+
 RefundChoice = Literal["policy", "full", "custom", "none"]
+
+
+def authorisation_held(booking: Booking) -> bool:
+    """A cancelled booking whose card is still only authorised: a hold on the customer's card to release."""
+    payment = booking.payment
+    return (
+        booking.status is BookingStatus.CANCELLED
+        and payment is not None
+        and payment.kind == "charge"
+        and booking.payment_status == "pending"
+        and payment.authorised_at is not None
+        and payment.captured_minor == 0
+    )
 
 
 class Refunds:
@@ -121,3 +144,59 @@ class Refunds:
                 booking.tenant_id, booking.id, entry, f"refund-failed-{booking.version}"
             )
             return booking
+
+    def release_authorisation(self, booking: Booking, actor: Actor, reason: str) -> Booking:
+        """Releases the hold a cancelled booking's authorised, never captured payment keeps on the card: the
+        intent is cancelled at Stripe (a release, not a refund), then recorded. An intent captured at Stripe
+        meanwhile is left to its webhook, which refunds a cancelled booking's payment. Stripe being down
+        raises PaymentProviderDown (to be tried again); any other refusal is recorded for staff to release
+        the hold in Stripe's dashboard."""
+        payment = booking.payment
+        if payment is None or not authorisation_held(booking):
+            return booking
+        stored = self._accounts.get(booking.tenant_id, "stripe")
+        if stored is None:
+            return self._release_failed(booking, actor, "the business's Stripe account is not connected")
+        account = StripeAccount.model_validate(stored)
+        try:
+            state = self._gateway.intent(account, payment.intent_id)
+            if state.status == "requires_capture":
+                # Cancelling is idempotent at Stripe (a second cancel is refused, and the adapter ignores
+                # that); the gateway's cancel takes no idempotency key of ours yet.
+                self._gateway.cancel(account, payment.intent_id)
+                state = self._gateway.intent(account, payment.intent_id)
+        except PaymentProviderDown:
+            raise
+        except PaymentError as error:
+            return self._release_failed(booking, actor, error.detail)
+        if state.status != "canceled":
+            logger.warning(
+                "an authorisation to release was not released",
+                extra={"booking_id": booking.id, "intent_status": state.status},
+            )
+            return booking  # captured meanwhile: payment_intent.succeeded refunds it
+        return save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
+            actor=actor,
+            action="authorisation_released",
+            details={
+                "intent": payment.intent_id,
+                "amount_minor": str(payment.amount_minor),
+                "reason": reason[:200],
+            },
+            payment_status="not_required",
+            payment=payment.model_copy(update={"failure": None}),
+        )
+
+    def _release_failed(self, booking: Booking, actor: Actor, why: str) -> Booking:
+        # Timed as the cancellation, so the same change delivered again records it once.
+        entry = HistoryEntry(
+            at=booking.updated_at,
+            actor=actor,
+            action="authorisation_release_failed",
+            details={"reason": why[:200]},
+        )
+        self._bookings.add_history(booking.tenant_id, booking.id, entry, f"release-failed-{booking.version}")
+        return booking

@@ -14,14 +14,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from booking.domain.access import Principal, Role
+from booking.domain.access import DIARY_ROLES, Principal, Role
 from booking.domain.booking import MOVABLE, Actor, Booking, BookingRequest, BookingStatus
 from booking.domain.communications import MessageRecord
 from booking.domain.errors import Conflict, FieldProblem, Forbidden, NotFound, SlotTaken
 from booking.domain.series import Occurrence, Series, SeriesCancel, SeriesRequest, occurrence_starts
 from booking.ports import BookingRepository, Clock, IdGenerator, MessageLog, SeriesRepository
 from booking.services.booking_engine import BookingEngine, invalid
-from booking.services.bookings import DIARY_ROLES, actor_for
+from booking.services.bookings import actor_for
 
 
 class SeriesClashes(Conflict):

@@ -3,13 +3,19 @@ authorise at booking), and recording a payment taken outside Stripe (cash, a car
 
 from __future__ import annotations
 
-from booking.domain.access import Principal, Role
-from booking.domain.booking import Booking, OfflinePayment, OfflinePaymentRequest, PaymentStatus
+from booking.domain.access import DIARY_ROLES, Principal, Role
+from booking.domain.booking import (
+    Booking,
+    BookingStatus,
+    OfflinePayment,
+    OfflinePaymentRequest,
+    PaymentStatus,
+)
 from booking.domain.checkout import StripeAccount
 from booking.domain.errors import Conflict, NotFound
 from booking.ports import BookingRepository, Clock, CredentialsStore
 from booking.services.booking_engine import BookingEngine, BookingView
-from booking.services.bookings import DIARY_ROLES, actor_for
+from booking.services.bookings import actor_for
 from booking.services.checkout import PaymentGateway
 from booking.services.payment_changes import save_change
 
@@ -40,6 +46,8 @@ class StaffPayments:
         """Captures the authorisation in full, within its life (Stripe releases it after 7 days)."""
         booking = self._load(principal, booking_id)
         payment = booking.payment
+        if booking.status is BookingStatus.CANCELLED:
+            raise Conflict("the booking was cancelled: its authorisation is released, not captured")
         if payment is None or booking.payment_status != "pending":
             raise Conflict("there is no authorised payment to capture on this booking")
         expires = payment.authorisation_expires_at
@@ -84,8 +92,8 @@ class StaffPayments:
         ]
         online = booking.payment.captured_minor - booking.payment.refunded_minor if booking.payment else 0
         paid = online + sum(p.amount_minor for p in offline)
-        status: PaymentStatus = "paid" if paid >= booking.total_minor else booking.payment_status
-        if status == "not_required" and paid < booking.total_minor:
+        status: PaymentStatus = "paid" if paid >= booking.gross_minor else booking.payment_status
+        if status == "not_required" and paid < booking.gross_minor:
             status = "unpaid"
         changed = save_change(
             self._bookings,

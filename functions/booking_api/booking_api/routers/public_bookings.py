@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Literal
 
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
@@ -21,6 +21,7 @@ from booking.services.bookings import BookingService
 from booking.services.checkout import Checkout, CheckoutView, PaymentStart
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
+from booking.services.pay_later import PayLater
 from booking_api.cors import cors_headers, preflight, request_origin, respond
 from booking_api.deps import (
     availability_service,
@@ -30,6 +31,7 @@ from booking_api.deps import (
     customer_service,
     idempotency,
     manage_link_service,
+    pay_later,
     tenant_catalogue,
 )
 from booking_api.schemas import AvailabilityOut, BookingOut, CheckoutOut
@@ -42,6 +44,7 @@ Links = Annotated[ManageLinkService, Depends(manage_link_service)]
 Customers = Annotated[CustomerService, Depends(customer_service)]
 Once = Annotated[Idempotency, Depends(idempotency)]
 Checkouts = Annotated[Checkout, Depends(checkout_service)]
+Later = Annotated[PayLater, Depends(pay_later)]
 SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
 BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 ManageToken = Annotated[str | None, Query(max_length=200, description="the token from the manage link")]
@@ -52,6 +55,7 @@ BOOKING = "/v1/public/bookings/<booking_id>"
 CANCEL = "/v1/public/bookings/<booking_id>/cancel"
 RESCHEDULE = "/v1/public/bookings/<booking_id>/reschedule"
 QUOTE = "/v1/public/bookings/<booking_id>/cancellation-quote"
+PAYMENT = "/v1/public/bookings/<booking_id>/payment"
 INVITE = "/v1/public/bookings/<booking_id>/invite.ics"
 SMS_PREFERENCE = "/v1/public/bookings/<booking_id>/sms"
 
@@ -169,6 +173,39 @@ def cancellation_quote(
         notice_hours=quote.notice_hours,
     )
     return respond(out, business, request_origin(request))
+
+
+class DuePaymentOut(BaseModel):
+    """What the widget needs to pay what is owed through Stripe's Payment Element."""
+
+    purpose: Literal["balance", "no_show_fee"]
+    client_secret: str
+    publishable_key: str
+    amount: Price
+
+
+@router.post(PAYMENT, tags=["public: manage"])
+def pay_what_is_owed(
+    booking_id: BookingId, links: Links, later: Later, request: Request, token: ManageToken = None
+) -> Response[DuePaymentOut]:
+    """Pays later what is owed: a booking made with "skip payment", or a no-show fee the card on file
+    could not be charged. Answers what the Payment Element needs; Stripe's webhook records the payment.
+    409 when nothing is owed or the booking was cancelled."""
+    due = later.start(booking_id, token)
+    out = DuePaymentOut(
+        purpose=due.purpose,
+        client_secret=due.client_secret,
+        publishable_key=due.publishable_key,
+        amount=Price(amount_minor=due.amount_minor, currency=due.currency),
+    )
+    return respond(out, links.business(booking_id, token), request_origin(request))
+
+
+@router.route(PAYMENT, method="OPTIONS", include_in_schema=False)
+def payment_preflight(
+    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
+) -> Response[None]:
+    return _manage_preflight(booking_id, links, token, request)
 
 
 @router.post(RESCHEDULE, tags=["public: manage"])

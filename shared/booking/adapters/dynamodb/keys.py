@@ -224,3 +224,37 @@ def webhook_event_key(tenant_id: str, provider: str, event_key: str) -> dict[str
 
 def series_key(tenant_id: str, series_id: str) -> dict[str, str]:
     return {PK: f"T#{tenant_id}#SERIES#{series_id}", SK: "SERIES"}
+
+
+# --- invoices and the journal ----------------------------------------------------------------------------
+#
+#   T#<tenant>#INVOICES          COUNTER                  the last invoice number issued (gapless: it moves
+#                                                         only in the transaction that writes an invoice)
+#   T#<tenant>#BOOKING#<id>      INVOICE                  the booking's invoice: its number and issue time
+#   T#<tenant>#JOURNAL#<yyyy-mm> <at>#<booking>#v<ver>#<n> one double-entry journal line, partitioned by UTC
+#                                                         month (an export queries each month it spans)
+
+INVOICE_SK: Final = "INVOICE"
+
+
+def invoice_counter_key(tenant_id: str) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#INVOICES", SK: "COUNTER"}
+
+
+def invoice_key(tenant_id: str, booking_id: str) -> dict[str, str]:
+    return {PK: booking_pk(tenant_id, booking_id), SK: INVOICE_SK}
+
+
+def journal_pk(tenant_id: str, month: str) -> str:
+    return f"T#{tenant_id}#JOURNAL#{month}"
+
+
+def journal_key(tenant_id: str, at: datetime, booking_id: str, version: int, line: int) -> dict[str, str]:
+    return {
+        PK: journal_pk(tenant_id, diary_month(at)),
+        SK: f"{iso(at)}#{booking_id}#v{version:06d}#{line:03d}",
+    }
+
+
+def journal_sk_bound(instant: datetime) -> str:
+    return iso(instant)
