@@ -30,4 +30,12 @@ def outside_services() -> Iterator[None]:
 
 
 def seed_demo(container: Any, cognito: Any, pool_id: str, data_dir: Path) -> None:
-    seed(container.catalogue, container.meetings, container.checkout, cognito, pool_id, data_dir)
+    seed(
+        container.catalogue,
+        container.meetings,
+        container.checkout,
+        container.customers,
+        cognito,
+        pool_id,
+        data_dir,
+    )

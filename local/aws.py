@@ -29,6 +29,7 @@ ACCOUNT = "123456789012"
 CREDENTIALS_SECRET_PREFIX = "booking/local/tenants/"
 USER_POOL_NAME = "booking-local-users"
 USER_POOL_CLIENT_NAME = "booking-local-client"
+PHOTOS_BUCKET_NAME = "booking-local-photos"
 
 # Deterministic pool and client ids: a restart recreates the same pool, so issued tokens stay valid.
 os.environ.setdefault("MOTO_COGNITO_IDP_USER_POOL_ID_STRATEGY", "HASH")
@@ -49,6 +50,7 @@ class LocalResources:
     queues: dict[str, str]  # logical id in the template -> queue URL
     timer_dead_letter_arn: str
     state_machines: dict[str, str]  # logical id in the template -> state machine ARN
+    photos_bucket: str
     public_base_url: str = "http://localhost:8080"
 
     @property
@@ -80,6 +82,7 @@ class LocalResources:
             "PUBLIC_BASE_URL": self.public_base_url,
             "MEETING_LINKS_STATE_MACHINE_ARN": self.state_machines["MeetingLinksStateMachine"],
             "CREDENTIALS_SECRET_PREFIX": CREDENTIALS_SECRET_PREFIX,
+            "PHOTOS_BUCKET_NAME": self.photos_bucket,
         }
 
 
@@ -174,6 +177,7 @@ class EmbeddedAws:
             "Attributes"
         ]["QueueArn"]
         state_machines = self._state_machines(template)
+        photos_bucket = self._photos_bucket(template)
         return LocalResources(
             endpoint=self.endpoint,
             region=REGION,
@@ -187,7 +191,19 @@ class EmbeddedAws:
             queues=queues,
             timer_dead_letter_arn=timer_dead_letter_arn,
             state_machines=state_machines,
+            photos_bucket=photos_bucket,
         )
+
+    def _photos_bucket(self, template: dict[str, Any]) -> str:
+        """Creates (or finds) the request photos bucket with the template's CORS rules, so a page served
+        locally uploads to it as a widget does to the real one."""
+        s3 = self.client("s3")
+        if PHOTOS_BUCKET_NAME not in {b["Name"] for b in s3.list_buckets()["Buckets"]}:
+            s3.create_bucket(
+                Bucket=PHOTOS_BUCKET_NAME, CreateBucketConfiguration={"LocationConstraint": REGION}
+            )
+        s3.put_bucket_cors(Bucket=PHOTOS_BUCKET_NAME, CORSConfiguration={"CORSRules": photos_cors(template)})
+        return PHOTOS_BUCKET_NAME
 
     def _state_machines(self, template: dict[str, Any]) -> dict[str, str]:
         """Creates (or updates) each state machine from its committed definition file; the functions its
@@ -211,6 +227,14 @@ class EmbeddedAws:
                 handler = getattr(importlib.import_module(module), attribute)
                 moto_patches.register_function(local_function_arn(function), handler)
         return arns
+
+
+def photos_cors(template: dict[str, Any]) -> list[dict[str, Any]]:
+    """The photos bucket's CORS rules in the template, as S3's PutBucketCors takes them (CloudFormation
+    spells three of the fields differently)."""
+    renamed = {"Id": "ID", "MaxAge": "MaxAgeSeconds", "ExposedHeaders": "ExposeHeaders"}
+    rules = template["Resources"]["RequestPhotosBucket"]["Properties"]["CorsConfiguration"]["CorsRules"]
+    return [{renamed.get(name, name): value for name, value in rule.items()} for rule in rules]
 
 
 def local_function_arn(logical_id: str) -> str:

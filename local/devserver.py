@@ -252,12 +252,14 @@ def _install_functions(clock: DevClock) -> None:
         build_login_codes,
         build_payment_timers,
         build_provisioning_trigger,
+        build_request_notifications,
         build_service,
     )
     from webhooks import handler as webhooks
     from webhooks.container import build_payment_events, build_zoom_webhooks
 
-    # The payment timers judge "now" by the dev clock too: the dispatcher fires them on it.
+    # The payment timers and the booking requests' escalations judge "now" by the dev clock too: the
+    # dispatcher fires them on it.
     books = build_bookkeeping(clock=clock)
     reminders.install(
         build_service(clock=clock, books=books),
@@ -265,6 +267,7 @@ def _install_functions(clock: DevClock) -> None:
         build_provisioning_trigger(),
         build_payment_timers(clock=clock),
         books,
+        build_request_notifications(clock=clock),
     )
     meeting_links.install(build_provisioning(clock=clock))
     webhooks.install(build_zoom_webhooks(clock=clock), build_payment_events(clock=clock))
@@ -357,6 +360,7 @@ def main(argv: list[str] | None = None) -> None:
             container.catalogue,
             container.meetings,
             container.checkout,
+            container.customers,
             aws.client("cognito-idp"),
             resources.user_pool_id,
             args.data_dir,

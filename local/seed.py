@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from booking.domain.access import Principal, Role
+from booking.domain.booking_requests import RequestSettings
 from booking.domain.catalogue import (
     BusinessSettings,
     CategoryDraft,
@@ -21,11 +22,13 @@ from booking.domain.catalogue import (
     WeeklyHours,
 )
 from booking.domain.checkout import StripeAccount
+from booking.domain.customers import OnboardingUpdate
 from booking.domain.no_shows import NoShowPolicy
 from booking.domain.payments import PaymentRule
 from booking.domain.refunds import CancellationPolicy, PolicyTier
 from booking.services.catalogue import CatalogueService
 from booking.services.checkout import Checkout
+from booking.services.customers import CustomerService
 from booking.services.meetings import MeetingAdmin
 from local.fakes.providers import DEMO_CREDENTIALS
 from local.persistence import LOCAL_PASSWORD
@@ -260,10 +263,93 @@ def _seed_consultancy(
     return DemoBusiness(business.id, business.slug, business.name, users)
 
 
+# The plumber's onboarded customers (addresses on file): they sign in with an email code and send requests.
+DEMO_HOMEOWNERS = [
+    ("Harriet Home", "harriet@homeowners.example", "+447911123401", "4 Mill Lane\nBath BA2 3AB"),
+    ("Owen Oak", "owen@homeowners.example", "+447911123402", "27 Gay Street\nBath BA1 2PD"),
+]
+
+
+def _seed_plumber(
+    catalogue: CatalogueService, customers: CustomerService, cognito: Any, pool_id: str
+) -> DemoBusiness:
+    """A contractor taking booking requests, not real-time bookings: the dispatcher hears of each new
+    request and of any left unanswered for 48 hours."""
+    weekdays = ["mon", "tue", "wed", "thu", "fri"]
+    business = catalogue.create_business(
+        BusinessSettings(
+            name="Flowright Plumbing",
+            slug="flowright-plumbing",
+            time_zone="Europe/London",
+            currency="GBP",
+            address="Unit 3, Riverside Works, Bath BA1 1AA",
+            contact_email="office@flowright.example",
+            contact_phone="+441225960200",
+            operating_hours=_hours(weekdays, "08:00", "18:00"),
+            booking_window_days=120,
+            min_notice_minutes=24 * 60,
+            tax_rate_basis_points=2000,
+        )
+    )
+    owner = Principal(user_id="seed", tenant_id=business.id, role=Role.OWNER)
+    jobs = catalogue.create_category(owner, CategoryDraft(name="Plumbing", position=0))
+    piotr = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Piotr Nowak",
+            email="piotr@flowright.example",
+            phone="+447911123403",
+            shifts=_week(weekdays, "08:00", "17:00", ("12:30", "13:00")),
+        ),
+    )
+    sam = catalogue.create_staff(
+        owner,
+        StaffDraft(
+            name="Sam Reed", email="sam@flowright.example", shifts=_week(weekdays, "08:00", "17:00", None)
+        ),
+    )
+    offered = []
+    for name, description, minutes, price in [
+        ("Leak repair", "Find and fix a leak: pipes, taps, radiators.", 120, 9000),
+        ("Boiler service", "Annual boiler service and safety check.", 60, 8500),
+        ("Bathroom refit", "Strip out and refit a bathroom (usually days).", 480, 60000),
+    ]:
+        service = catalogue.create_service(
+            owner,
+            ServiceDraft(
+                name=name,
+                description=description,
+                category_id=jobs.id,
+                duration_minutes=minutes,
+                price_minor=price,
+                staff_ids=[piotr.id, sam.id],
+            ),
+        )
+        offered.append(service.id)
+    settings = BusinessSettings(**business.model_dump(include=set(BusinessSettings.model_fields)))
+    catalogue.update_business(
+        owner,
+        settings.model_copy(
+            update={
+                "booking_requests": RequestSettings(
+                    enabled=True,
+                    services=offered,
+                    dispatcher_emails=["dispatch@flowright.example"],
+                )
+            }
+        ),
+    )
+    for name, email, phone, address in DEMO_HOMEOWNERS:
+        customers.set_onboarding(owner, email, OnboardingUpdate(name=name, phone=phone, address=address))
+    users = _create_users(cognito, pool_id, business.id, "flowright.example", piotr.id)
+    return DemoBusiness(business.id, business.slug, business.name, users)
+
+
 def seed(
     catalogue: CatalogueService,
     meetings: MeetingAdmin,
     checkout: Checkout,
+    customers: CustomerService,
     cognito: Any,
     pool_id: str,
     data_dir: Path,
@@ -271,6 +357,7 @@ def seed(
     demo = [
         _seed_spa(catalogue, checkout, cognito, pool_id),
         _seed_consultancy(catalogue, meetings, cognito, pool_id),
+        _seed_plumber(catalogue, customers, cognito, pool_id),
     ]
     (data_dir / MANIFEST).write_text(json.dumps([asdict(b) for b in demo], indent=2), encoding="utf-8")
     return demo

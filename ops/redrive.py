@@ -29,8 +29,9 @@ import boto3
 
 Invoke = Callable[[dict[str, Any]], dict[str, Any] | None]
 STREAM_KINDS = frozenset(
-    {"booking", "login_code_request"}
+    {"booking", "booking_request", "login_code_request"}
 )  # the stream mapping's filter (infra/template.yaml)
+TIMER_TYPES = frozenset({"reminder", "message_retry", "payment_timer", "request_escalation"})
 
 
 @dataclass
@@ -73,7 +74,7 @@ def event_of(body: dict[str, Any], streams: Any) -> dict[str, Any] | None:
     if "requestPayload" in body:
         payload: dict[str, Any] = body["requestPayload"]
         return payload
-    if body.get("type") in ("reminder", "message_retry", "payment_timer"):
+    if body.get("type") in TIMER_TYPES:
         return body
     return None
 

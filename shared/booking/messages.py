@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
-from typing import Literal
+from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from booking.domain.booking import Booking
+from booking.domain.booking_requests import ServiceRequest
 from booking.domain.catalogue import Business
 from booking.domain.payments import minor_unit_exponent
 
@@ -156,7 +157,8 @@ def _context(
         "services_short": services if len(services) <= 40 else services[:37] + "...",
         "when": format_when(booking.start, zone),
         "when_short": format_when_short(booking.start, zone),
-        "where": business.address or business.name,
+        # A job booked from a request happens at the customer's address.
+        "where": booking.job_address or business.address or business.name,
         "total": format_money(booking.gross_minor, booking.currency),
         "manage_url": manage_url,
         "previous_when": None,
@@ -270,4 +272,111 @@ def login_code_message(business: Business, code: str, expires_minutes: int) -> M
         html=_render("login_code.html", context | {"subject": subject}),
         text=_render("login_code.txt", context),
         sms=None,
+    )
+
+
+# --- booking requests (services/request_notifications.py) ---------------------------------------------------
+
+RequestCustomerKind = Literal[
+    "request_received", "request_under_review", "request_counter_proposal", "request_declined"
+]
+RequestStaffKind = Literal[
+    "request_new", "request_counter_declined", "request_cancelled", "request_escalation"
+]
+RequestKind = RequestCustomerKind | RequestStaffKind
+REQUEST_CUSTOMER_KINDS: frozenset[str] = frozenset(get_args(RequestCustomerKind))
+
+_REQUEST_SUBJECTS: dict[str, str] = {
+    "request_new": "New booking request: {what} from {customer}",
+    "request_received": "Your request has been received: {what}",
+    "request_under_review": "We're reviewing your request: {what}",
+    "request_counter_proposal": "A time proposed for your request: {proposed_short}",
+    "request_declined": "Your request could not be booked: {what}",
+    "request_counter_declined": "Proposed time declined: {what} for {customer}",
+    "request_cancelled": "Booking request cancelled: {what} from {customer}",
+    "request_escalation": "Booking request waiting {hours} hours for an answer: {what} from {customer}",
+}
+_TIME_PREFERENCES = {"morning": "mornings", "afternoon": "afternoons", "flexible": "any time (flexible)"}
+
+
+def _day(day: date) -> str:
+    return f"{day:%A} {day.day} {day:%B %Y}"
+
+
+def request_message(
+    kind: RequestKind,
+    request: ServiceRequest,
+    business: Business,
+    *,
+    portal_url: str,
+    waited_hours: int | None = None,
+    since_reply: bool = False,
+) -> MessageContent:
+    """A message about a booking request: to its customer (email and SMS: `request_received`...) or to the
+    business and its dispatchers (email only: `request_new`...). Proposed times are shown in the business's
+    zone, as a booking's are. `portal_url` is the request's page in the customer portal; `waited_hours`
+    (an escalation) how long the request has waited, since it was submitted or, `since_reply`, since the
+    customer declined the time proposed."""
+    zone = ZoneInfo(business.time_zone)
+    what = request.service_name or "free text"
+    counter = next((r for r in reversed(request.responses) if r.kind == "counter_proposal"), None)
+    declined = next((r for r in reversed(request.responses) if r.kind == "declined"), None)
+    reply = next((r for r in reversed(request.replies) if not r.accepted), None)
+    proposed = counter.start if counter is not None else None
+    # The last answer a time proposed that the customer never replied to (withdrawn by their cancelling).
+    last = len(request.responses) - 1
+    pending = counter is not None and request.responses[last] is counter
+    pending = pending and all(r.response != last for r in request.replies)
+    customer = kind in REQUEST_CUSTOMER_KINDS
+    context: dict[str, object] = {
+        "business": business,
+        "customer_name": request.customer.name,
+        "customer_email": request.customer.email,
+        "customer_phone": request.customer.phone,
+        "request_id": request.id,
+        "what": what,
+        "what_short": what if len(what) <= 40 else what[:37] + "...",
+        "service_name": request.service_name,
+        "free_text": request.free_text,
+        "preferred_dates": [_day(d) for d in request.preferred_dates],
+        "time_preference": _TIME_PREFERENCES.get(request.time_preference, request.time_preference),
+        "address": request.address,
+        "notes": request.notes,
+        "photos": len(request.photos),
+        "state": request.state.value.replace("_", " "),
+        "submitted": format_when(request.created_at, zone),
+        "portal_url": portal_url,
+        "proposed_when": format_when(proposed, zone) if proposed is not None else None,
+        "proposed_short": format_when_short(proposed, zone) if proposed is not None else "",
+        "proposed_until": format_when(counter.end, zone) if counter is not None and counter.end else None,
+        "held_until": (
+            format_when(counter.hold_expires_at, zone)
+            if counter is not None and counter.hold_expires_at is not None
+            else None
+        ),
+        "held_until_short": (
+            format_when_short(counter.hold_expires_at, zone)
+            if counter is not None and counter.hold_expires_at is not None
+            else None
+        ),
+        "proposal_message": counter.message if counter is not None else "",
+        "decline_message": declined.message if declined is not None else "",
+        "alternatives": declined.alternatives if declined is not None else "",
+        "reply_message": reply.message if reply is not None else "",
+        "waited_hours": waited_hours,
+        "since_reply": since_reply,
+        "pending_proposal": pending,
+        "audience_staff": not customer,
+    }
+    subject = _REQUEST_SUBJECTS[kind].format(
+        what=context["what_short"],
+        customer=request.customer.name,
+        proposed_short=context["proposed_short"],
+        hours=waited_hours if waited_hours is not None else "",
+    )
+    return MessageContent(
+        subject=subject,
+        html=_render(f"{kind}.html", context | {"subject": subject}),
+        text=_render(f"{kind}.txt", context),
+        sms=_render(f"{kind}.sms", context) if customer else None,
     )

@@ -9,9 +9,10 @@ from typing import Any, Protocol
 
 from booking.domain.availability import Busy
 from booking.domain.booking import Booking, HistoryEntry, Note
+from booking.domain.booking_requests import RequestHistoryEntry, ServiceRequest
 from booking.domain.catalogue import Business, Catalogue, Category, Service, StaffMember
 from booking.domain.communications import MessageRecord
-from booking.domain.customers import CustomerProfile, LoginCode
+from booking.domain.customers import CustomerProfile, LoginCode, OnboardingUpdate
 from booking.domain.diary import DiaryEntry
 from booking.domain.invoices import Invoice
 from booking.domain.journal import JournalLine
@@ -133,6 +134,12 @@ class CustomerRepository(Protocol):
     ) -> CustomerProfile: ...
 
     def set_sms_opt_out(self, tenant_id: str, email: str, opted_out: bool) -> None: ...
+
+    def set_onboarding(
+        self, tenant_id: str, email: str, update: OnboardingUpdate, at: datetime
+    ) -> CustomerProfile: ...
+
+    def mark_onboarded(self, tenant_id: str, email: str) -> bool: ...
 
     def add_note(self, tenant_id: str, customer_email: str, note: Note) -> None: ...
 
@@ -396,3 +403,45 @@ class Journal(Protocol):
     def lines(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[JournalLine]:
         """The lines posted in [start, end), oldest first."""
         ...
+
+
+class PhotoStore(Protocol):
+    """Request photos: uploaded by the browser straight to storage, read back to check, shown by link."""
+
+    def upload_form(
+        self, key: str, content_type: str, size_bytes: int, expires_in: int = 900
+    ) -> dict[str, Any]:
+        """`{"url", "fields"}` for one browser upload of exactly this key, content type and size."""
+        ...
+
+    def head(self, key: str) -> tuple[int, bytes] | None:
+        """The stored size and the first bytes (enough for `check_photo`), or None when nothing is there."""
+        ...
+
+    def view_url(self, key: str, expires_in: int = 300) -> str:
+        """A short-lived link to the photo (for staff only)."""
+        ...
+
+    def delete(self, key: str) -> None:
+        """Deletes the photo; one already gone is fine."""
+        ...
+
+
+class RequestRepository(Protocol):
+    """Booking requests (domain/booking_requests.py)."""
+
+    def save(
+        self, request: ServiceRequest, previous: ServiceRequest | None, entry: RequestHistoryEntry
+    ) -> None:
+        """Writes the request on the version read: Conflict when another change came first."""
+        ...
+
+    def get(
+        self, tenant_id: str, request_id: str
+    ) -> tuple[ServiceRequest, list[RequestHistoryEntry]] | None: ...
+
+    def inbox(self, tenant_id: str, limit: int) -> list[ServiceRequest]:
+        """Newest first."""
+        ...
+
+    def for_customer(self, tenant_id: str, email: str) -> list[ServiceRequest]: ...

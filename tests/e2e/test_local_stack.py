@@ -103,7 +103,7 @@ def test_unknown_business_is_a_404_problem(stack: LocalStack) -> None:
 def test_the_demo_hands_out_working_tokens_for_every_role(
     stack: LocalStack, demo: dict[str, dict[str, Any]]
 ) -> None:
-    assert set(demo) == {SPA, CONSULTANCY}
+    assert set(demo) == {SPA, CONSULTANCY, "flowright-plumbing"}
     for slug, business in demo.items():
         assert business["id"]
         assert set(business["users"]) == set(ROLES)

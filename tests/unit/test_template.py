@@ -269,7 +269,7 @@ def test_everyone_filtering_the_stream_filters_it_as_the_template_does(template:
     from local.template import stream_kinds
     from ops.redrive import STREAM_KINDS
 
-    assert stream_kinds(template) == STREAM_KINDS == {"booking", "login_code_request"}
+    assert stream_kinds(template) == STREAM_KINDS == {"booking", "booking_request", "login_code_request"}
 
 
 def test_the_meeting_links_state_machine_retries_exactly_our_provider_errors(

@@ -17,6 +17,7 @@ from booking_api.routers import (
     admin_meeting_providers,
     admin_payments,
     admin_series,
+    booking_requests,
     bookkeeping,
     meta,
     public,
@@ -44,6 +45,7 @@ def mount(app: ResolverT) -> ResolverT:
         admin_bookings,
         admin_series,
         bookkeeping,
+        booking_requests,
     ):
         app.include_router(module.router)
     register_problem_handlers(app)

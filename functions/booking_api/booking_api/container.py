@@ -11,6 +11,7 @@ import boto3
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from booking.adapters.cache import CachedCatalogue
+from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
@@ -20,6 +21,7 @@ from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.dynamodb.series import DynamoSeriesRepository
 from booking.adapters.idempotency import PowertoolsIdempotency
 from booking.adapters.meetings import ProviderDirectory
+from booking.adapters.s3_photos import S3Photos, photos_client
 from booking.adapters.secrets import app_secret
 from booking.adapters.secrets_manager import SecretsManagerCredentials
 from booking.adapters.sessions import JwtCustomerSessions
@@ -34,6 +36,7 @@ from booking.ports import (
 )
 from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingEngine
+from booking.services.booking_requests import BookingRequests
 from booking.services.bookings import BookingService
 from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
@@ -66,6 +69,7 @@ class Container:
     staff_payments: StaffPayments
     bookkeeping: Bookkeeping
     pay_later: PayLater
+    booking_requests: BookingRequests
     sign_in: SignIn
     idempotency: Idempotency
     claims: ClaimsSource
@@ -148,6 +152,16 @@ def build_container(
         checkout=Checkout(engine, bookings, payment_accounts, stripe_gateway, clock, ids),
         staff_payments=StaffPayments(engine, bookings, payment_accounts, stripe_gateway, clock),
         pay_later=PayLater(manage_links, bookings, payment_accounts, stripe_gateway, clock),
+        booking_requests=BookingRequests(
+            engine,
+            DynamoRequestRepository(dynamodb, table),
+            bookings,
+            customers,
+            S3Photos(photos_client(), os.environ["PHOTOS_BUCKET_NAME"]),
+            DynamoMessageLog(dynamodb, table),
+            clock,
+            ids,
+        ),
         bookkeeping=Bookkeeping(
             cached,
             bookings,

@@ -9,6 +9,7 @@ from booking.domain.catalogue import Catalogue
 from booking.domain.errors import NotFound, Unauthorized
 from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
+from booking.services.booking_requests import BookingRequests
 from booking.services.bookings import BookingService
 from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
@@ -67,6 +68,10 @@ def staff_payments() -> StaffPayments:
 
 def bookkeeping() -> Bookkeeping:
     return container().bookkeeping
+
+
+def booking_requests() -> BookingRequests:
+    return container().booking_requests
 
 
 def pay_later() -> PayLater:

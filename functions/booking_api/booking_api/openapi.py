@@ -89,6 +89,8 @@ CREATED_ELSEWHERE: dict[tuple[str, str], tuple[str, dict[str, str]]] = {
     ),
 }
 CUSTOMER_CREDENTIAL_PATHS = ("/customers/me", "/customers/session")
+# Everything below a signed-in customer's own resource needs their session too (booking requests).
+CUSTOMER_SESSION_PREFIX = "/customers/me/"
 
 
 def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int]:
@@ -103,6 +105,7 @@ def error_statuses(path: str, method: str, operation: dict[str, Any]) -> set[int
         bool(operation.get("security"))
         or any(p.get("in") == "query" and p.get("name") == "token" for p in parameters)
         or path.endswith(CUSTOMER_CREDENTIAL_PATHS)
+        or CUSTOMER_SESSION_PREFIX in path
     )
     if credential:
         statuses |= {401, 403}

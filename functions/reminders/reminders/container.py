@@ -7,6 +7,7 @@ import os
 
 from booking.adapters import clients
 from booking.adapters.cache import CachedCatalogue
+from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
@@ -30,11 +31,13 @@ from booking.services.meetings import ProvisioningTrigger
 from booking.services.notifications import LoginCodeMailer, NotificationService
 from booking.services.payment_timers import PaymentTimers
 from booking.services.refunds import Refunds
+from booking.services.request_notifications import RequestNotifications
 from booking.services.sign_in import LoginCodeIssuer
 
 
 def _timers() -> EventBridgeScheduler:
-    """Reminders, message retries and payment timers: one-time schedules invoking this function."""
+    """Reminders, message retries, payment timers and request escalations: one-time schedules invoking
+    this function."""
     return EventBridgeScheduler(
         clients.client("scheduler"),
         group_name=os.environ["SCHEDULE_GROUP_NAME"],
@@ -120,6 +123,33 @@ def build_payment_timers(clock: Clock | None = None) -> PaymentTimers:
             retries=timers,
             clock=clock,
         ),
+        clock=clock,
+    )
+
+
+def build_request_notifications(clock: Clock | None = None) -> RequestNotifications:
+    """Booking requests' messages and escalation timers (services/request_notifications.py), from
+    build_service's environment; the customer portal's links start with PUBLIC_BASE_URL."""
+    dynamodb = clients.client("dynamodb")
+    table = os.environ["TABLE_NAME"]
+    clock = clock or SystemClock()
+    timers = _timers()
+    log = DynamoMessageLog(dynamodb, table)
+    return RequestNotifications(
+        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
+        requests=DynamoRequestRepository(dynamodb, table),
+        customers=DynamoCustomerRepository(dynamodb, table),
+        log=log,
+        delivery=MessageDelivery(
+            log=log,
+            email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
+            sms=SnsSmsSender(clients.client("sns")),
+            retries=timers,
+            clock=clock,
+        ),
+        timers=timers,
+        sms_budget=DynamoSmsBudget(dynamodb, table),
+        portal_base_url=os.environ["PUBLIC_BASE_URL"],
         clock=clock,
     )
 

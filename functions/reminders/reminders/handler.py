@@ -9,7 +9,10 @@ Four triggers:
 - EventBridge Scheduler, when a reminder's one-time schedule fires: send it if still due;
 - EventBridge Scheduler, when a message's retry timer fires: try it again if still unsettled;
 - EventBridge Scheduler, when a payment timer fires (an authorisation about to lapse, an abandoned
-  checkout): act if still due (services/payment_timers.py).
+  checkout): act if still due (services/payment_timers.py);
+- booking requests (the stream's "booking_request" items, and their escalation timers): the business and
+  the customer told of each change, and the dispatchers of a request left unanswered
+  (services/request_notifications.py); a completed booking may onboard its customer for requests.
 
 A send is started only while the invocation has time for it; otherwise the work is handed back (the
 stream record reported as failed, the timer invocation failing) and runs again in a fresh invocation.
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
     from booking.services.meetings import ProvisioningTrigger
     from booking.services.notifications import NotificationService
     from booking.services.payment_timers import PaymentTimers
+    from booking.services.request_notifications import RequestNotifications
     from booking.services.sign_in import LoginCodeIssuer
 
 logger = Logger()
@@ -47,6 +51,7 @@ _login_codes: LoginCodeIssuer | None = None
 _meetings: ProvisioningTrigger | None = None
 _payments: PaymentTimers | None = None
 _books: Bookkeeping | None = None
+_requests: RequestNotifications | None = None
 _processor: BatchProcessor | None = None
 
 
@@ -56,14 +61,16 @@ def install(
     meetings: ProvisioningTrigger | None = None,
     payments: PaymentTimers | None = None,
     books: Bookkeeping | None = None,
+    requests: RequestNotifications | None = None,
 ) -> None:
     """The local stack installs services built with its dev clock; on Lambda they are built on first use."""
-    global _service, _login_codes, _meetings, _payments, _books  # noqa: PLW0603 - one of each per environment
+    global _service, _login_codes, _meetings, _payments, _books, _requests  # noqa: PLW0603 - one of each per environment
     _service = service
     _login_codes = login_codes
     _meetings = meetings
     _payments = payments
     _books = books
+    _requests = requests
 
 
 def service() -> NotificationService:
@@ -111,6 +118,15 @@ def payments() -> PaymentTimers:
     return _payments
 
 
+def requests() -> RequestNotifications:
+    global _requests  # noqa: PLW0603
+    if _requests is None:
+        from reminders.container import build_request_notifications  # noqa: PLC0415
+
+        _requests = build_request_notifications()
+    return _requests
+
+
 def processor() -> BatchProcessor:
     global _processor  # noqa: PLW0603
     if _processor is None:
@@ -130,6 +146,7 @@ def prime() -> None:
     login_codes()
     meetings()
     payments()
+    requests()
     processor()
     messages.compile_templates()
 
@@ -141,6 +158,7 @@ def restored() -> None:
         build_login_codes,
         build_payment_timers,
         build_provisioning_trigger,
+        build_request_notifications,
         build_service,
     )
 
@@ -151,6 +169,7 @@ def restored() -> None:
         build_provisioning_trigger(),
         build_payment_timers(),
         books,
+        build_request_notifications(),
     )
 
 
@@ -158,6 +177,7 @@ snapstart.on_snapshot(prime, restored)
 
 
 def record_handler(record: DynamoDBRecord) -> None:
+    from booking.adapters.dynamodb.booking_requests import request_in_image  # noqa: PLC0415 - loaded by requests()
     from booking.adapters.dynamodb.bookings import booking_in_image  # noqa: PLC0415 - loaded by service()
 
     change = record.dynamodb
@@ -166,6 +186,11 @@ def record_handler(record: DynamoDBRecord) -> None:
     image = change.new_image or {}
     if image.get("kind") == "login_code_request":
         login_codes().issue_code(image["tenant_id"], image["email"], image["request_id"])
+        return
+    request = request_in_image(change.new_image)
+    if request is not None:
+        with request_logged(request.id):
+            requests().request_changed(request_in_image(change.old_image), request)
         return
     new = booking_in_image(change.new_image)
     if new is None:
@@ -177,6 +202,8 @@ def record_handler(record: DynamoDBRecord) -> None:
         # The meeting next: its state machine starts at once, and the confirmation may wait for it.
         meetings().booking_changed(old, new)
         service().booking_changed(old, new)
+        # A completed job may onboard its customer for booking requests (idempotent).
+        requests().booking_changed(old, new)
         # Last: Stripe may be down, and the record is then delivered again (the messages above are
         # claimed already, so they go out once).
         payments().booking_changed(old, new)
@@ -193,6 +220,17 @@ def booking_logged(booking_id: str) -> Iterator[None]:
         logger.thread_safe_remove_keys(["booking_id"])
 
 
+@contextmanager
+def request_logged(request_id: str) -> Iterator[None]:
+    """A booking request's id on every log line of one record or event (its correlation id), as
+    `booking_logged` does for a booking."""
+    logger.thread_safe_append_keys(request_id=request_id)
+    try:
+        yield
+    finally:
+        logger.thread_safe_remove_keys(["request_id"])
+
+
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
@@ -205,6 +243,7 @@ def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     notifications = service()
     notifications.delivery.time_left = lambda: context.get_remaining_time_in_millis() / 1000
     payments().delivery.time_left = notifications.delivery.time_left
+    requests().delivery.time_left = notifications.delivery.time_left
     if event.get("type") == "reminder":
         with booking_logged(event["booking_id"]):
             notifications.send_reminder(
@@ -217,7 +256,15 @@ def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
         return {"handled": "reminder"}
     if event.get("type") == "message_retry":
         from booking.services.payment_timers import is_payment_message  # noqa: PLC0415 - loaded already
+        from booking.services.request_notifications import is_request_message  # noqa: PLC0415
 
+        if is_request_message(event["key"]):
+            # a request's message: its log is under the request's id, carried as `booking_id`
+            with request_logged(event["booking_id"]):
+                requests().retry_message(
+                    event["tenant_id"], event["booking_id"], event["key"], event["channel"]
+                )
+            return {"handled": "message_retry"}
         retried = payments() if is_payment_message(event["key"]) else notifications
         with booking_logged(event["booking_id"]):
             retried.retry_message(event["tenant_id"], event["booking_id"], event["key"], event["channel"])
@@ -227,6 +274,11 @@ def _handle(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
             outcome = payments().fire(event)
         logger.info("payment timer", extra={"timer": event.get("timer"), "outcome": outcome})
         return {"handled": "payment_timer", "outcome": outcome}
+    if event.get("type") == "request_escalation":
+        with request_logged(event["request_id"]):
+            outcome = requests().fire(event)
+        logger.info("request escalation", extra={"n": event.get("n"), "outcome": outcome})
+        return {"handled": "request_escalation", "outcome": outcome}
     from aws_lambda_powertools.utilities.batch import process_partial_response  # noqa: PLC0415
 
     failures = process_partial_response(

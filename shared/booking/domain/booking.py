@@ -210,6 +210,8 @@ class Booking(BaseModel):
     tax_rate_basis_points: int = 0
     prices_include_tax: bool = True
     cancellation_reason: str | None = None
+    request_id: str | None = None  # the booking request it answers (domain/booking_requests.py)
+    job_address: str | None = None  # where the job is, for a booking made from a request
     created_at: datetime
     updated_at: datetime
     version: int = 1
@@ -226,9 +228,15 @@ class Booking(BaseModel):
         return tax_of(self.total_minor, self.tax_rate_basis_points, self.prices_include_tax).gross_minor
 
     @property
-    def awaiting_payment(self) -> bool:
-        """Booked online and not paid yet: not confirmed, holding its time until `hold_expires_at`."""
+    def on_hold(self) -> bool:
+        """Not confirmed, holding its time only until `hold_expires_at`: awaiting its payment, or a time
+        proposed to a customer awaiting their reply (a booking request's counter-proposal)."""
         return self.status is BookingStatus.PENDING and self.hold_expires_at is not None
+
+    @property
+    def awaiting_payment(self) -> bool:
+        """Booked online and not paid yet: on hold until its payment arrives."""
+        return self.on_hold and self.payment is not None
 
 
 # --- requests -----------------------------------------------------------------------------------------

@@ -15,6 +15,7 @@ from typing import Annotated, Literal
 from pydantic import Field, field_validator, model_validator
 from pydantic_extra_types.country import CountryAlpha2
 
+from booking.domain.booking_requests import RequestSettings
 from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, HttpsBaseUrl, MeetingProvider
 from booking.domain.no_shows import NoShowPolicy
 from booking.domain.payments import CaptureMode, PaymentRule
@@ -248,6 +249,10 @@ class BusinessSettings(Model):
     cancellation_policy: CancellationPolicy | None = Field(
         default=None,
         description="refunds by notice when a paid booking is cancelled; null: everything paid is refunded",
+    )
+    booking_requests: RequestSettings = Field(
+        default_factory=RequestSettings,
+        description="customers ask, the business answers (domain/booking_requests.py); off by default",
     )
     no_show_policy: NoShowPolicy | None = Field(
         default=None,

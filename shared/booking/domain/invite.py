@@ -151,7 +151,8 @@ def build_invite(
     if booking.delivery == "online":
         event.add("location", join_url or "Online")
     else:
-        event.add("location", business.address or business.name)
+        # A job booked from a request happens at the customer's address, not the business's.
+        event.add("location", booking.job_address or business.address or business.name)
     event.add("status", "CANCELLED" if method == "CANCEL" else "CONFIRMED")
     # A calendar that shows nothing else still shows URL as a link: the meeting's, once there is one.
     event.add("url", join_url or manage_url)

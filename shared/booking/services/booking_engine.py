@@ -214,10 +214,12 @@ class BookingEngine:
         awaiting: Payment | None = None,
         hold_until: datetime | None = None,
         payment_status: PaymentStatus = "not_required",
+        from_request: tuple[str, str] | None = None,
     ) -> BookingView:
         """A new booking (with `booking_id` when the caller chose it; `series` = (series id, index) for a
-        session of a recurring series). With `awaiting`, it awaits that payment: pending, its time held
-        until `hold_until`."""
+        session of a recurring series). With `hold_until`, it is pending, its time held until then: awaiting
+        the payment `awaiting`, or a customer's reply. `from_request` = (request id, job address) for a booking answering a booking
+        request."""
         catalogue = catalogue if public else without_online_limits(catalogue)
         business = catalogue.business
         services = self.services(catalogue, request.services)
@@ -238,10 +240,11 @@ class BookingEngine:
             booking = Booking(
                 id=booking_id or self._ids.new_id(),
                 tenant_id=business.id,
-                status=BookingStatus.PENDING if awaiting is not None else BookingStatus.CONFIRMED,
+                # Held (awaiting its payment, or a customer's reply to a proposed time): pending until then.
+                status=BookingStatus.PENDING if hold_until is not None else BookingStatus.CONFIRMED,
                 payment=awaiting,
                 payment_status="unpaid" if awaiting is not None else payment_status,
-                hold_expires_at=hold_until if awaiting is not None else None,
+                hold_expires_at=hold_until,
                 start=start,
                 end=start + timedelta(minutes=appointment.duration),
                 occupied_start=busy_start,
@@ -265,6 +268,8 @@ class BookingEngine:
                 outside_shift=outside,
                 series_id=series[0] if series else None,
                 series_index=series[1] if series else None,
+                request_id=from_request[0] if from_request else None,
+                job_address=from_request[1] if from_request else None,
                 created_at=now,
                 updated_at=now,
             )

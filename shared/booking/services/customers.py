@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from booking.domain.access import Principal, Role
 from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, Note
-from booking.domain.customers import CustomerProfile
+from booking.domain.customers import CustomerProfile, OnboardingUpdate
 from booking.domain.errors import NotFound, Unauthorized
 from booking.ports import (
     BookingRepository,
@@ -121,6 +121,22 @@ class CustomerService:
                 actor=Actor(kind=principal.role.value, id=principal.user_id),
                 action="blocked" if blocked else "unblocked",
                 details={"reason": reason} if reason else {},
+            ),
+        )
+        return profile
+
+    def set_onboarding(self, principal: Principal, email: str, update: OnboardingUpdate) -> CustomerProfile:
+        """Owners, admins and dispatchers onboard a customer for booking requests (address on file)."""
+        principal.require(frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER}))
+        now = self._clock.now()
+        profile = self._customers.set_onboarding(principal.tenant_id, email.lower(), update, now)
+        self._customers.record_audit(
+            principal.tenant_id,
+            email.lower(),
+            HistoryEntry(
+                at=now,
+                actor=Actor(kind=principal.role.value, id=principal.user_id),
+                action="onboarded" if update.onboarded else "onboarding_withdrawn",
             ),
         )
         return profile

@@ -65,9 +65,9 @@ def needs_provisioning(old: Booking | None, new: Booking) -> bool:
         return (
             old is not None and old.status is not BookingStatus.CANCELLED and meeting.meeting_id is not None
         )
-    if new.status not in MOVABLE or new.awaiting_payment:
+    if new.status not in MOVABLE or new.on_hold:
         return False  # an unpaid booking gets its meeting once it is paid for
-    if old is None or old.status not in MOVABLE or old.awaiting_payment:
+    if old is None or old.status not in MOVABLE or old.on_hold:
         return True
     return (old.start, old.end) != (new.start, new.end) and meeting.made_for != (new.start, new.end)
 

@@ -56,6 +56,7 @@ from booking.ports import (
     SmsBudget,
 )
 from booking.services.delivery import MessageDelivery, Rendered
+from booking.services.payment_timers import checkout_abandoned
 
 logger = Logger(child=True)
 
@@ -168,10 +169,10 @@ class NotificationService:
         self._meeting_changed(catalogue, old, new)
         if new.status is BookingStatus.CANCELLED and old.status is not BookingStatus.CANCELLED:
             self._unschedule(catalogue, old, now, "booking cancelled")
-            from booking.services.payment_timers import checkout_abandoned  # noqa: PLC0415 - cancellations only
-
             if checkout_abandoned(old, new):
                 return  # never confirmed, so never announced: an abandoned checkout ends in silence
+            if old.on_hold and old.payment is None:
+                return  # a time proposed for a booking request: the request's own messages speak for it
             self._customer(catalogue, new, "cancellation", f"cancellation@v{new.version}", invite="CANCEL")
             self._staff(catalogue, new, "staff_cancelled", new.staff_id, f"staff_cancelled@v{new.version}")
             return

@@ -9,7 +9,7 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from booking.domain.access import Principal
 from booking.domain.booking import (
@@ -22,9 +22,10 @@ from booking.domain.booking import (
     RescheduleRequest,
     StatusChange,
 )
-from booking.domain.customers import CustomerProfile
+from booking.domain.customers import CustomerProfile, OnboardingUpdate
+from booking.domain.errors import FieldProblem, InvalidInput
 from booking.domain.meetings import MeetingLinkUpdate
-from booking.domain.types import Model, ShortText
+from booking.domain.types import Email, Model, ShortText
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
@@ -51,6 +52,7 @@ Payments = Annotated[StaffPayments, Depends(staff_payments)]
 BookingId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 CustomerEmail = Annotated[str, Path(max_length=254)]
 TAGS = ["admin: diary"]
+_EMAIL: TypeAdapter[str] = TypeAdapter(Email)
 CUSTOMER_TAGS = ["admin: customers"]
 
 
@@ -200,6 +202,21 @@ def client_history(email: CustomerEmail, caller: Caller, customers: Customers) -
 def block(email: CustomerEmail, body: BlockRequest, caller: Caller, customers: Customers) -> CustomerProfile:
     """Blocks the customer from booking online (e.g. after no-shows)."""
     return customers.set_blocked(caller, email, True, body.reason or None)
+
+
+@router.put("/v1/admin/customers/<email>/onboarding", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)
+def onboard(
+    email: CustomerEmail, body: OnboardingUpdate, caller: Caller, customers: Customers
+) -> CustomerProfile:
+    """Onboards a customer for booking requests (creating them if they never booked online): name, phone,
+    the address on file, and `onboarded`. Owners, admins and dispatchers."""
+    try:
+        checked = _EMAIL.validate_python(email)
+    except ValidationError:
+        raise InvalidInput(
+            "not an email address", [FieldProblem(("path", "email"), "not an email address")]
+        ) from None
+    return customers.set_onboarding(caller, checked, body)
 
 
 @router.post("/v1/admin/customers/<email>/unblock", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)

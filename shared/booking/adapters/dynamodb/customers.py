@@ -9,9 +9,9 @@ from typing import TYPE_CHECKING
 from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
-from booking.adapters.dynamodb.items import condition_failed, plain, typed_key
+from booking.adapters.dynamodb.items import condition_failed, plain, typed, typed_key
 from booking.domain.booking import HistoryEntry, Note
-from booking.domain.customers import CustomerProfile, LoginCode
+from booking.domain.customers import CustomerProfile, LoginCode, OnboardingUpdate
 from booking.domain.errors import NotFound
 
 if TYPE_CHECKING:
@@ -38,7 +38,54 @@ class DynamoCustomerRepository:
             blocked_reason=item.get("blocked_reason"),
             sms_opt_out=bool(item.get("sms_opt_out", False)),
             created_at=item.get("created_at"),
+            address=item.get("address"),
+            onboarded=bool(item.get("onboarded", False)),
         )
+
+    def set_onboarding(
+        self, tenant_id: str, email: str, update: OnboardingUpdate, at: datetime
+    ) -> CustomerProfile:
+        """Creates the profile (a customer who never booked online) or updates it: name, phone, the
+        address on file and whether they are onboarded."""
+        self._client.update_item(
+            TableName=self._table,
+            Key=typed_key(keys.customer_key(tenant_id, email)),
+            UpdateExpression=(
+                "SET #name = :name, email = :email, kind = :kind, address = :address, onboarded = :onboarded,"
+                " created_at = if_not_exists(created_at, :now)" + (", phone = :phone" if update.phone else "")
+            ),
+            ExpressionAttributeNames={"#name": "name"},
+            ExpressionAttributeValues=typed(
+                {
+                    ":name": update.name,
+                    ":email": email.lower(),
+                    ":kind": "customer",
+                    ":address": update.address,
+                    ":onboarded": update.onboarded,
+                    ":now": keys.iso(at),
+                    ":phone": update.phone,
+                }
+            ),
+        )
+        profile = self.profile(tenant_id, email)
+        assert profile is not None
+        return profile
+
+    def mark_onboarded(self, tenant_id: str, email: str) -> bool:
+        """Onboards an existing customer (their first job done); False when there is no profile."""
+        try:
+            self._client.update_item(
+                TableName=self._table,
+                Key=typed_key(keys.customer_key(tenant_id, email)),
+                UpdateExpression="SET onboarded = :true",
+                ConditionExpression="attribute_exists(pk)",
+                ExpressionAttributeValues={":true": {"BOOL": True}},
+            )
+        except ClientError as error:
+            if condition_failed(error):
+                return False
+            raise
+        return True
 
     def set_blocked(self, tenant_id: str, email: str, blocked: bool, reason: str | None) -> CustomerProfile:
         try:

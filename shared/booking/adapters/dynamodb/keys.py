@@ -258,3 +258,35 @@ def journal_key(tenant_id: str, at: datetime, booking_id: str, version: int, lin
 
 def journal_sk_bound(instant: datetime) -> str:
     return iso(instant)
+
+
+# --- booking requests ------------------------------------------------------------------------------------
+#
+#   T#<tenant>#REQUESTS           <request id>             the request (its id a ULID: newest last), so the
+#                                                          inbox is one query, newest first
+#   T#<tenant>#REQUEST#<id>       HISTORY#<at>#<seq>       its history, one item per change
+#   T#<tenant>#CUSTOMER#<email>   REQUEST#<request id>     pointer: a customer's requests
+#   a request's communications are in the message log under its id, as a booking's are (MSG#...)
+
+
+def requests_pk(tenant_id: str) -> str:
+    return f"T#{tenant_id}#REQUESTS"
+
+
+def request_key(tenant_id: str, request_id: str) -> dict[str, str]:
+    return {PK: requests_pk(tenant_id), SK: request_id}
+
+
+def request_history_key(tenant_id: str, request_id: str, at: datetime, seq: str) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#REQUEST#{request_id}", SK: f"{HISTORY_PREFIX}{iso(at)}#{seq}"}
+
+
+def request_history_pk(tenant_id: str, request_id: str) -> str:
+    return f"T#{tenant_id}#REQUEST#{request_id}"
+
+
+CUSTOMER_REQUEST_PREFIX: Final = "REQUEST#"
+
+
+def customer_request_key(tenant_id: str, email: str, request_id: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: f"{CUSTOMER_REQUEST_PREFIX}{request_id}"}

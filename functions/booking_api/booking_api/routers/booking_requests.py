@@ -1,0 +1,311 @@
+"""Booking requests: signed-in, onboarded customers ask for a job (with up to 3 photos uploaded straight to
+storage); the business triages and answers it from an inbox of leads."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any
+
+from aws_lambda_powertools.event_handler import Depends, Request, Response
+from aws_lambda_powertools.event_handler.openapi.params import Path, Query
+from aws_lambda_powertools.event_handler.router import APIGatewayRouter
+from pydantic import BaseModel
+
+from booking.domain.access import Principal
+from booking.domain.booking import Booking
+from booking.domain.booking_requests import (
+    AcceptRequest,
+    AssignRequest,
+    BusinessResponse,
+    CounterProposal,
+    CounterReply,
+    CustomerReply,
+    DeclineRequest,
+    RequestCustomer,
+    RequestDraft,
+    RequestHistoryEntry,
+    RequestState,
+    ServiceRequest,
+)
+from booking.domain.communications import MessageRecord
+from booking.domain.errors import Unauthorized
+from booking.domain.photos import Photo
+from booking.services.booking_requests import BookingRequests, RequestCaller, RequestDetail
+from booking.services.bookings import BookingService
+from booking.services.customers import CustomerService
+from booking_api.cors import preflight, request_origin, respond
+from booking_api.deps import bearer_token, booking_requests, booking_service, customer_service, principal
+from booking_api.openapi import ADMIN_SECURITY
+
+router = APIGatewayRouter()
+
+Caller = Annotated[Principal, Depends(principal)]
+Requests = Annotated[BookingRequests, Depends(booking_requests)]
+Customers = Annotated[CustomerService, Depends(customer_service)]
+Bookings = Annotated[BookingService, Depends(booking_service)]
+SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
+RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
+PhotoIndex = Annotated[int, Path(ge=0, le=2)]
+
+MINE = "/v1/public/businesses/<slug>/customers/me/booking-requests"
+ONE_OF_MINE = f"{MINE}/<request_id>"
+CUSTOMER_TAGS = ["public: booking requests"]
+ADMIN = "/v1/admin/booking-requests"
+ADMIN_TAGS = ["admin: booking requests"]
+
+
+class RequestOut(BaseModel):
+    id: str
+    state: RequestState
+    customer: RequestCustomer
+    service_id: str | None
+    service_name: str | None
+    free_text: str | None
+    preferred_dates: list[date]
+    time_preference: str
+    address: str
+    notes: str
+    photos: list[Photo]
+    assigned_staff_id: str | None
+    responses: list[BusinessResponse]
+    replies: list[CustomerReply]
+    booking_id: str | None
+    escalations: int
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def of(cls, request: ServiceRequest) -> RequestOut:
+        return cls(**request.model_dump(exclude={"tenant_id", "version"}))
+
+
+class SubmittedOut(RequestOut):
+    uploads: list[dict[str, Any]]  # for each declared photo: a presigned POST (url and form fields)
+
+
+class RequestDetailOut(RequestOut):
+    history: list[RequestHistoryEntry]
+    photo_urls: dict[int, str] = {}  # staff only: verified photos, links valid five minutes
+    customer_bookings: list[dict[str, Any]] = []  # staff only: the customer's bookings, newest first
+    communications: list[MessageRecord] = []  # staff only: what was sent about it
+
+    @classmethod
+    def detail(cls, found: RequestDetail, bookings: list[Booking] | None = None) -> RequestDetailOut:
+        return cls(
+            **RequestOut.of(found.request).model_dump(),
+            history=found.history,
+            photo_urls=found.photo_urls,
+            communications=found.communications,
+            customer_bookings=[
+                {
+                    "id": b.id,
+                    "start": b.start,
+                    "status": b.status.value,
+                    "services": [s.name for s in b.services],
+                }
+                for b in sorted(bookings or [], key=lambda b: b.start, reverse=True)
+            ],
+        )
+
+
+# --- customers -------------------------------------------------------------------------------------------
+
+
+def _caller(
+    slug: str, request: Request, customers: CustomerService, bookings: BookingService
+) -> RequestCaller:
+    session = customers.session(bearer_token(request))
+    if session.tenant_id != bookings.public_business(slug).id:
+        raise Unauthorized("sign in again: the session is missing or has expired")
+    return RequestCaller(session.tenant_id, session.email)
+
+
+@router.post(MINE, tags=CUSTOMER_TAGS, responses={201: {"description": "Submitted"}})
+def submit_request(
+    slug: SlugParam,
+    body: RequestDraft,
+    requests: Requests,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
+) -> Response[SubmittedOut]:
+    """Submits a request (Authorization: Bearer <customer token>; onboarded customers only). The answer
+    carries a presigned POST for each declared photo: upload each straight to storage, then call
+    `.../photos/{index}/uploaded` so it is checked."""
+    submitted = requests.submit(_caller(slug, request, customers, bookings), body)
+    out = SubmittedOut(**RequestOut.of(submitted.request).model_dump(), uploads=submitted.uploads)
+    return respond(out, bookings.public_business(slug), request_origin(request), status=201)
+
+
+@router.get(MINE, tags=CUSTOMER_TAGS)
+def my_requests(
+    slug: SlugParam, requests: Requests, customers: Customers, bookings: Bookings, request: Request
+) -> Response[list[RequestOut]]:
+    """The signed-in customer's requests, newest first."""
+    mine = requests.mine(_caller(slug, request, customers, bookings))
+    return respond([RequestOut.of(r) for r in mine], bookings.public_business(slug), request_origin(request))
+
+
+@router.get(ONE_OF_MINE, tags=CUSTOMER_TAGS)
+def my_request(
+    slug: SlugParam,
+    request_id: RequestId,
+    requests: Requests,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
+) -> Response[RequestDetailOut]:
+    found = requests.view_mine(_caller(slug, request, customers, bookings), request_id)
+    return respond(RequestDetailOut.detail(found), bookings.public_business(slug), request_origin(request))
+
+
+@router.post(f"{ONE_OF_MINE}/cancel", tags=CUSTOMER_TAGS)
+def cancel_my_request(
+    slug: SlugParam,
+    request_id: RequestId,
+    requests: Requests,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
+) -> Response[RequestOut]:
+    """Cancels a request not confirmed yet (a time held for it is released)."""
+    cancelled = requests.cancel(_caller(slug, request, customers, bookings), request_id)
+    return respond(RequestOut.of(cancelled), bookings.public_business(slug), request_origin(request))
+
+
+@router.post(f"{ONE_OF_MINE}/counter-proposal/accept", tags=CUSTOMER_TAGS)
+def accept_counter_proposal(
+    slug: SlugParam,
+    request_id: RequestId,
+    requests: Requests,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
+) -> Response[RequestOut]:
+    """Accepts the proposed time while it is held: it becomes the customer's booking (confirmation and
+    invite follow). 409 once the hold expired."""
+    answered = requests.reply(_caller(slug, request, customers, bookings), request_id, True, "")
+    return respond(RequestOut.of(answered), bookings.public_business(slug), request_origin(request))
+
+
+@router.post(f"{ONE_OF_MINE}/counter-proposal/decline", tags=CUSTOMER_TAGS)
+def decline_counter_proposal(
+    slug: SlugParam,
+    request_id: RequestId,
+    body: CounterReply,
+    requests: Requests,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
+) -> Response[RequestOut]:
+    """Declines the proposed time, saying why: the request goes back to the business."""
+    answered = requests.reply(_caller(slug, request, customers, bookings), request_id, False, body.message)
+    return respond(RequestOut.of(answered), bookings.public_business(slug), request_origin(request))
+
+
+@router.post(f"{ONE_OF_MINE}/photos/<index>/uploaded", tags=CUSTOMER_TAGS)
+def photo_uploaded(
+    slug: SlugParam,
+    request_id: RequestId,
+    index: PhotoIndex,
+    requests: Requests,
+    customers: Customers,
+    bookings: Bookings,
+    request: Request,
+) -> Response[Photo]:
+    """Checks an uploaded photo (really an image of the declared type and size); 422 naming the problem
+    otherwise (the upload is deleted)."""
+    photo = requests.photo_uploaded(_caller(slug, request, customers, bookings), request_id, index)
+    return respond(photo, bookings.public_business(slug), request_origin(request))
+
+
+@router.route(MINE, method="OPTIONS", include_in_schema=False)
+def mine_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
+    return preflight(bookings.public_business(slug), request_origin(request))
+
+
+@router.route(ONE_OF_MINE, method="OPTIONS", include_in_schema=False)
+def one_preflight(
+    slug: SlugParam, request_id: RequestId, bookings: Bookings, request: Request
+) -> Response[None]:
+    return preflight(bookings.public_business(slug), request_origin(request))
+
+
+@router.route(f"{ONE_OF_MINE}/<action>", method="OPTIONS", include_in_schema=False)
+def action_preflight(
+    slug: SlugParam, request_id: RequestId, action: str, bookings: Bookings, request: Request
+) -> Response[None]:
+    return preflight(bookings.public_business(slug), request_origin(request))
+
+
+@router.route(f"{ONE_OF_MINE}/counter-proposal/<action>", method="OPTIONS", include_in_schema=False)
+def reply_preflight(
+    slug: SlugParam, request_id: RequestId, action: str, bookings: Bookings, request: Request
+) -> Response[None]:
+    return preflight(bookings.public_business(slug), request_origin(request))
+
+
+@router.route(f"{ONE_OF_MINE}/photos/<index>/uploaded", method="OPTIONS", include_in_schema=False)
+def photo_preflight(
+    slug: SlugParam, request_id: RequestId, index: PhotoIndex, bookings: Bookings, request: Request
+) -> Response[None]:
+    return preflight(bookings.public_business(slug), request_origin(request))
+
+
+# --- the business ----------------------------------------------------------------------------------------
+
+
+@router.get(ADMIN, tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def inbox(
+    caller: Caller,
+    requests: Requests,
+    state: Annotated[list[RequestState] | None, Query(description="only these states")] = None,
+    older_than_hours: Annotated[int | None, Query(ge=0, le=24 * 365)] = None,
+) -> list[RequestOut]:
+    """Incoming requests as leads, newest first; staff see those assigned to them."""
+    found = requests.inbox(caller, set(state) if state else None, older_than_hours)
+    return [RequestOut.of(r) for r in found]
+
+
+@router.get(f"{ADMIN}/<request_id>", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def view_request(request_id: RequestId, caller: Caller, requests: Requests) -> RequestDetailOut:
+    """The request with its history, links to its photos (five minutes) and the customer's bookings."""
+    found = requests.view(caller, request_id)
+    return RequestDetailOut.detail(found, requests.customer_bookings(caller, found.request))
+
+
+@router.post(f"{ADMIN}/<request_id>/review", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def mark_under_review(request_id: RequestId, caller: Caller, requests: Requests) -> RequestOut:
+    return RequestOut.of(requests.review(caller, request_id))
+
+
+@router.put(f"{ADMIN}/<request_id>/assignee", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def assign_request(
+    request_id: RequestId, body: AssignRequest, caller: Caller, requests: Requests
+) -> RequestOut:
+    """Who answers it (owners, admins, dispatchers); staff answer only requests assigned to them."""
+    return RequestOut.of(requests.assign(caller, request_id, body.staff_id))
+
+
+@router.post(f"{ADMIN}/<request_id>/accept", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def accept_request(
+    request_id: RequestId, body: AcceptRequest, caller: Caller, requests: Requests
+) -> RequestOut:
+    """Accepts: a booking for the staff member at that time and length (half a day, days), with the job's
+    address. Of two answers at once exactly one wins; the other gets 409."""
+    return RequestOut.of(requests.accept(caller, request_id, body))
+
+
+@router.post(f"{ADMIN}/<request_id>/counter-proposal", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def counter_propose(
+    request_id: RequestId, body: CounterProposal, caller: Caller, requests: Requests
+) -> RequestOut:
+    """Proposes another time, held for the customer (the business's counter_hold_hours)."""
+    return RequestOut.of(requests.counter_propose(caller, request_id, body))
+
+
+@router.post(f"{ADMIN}/<request_id>/decline", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
+def decline_request(
+    request_id: RequestId, body: DeclineRequest, caller: Caller, requests: Requests
+) -> RequestOut:
+    return RequestOut.of(requests.decline(caller, request_id, body))

@@ -1,0 +1,502 @@
+"""Booking request use cases: customers who completed onboarding ask for a job; the business reviews it
+and accepts it (a booking in the chosen staff member's schedule), proposes another time (held for the
+customer in the time ledger), or declines it.
+
+Exactly one answer wins: the request is saved on the version read, and the booking an answer makes has an
+id derived from the request and that version, so two staff accepting at once race for the same booking id
+and the database lets one of them write it. The loser is told the request was answered first.
+
+Messages and the 48-hour escalation react to the committed change (services/request_notifications.py).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from booking.domain.access import OUTSIDE_SHIFT_BOOKERS, Principal, Role
+from booking.domain.booking import Actor, AdminBookingRequest, Booking, BookingStatus, CustomerDetails
+from booking.domain.booking_requests import (
+    AcceptRequest,
+    BusinessResponse,
+    CounterProposal,
+    CustomerReply,
+    DeclineRequest,
+    RequestCustomer,
+    RequestDraft,
+    RequestHistoryEntry,
+    RequestSettings,
+    RequestState,
+    ServiceRequest,
+    check_transition,
+)
+from booking.domain.catalogue import Catalogue
+from booking.domain.communications import MessageRecord
+from booking.domain.errors import Conflict, Forbidden, NotFound, SlotTaken
+from booking.domain.photos import Photo, check_photo, photo_key
+from booking.ports import (
+    BookingRepository,
+    Clock,
+    CustomerRepository,
+    IdGenerator,
+    MessageLog,
+    PhotoStore,
+    RequestRepository,
+)
+from booking.services.booking_engine import BookingEngine, invalid
+from booking.services.bookings import actor_for
+from booking.services.payment_changes import save_change
+
+# Who triages and answers every request; staff answer the ones assigned to them.
+TRIAGE = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
+ANSWERERS = frozenset({*TRIAGE, Role.STAFF})
+INBOX_LIMIT = 200
+PHOTO_VIEW_SECONDS = 300
+
+
+@dataclass(frozen=True)
+class RequestCaller:
+    """A signed-in customer of one business (a customer session)."""
+
+    tenant_id: str
+    email: str
+
+
+@dataclass(frozen=True)
+class Submitted:
+    request: ServiceRequest
+    uploads: list[dict[str, object]]  # one presigned POST per declared photo: url and fields
+
+
+@dataclass(frozen=True)
+class RequestDetail:
+    request: ServiceRequest
+    history: list[RequestHistoryEntry]
+    photo_urls: dict[int, str]  # verified photos, by index: short-lived links for staff
+    communications: list[MessageRecord] = field(default_factory=list)  # what was sent about it (staff)
+
+
+class BookingRequests:
+    def __init__(
+        self,
+        engine: BookingEngine,
+        requests: RequestRepository,
+        bookings: BookingRepository,
+        customers: CustomerRepository,
+        photos: PhotoStore,
+        messages: MessageLog,
+        clock: Clock,
+        ids: IdGenerator,
+    ) -> None:
+        self._engine = engine
+        self._requests = requests
+        self._bookings = bookings
+        self._customers = customers
+        self._photos = photos
+        self._messages = messages
+        self._clock = clock
+        self._ids = ids
+
+    # --- customers ------------------------------------------------------------------------------------
+
+    def submit(self, caller: RequestCaller, draft: RequestDraft) -> Submitted:
+        catalogue = self._engine.tenant_catalogue(caller.tenant_id)
+        settings = self._settings(catalogue)
+        profile = self._customers.profile(caller.tenant_id, caller.email)
+        if profile is None or not profile.onboarded:
+            raise Forbidden(
+                f"booking requests are for {catalogue.business.name}'s onboarded customers; "
+                "please contact them to be set up"
+            )
+        service_name = None
+        if draft.service_id is not None:
+            service = catalogue.service(draft.service_id)
+            if draft.service_id not in settings.services or service is None:
+                raise invalid("service_id", "not one of the services offered for requests")
+            service_name = service.name
+        elif not settings.allow_free_text:
+            raise invalid("free_text", "choose one of the services offered for requests")
+        today = self._clock.now().astimezone(ZoneInfo(catalogue.business.time_zone)).date()
+        for position, day in enumerate(draft.preferred_dates):
+            if day < today:
+                raise invalid(f"preferred_dates.{position}", f"{day.isoformat()} is in the past")
+        address = draft.address or profile.address
+        if not address:
+            raise invalid("address", "give the job's address: there is none on file")
+        now = self._clock.now()
+        request_id = self._ids.new_id()
+        photos = [
+            Photo(
+                index=index,
+                key=photo_key(caller.tenant_id, request_id, index),
+                content_type=declared.content_type,
+                size_bytes=declared.size_bytes,
+                status="awaiting_upload",
+                problem=None,
+            )
+            for index, declared in enumerate(draft.photos)
+        ]
+        request = ServiceRequest(
+            id=request_id,
+            tenant_id=caller.tenant_id,
+            state=RequestState.SUBMITTED,
+            customer=RequestCustomer(name=profile.name, email=profile.email, phone=profile.phone),
+            service_id=draft.service_id,
+            service_name=service_name,
+            free_text=draft.free_text if draft.service_id is None else None,
+            preferred_dates=draft.preferred_dates,
+            time_preference=draft.time_preference,
+            address=address,
+            notes=draft.notes,
+            photos=photos,
+            created_at=now,
+            updated_at=now,
+        )
+        actor = _customer(caller)
+        self._requests.save(
+            request,
+            None,
+            RequestHistoryEntry(at=now, actor=actor, action="submitted", to_state=request.state),
+        )
+        uploads = [self._photos.upload_form(p.key, p.content_type, p.size_bytes) for p in photos]
+        return Submitted(request, uploads)
+
+    def mine(self, caller: RequestCaller) -> list[ServiceRequest]:
+        return self._requests.for_customer(caller.tenant_id, caller.email)
+
+    def view_mine(self, caller: RequestCaller, request_id: str) -> RequestDetail:
+        request, history = self._own(caller, request_id)
+        return RequestDetail(request, history, {})
+
+    def photo_uploaded(self, caller: RequestCaller, request_id: str, index: int) -> Photo:
+        """Checks an uploaded photo: really an image of the declared type and size. A photo that is not is
+        deleted and refused (422 naming it); the request keeps it as rejected."""
+        request, _ = self._own(caller, request_id)
+        if not 0 <= index < len(request.photos):
+            raise NotFound(f"this request has no photo {index}")
+        photo = request.photos[index]
+        if photo.status == "verified":
+            return photo
+        stored = self._photos.head(photo.key)
+        if stored is None:
+            raise Conflict("the photo has not been uploaded yet")
+        size, first_bytes = stored
+        problem = check_photo(photo, first_bytes, size)
+        checked = photo.model_copy(
+            update={"status": "rejected" if problem else "verified", "problem": problem, "size_bytes": size}
+        )
+        if problem:
+            self._photos.delete(photo.key)
+        photos = list(request.photos)
+        photos[index] = checked
+        self._change(
+            request,
+            _customer(caller),
+            "photo_rejected" if problem else "photo_verified",
+            None,
+            {"photo": str(index)} | ({"problem": problem} if problem else {}),
+            photos=photos,
+        )
+        if problem:
+            raise invalid(f"photos.{index}", problem)
+        return checked
+
+    def cancel(self, caller: RequestCaller, request_id: str) -> ServiceRequest:
+        request, _ = self._own(caller, request_id)
+        check_transition(request.state, RequestState.CANCELLED, "customer")
+        self._withdraw_hold(request, "the request was cancelled")
+        return self._change(request, _customer(caller), "cancelled", RequestState.CANCELLED)
+
+    def reply(self, caller: RequestCaller, request_id: str, accepted: bool, message: str) -> ServiceRequest:
+        """The customer accepts the proposed time (it becomes their booking) or declines it (the request
+        goes back to the business, with the customer's message)."""
+        request, _ = self._own(caller, request_id)
+        target = RequestState.CONFIRMED if accepted else RequestState.UNDER_REVIEW
+        check_transition(request.state, target, "customer")
+        counter = request.open_counter
+        assert counter is not None  # COUNTER_PROPOSED always ends with one
+        position, proposal = counter
+        now = self._clock.now()
+        reply = CustomerReply(response=position, accepted=accepted, at=now, message=message)
+        if not accepted:
+            self._withdraw_hold(request, "the customer declined the proposed time")
+            return self._change(
+                request,
+                _customer(caller),
+                "counter_declined",
+                target,
+                {"message": message} if message else {},
+                replies=[*request.replies, reply],
+            )
+        if proposal.hold_expires_at is not None and now >= proposal.hold_expires_at:
+            raise Conflict("the proposed time was held until it expired; the business will propose another")
+        assert proposal.booking_id is not None
+        found = self._bookings.get(request.tenant_id, proposal.booking_id)
+        if found is None or not found[0].on_hold:
+            raise Conflict("the proposed time is no longer held; the business will propose another")
+        # The hold becomes the booking, confirmed now (its confirmation, invite and reminders follow from
+        # the committed change); the time is claimed for good in the same transaction, or SlotTaken.
+        save_change(
+            self._bookings,
+            found[0],
+            at=now,
+            actor=_customer(caller),
+            action="proposed_time_accepted",
+            details={"request_id": request.id},
+            status=BookingStatus.CONFIRMED,
+            hold_expires_at=None,
+        )
+        return self._change(
+            request,
+            _customer(caller),
+            "counter_accepted",
+            target,
+            replies=[*request.replies, reply],
+            booking_id=proposal.booking_id,
+        )
+
+    # --- the business ---------------------------------------------------------------------------------
+
+    def inbox(
+        self,
+        principal: Principal,
+        states: set[RequestState] | None = None,
+        older_than_hours: int | None = None,
+    ) -> list[ServiceRequest]:
+        """Incoming requests, newest first: by state and age; staff see those assigned to them."""
+        principal.require(ANSWERERS)
+        now = self._clock.now()
+        found = self._requests.inbox(principal.tenant_id, INBOX_LIMIT)
+        if principal.role is Role.STAFF:
+            found = [r for r in found if r.assigned_staff_id == principal.staff_id]
+        if states:
+            found = [r for r in found if r.state in states]
+        if older_than_hours is not None:
+            found = [r for r in found if now - r.created_at >= timedelta(hours=older_than_hours)]
+        return found
+
+    def view(self, principal: Principal, request_id: str) -> RequestDetail:
+        request, history = self._for(principal, request_id)
+        urls = {
+            p.index: self._photos.view_url(p.key, PHOTO_VIEW_SECONDS)
+            for p in request.photos
+            if p.status == "verified"
+        }
+        # A request's messages are logged under its id, as a booking's are (services/request_notifications.py).
+        return RequestDetail(request, history, urls, self._messages.records(request.tenant_id, request.id))
+
+    def customer_bookings(self, principal: Principal, request: ServiceRequest) -> list[Booking]:
+        """The requesting customer's bookings with the business (a staff member: those they gave)."""
+        found = self._bookings.customer_bookings(principal.tenant_id, request.customer.email)
+        if principal.role is Role.STAFF:
+            found = [b for b in found if b.staff_id == principal.staff_id]
+        return found
+
+    def review(self, principal: Principal, request_id: str) -> ServiceRequest:
+        request, _ = self._for(principal, request_id)
+        check_transition(request.state, RequestState.UNDER_REVIEW, "business")
+        return self._change(request, actor_for(principal), "under_review", RequestState.UNDER_REVIEW)
+
+    def assign(self, principal: Principal, request_id: str, staff_id: str | None) -> ServiceRequest:
+        principal.require(TRIAGE)
+        request, _ = self._for(principal, request_id)
+        if (
+            staff_id is not None
+            and self._engine.tenant_catalogue(principal.tenant_id).staff_member(staff_id) is None
+        ):
+            raise invalid("staff_id", "no such staff member")
+        return self._change(
+            request,
+            actor_for(principal),
+            "assigned",
+            None,
+            {"staff_id": staff_id or ""},
+            assigned_staff_id=staff_id,
+        )
+
+    def accept(self, principal: Principal, request_id: str, answer: AcceptRequest) -> ServiceRequest:
+        request, _ = self._for(principal, request_id)
+        check_transition(request.state, RequestState.CONFIRMED, "business")
+        booking_id = self._book(principal, request, answer, hold_until=None)
+        response = BusinessResponse(
+            kind="accepted",
+            at=self._clock.now(),
+            by=actor_for(principal),
+            message=answer.message,
+            staff_id=answer.staff_id,
+            start=answer.start,
+            end=answer.end,
+            booking_id=booking_id,
+        )
+        return self._answer(principal, request, RequestState.CONFIRMED, response, booking_id=booking_id)
+
+    def counter_propose(
+        self, principal: Principal, request_id: str, answer: CounterProposal
+    ) -> ServiceRequest:
+        request, _ = self._for(principal, request_id)
+        check_transition(request.state, RequestState.COUNTER_PROPOSED, "business")
+        settings = self._settings(self._engine.tenant_catalogue(principal.tenant_id))
+        hold_until = self._clock.now() + timedelta(hours=settings.counter_hold_hours)
+        booking_id = self._book(principal, request, answer, hold_until=hold_until)
+        response = BusinessResponse(
+            kind="counter_proposal",
+            at=self._clock.now(),
+            by=actor_for(principal),
+            message=answer.message,
+            staff_id=answer.staff_id,
+            start=answer.start,
+            end=answer.end,
+            booking_id=booking_id,
+            hold_expires_at=hold_until,
+        )
+        return self._answer(principal, request, RequestState.COUNTER_PROPOSED, response)
+
+    def decline(self, principal: Principal, request_id: str, answer: DeclineRequest) -> ServiceRequest:
+        request, _ = self._for(principal, request_id)
+        check_transition(request.state, RequestState.DECLINED, "business")
+        response = BusinessResponse(
+            kind="declined",
+            at=self._clock.now(),
+            by=actor_for(principal),
+            message=answer.message,
+            alternatives=answer.alternatives,
+        )
+        return self._answer(principal, request, RequestState.DECLINED, response)
+
+    # --- helpers ----------------------------------------------------------------------------------------
+
+    def _settings(self, catalogue: Catalogue) -> RequestSettings:
+        settings = catalogue.business.booking_requests
+        if not settings.enabled:
+            raise NotFound(f"{catalogue.business.name} does not take booking requests")
+        return settings
+
+    def _own(
+        self, caller: RequestCaller, request_id: str
+    ) -> tuple[ServiceRequest, list[RequestHistoryEntry]]:
+        found = self._requests.get(caller.tenant_id, request_id)
+        if found is None or found[0].customer.email.lower() != caller.email.lower():
+            raise NotFound(f"request {request_id} not found")  # another customer's is no request at all
+        return found
+
+    def _for(self, principal: Principal, request_id: str) -> tuple[ServiceRequest, list[RequestHistoryEntry]]:
+        principal.require(ANSWERERS)
+        found = self._requests.get(principal.tenant_id, request_id)
+        if found is None:
+            raise NotFound(f"request {request_id} not found")
+        if principal.role is Role.STAFF and found[0].assigned_staff_id != principal.staff_id:
+            raise NotFound(f"request {request_id} not found")  # staff see what is assigned to them
+        return found
+
+    def _book(
+        self,
+        principal: Principal,
+        request: ServiceRequest,
+        answer: AcceptRequest,
+        hold_until: datetime | None,
+    ) -> str:
+        """The booking an answer makes (confirmed, or held for the customer), with an id of this request
+        and version: two answers at once race for the same id, and only one is written."""
+        if principal.role is Role.STAFF and answer.staff_id != principal.staff_id:
+            raise Forbidden("staff answer with their own time only")
+        service_id = answer.service_id or request.service_id
+        if service_id is None:
+            raise invalid("service_id", "name the service booked: the request was described in free text")
+        catalogue = self._engine.tenant_catalogue(request.tenant_id)
+        booking_id = f"{request.id}-r{request.version}"
+        try:
+            self._engine.create(
+                catalogue,
+                AdminBookingRequest(
+                    services=[service_id],
+                    staff=answer.staff_id,
+                    start=answer.start,
+                    end=answer.end,
+                    customer=CustomerDetails(
+                        name=request.customer.name, email=request.customer.email, phone=request.customer.phone
+                    ),
+                    notes=request.notes,
+                    allow_outside_shift=principal.role in OUTSIDE_SHIFT_BOOKERS,
+                ),
+                actor_for(principal),
+                public=False,
+                allow_outside_shift=principal.role in OUTSIDE_SHIFT_BOOKERS,
+                booking_id=booking_id,
+                hold_until=hold_until,
+                from_request=(request.id, request.address),
+            )
+        except SlotTaken:
+            if self._bookings.get(request.tenant_id, booking_id) is not None:
+                raise Conflict("the request was answered by someone else a moment ago") from None
+            raise
+        return booking_id
+
+    def _answer(
+        self,
+        principal: Principal,
+        request: ServiceRequest,
+        target: RequestState,
+        response: BusinessResponse,
+        booking_id: str | None = None,
+    ) -> ServiceRequest:
+        try:
+            return self._change(
+                request,
+                actor_for(principal),
+                response.kind,
+                target,
+                {"message": response.message} if response.message else {},
+                responses=[*request.responses, response],
+                booking_id=booking_id,
+            )
+        except Conflict:
+            # Changed meanwhile (the customer cancelled): the booking this answer made goes again.
+            if response.booking_id is not None:
+                self._release(request.tenant_id, response.booking_id, "the request changed before the answer")
+            raise
+
+    def _withdraw_hold(self, request: ServiceRequest, why: str) -> None:
+        counter = request.open_counter
+        if counter is not None and counter[1].booking_id is not None:
+            self._release(request.tenant_id, counter[1].booking_id, why)
+
+    def _release(self, tenant_id: str, booking_id: str, why: str) -> None:
+        found = self._bookings.get(tenant_id, booking_id)
+        if found is not None and found[0].status is BookingStatus.PENDING:
+            self._engine.set_status(
+                found[0], BookingStatus.CANCELLED, Actor(kind="system", id="requests"), why
+            )
+
+    def _change(
+        self,
+        request: ServiceRequest,
+        actor: Actor,
+        action: str,
+        target: RequestState | None,
+        details: dict[str, str] | None = None,
+        **updates: object,
+    ) -> ServiceRequest:
+        now = self._clock.now()
+        changed = request.model_copy(
+            update={
+                **updates,
+                **({"state": target} if target is not None else {}),
+                "updated_at": now,
+                "version": request.version + 1,
+            }
+        )
+        entry = RequestHistoryEntry(
+            at=now,
+            actor=actor,
+            action=action,
+            from_state=request.state if target is not None else None,
+            to_state=target,
+            details=details or {},
+        )
+        self._requests.save(changed, request, entry)
+        return changed
+
+
+def _customer(caller: RequestCaller) -> Actor:
+    return Actor(kind="customer", id=caller.email.lower())
