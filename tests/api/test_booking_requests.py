@@ -217,6 +217,12 @@ def test_accepting_an_expired_counter_proposal_is_refused(api: LambdaApi, make_t
     )
     assert answered.status == 409, answered.text
     assert "expired" in answered.json()["detail"]
+    # The lapsed proposal is back with the business, which proposes again.
+    again = staff_action(
+        api, plumber, request["id"], "counter-proposal", job(plumber, 6) | {"message": "Or this?"}
+    )
+    assert again.status == 200, again.text
+    assert [r["kind"] for r in again.json()["responses"]] == ["counter_proposal", "counter_proposal"]
     assert (
         as_customer(api, "GET", f"{requests_path(plumber)}/{request['id']}", token).json()["state"]
         == "counter_proposed"

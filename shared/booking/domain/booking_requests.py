@@ -251,3 +251,13 @@ class ServiceRequest(BaseModel):
             return None
         last = self.responses[-1]
         return (len(self.responses) - 1, last) if last.kind == "counter_proposal" else None
+
+
+def answering_state(request: ServiceRequest, now: datetime) -> RequestState:
+    """The state the business answers from: a counter-proposal whose hold lapsed unanswered is back with
+    the business (as if under review), so it can propose again, accept or decline."""
+    counter = request.open_counter
+    expires = counter[1].hold_expires_at if counter is not None else None
+    if expires is not None and now >= expires:
+        return RequestState.UNDER_REVIEW
+    return request.state

@@ -29,6 +29,7 @@ from booking.domain.booking_requests import (
     RequestSettings,
     RequestState,
     ServiceRequest,
+    answering_state,
     check_transition,
 )
 from booking.domain.catalogue import Catalogue
@@ -317,7 +318,8 @@ class BookingRequests:
 
     def accept(self, principal: Principal, request_id: str, answer: AcceptRequest) -> ServiceRequest:
         request, _ = self._for(principal, request_id)
-        check_transition(request.state, RequestState.CONFIRMED, "business")
+        check_transition(self._awaiting(request), RequestState.CONFIRMED, "business")
+        self._lapse(request)
         booking_id = self._book(principal, request, answer, hold_until=None)
         response = BusinessResponse(
             kind="accepted",
@@ -335,7 +337,8 @@ class BookingRequests:
         self, principal: Principal, request_id: str, answer: CounterProposal
     ) -> ServiceRequest:
         request, _ = self._for(principal, request_id)
-        check_transition(request.state, RequestState.COUNTER_PROPOSED, "business")
+        check_transition(self._awaiting(request), RequestState.COUNTER_PROPOSED, "business")
+        self._lapse(request)
         settings = self._settings(self._engine.tenant_catalogue(principal.tenant_id))
         hold_until = self._clock.now() + timedelta(hours=settings.counter_hold_hours)
         booking_id = self._book(principal, request, answer, hold_until=hold_until)
@@ -354,7 +357,8 @@ class BookingRequests:
 
     def decline(self, principal: Principal, request_id: str, answer: DeclineRequest) -> ServiceRequest:
         request, _ = self._for(principal, request_id)
-        check_transition(request.state, RequestState.DECLINED, "business")
+        check_transition(self._awaiting(request), RequestState.DECLINED, "business")
+        self._lapse(request)
         response = BusinessResponse(
             kind="declined",
             at=self._clock.now(),
@@ -455,6 +459,14 @@ class BookingRequests:
             if response.booking_id is not None:
                 self._release(request.tenant_id, response.booking_id, "the request changed before the answer")
             raise
+
+    def _awaiting(self, request: ServiceRequest) -> RequestState:
+        return answering_state(request, self._clock.now())
+
+    def _lapse(self, request: ServiceRequest) -> None:
+        """Frees the record of a lapsed proposed time before another answer (the ledger freed the time)."""
+        if self._awaiting(request) is not request.state:
+            self._withdraw_hold(request, "the proposed time lapsed unanswered")
 
     def _withdraw_hold(self, request: ServiceRequest, why: str) -> None:
         counter = request.open_counter
