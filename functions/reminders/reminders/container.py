@@ -47,6 +47,17 @@ def _timers() -> EventBridgeScheduler:
     )
 
 
+def _delivery(log: DynamoMessageLog, timers: EventBridgeScheduler, clock: Clock) -> MessageDelivery:
+    """Email through SES (SENDER_EMAIL) and SMS through SNS, claimed in `log`, retried by `timers`."""
+    return MessageDelivery(
+        log=log,
+        email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
+        sms=SnsSmsSender(clients.client("sns")),
+        retries=timers,
+        clock=clock,
+    )
+
+
 def build_bookkeeping(clock: Clock | None = None) -> Bookkeeping:
     """Invoices and journal lines from the committed change (TABLE_NAME)."""
     dynamodb = clients.client("dynamodb")
@@ -76,13 +87,7 @@ def build_service(clock: Clock | None = None, books: Bookkeeping | None = None) 
         bookings=DynamoBookingRepository(dynamodb, table, clock),
         customers=DynamoCustomerRepository(dynamodb, table),
         log=log,
-        delivery=MessageDelivery(
-            log=log,
-            email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
-            sms=SnsSmsSender(clients.client("sns")),
-            retries=timers,
-            clock=clock,
-        ),
+        delivery=_delivery(log, timers, clock),
         scheduler=timers,
         sms_budget=DynamoSmsBudget(dynamodb, table),
         tokens=ManageTokens(app_secret()),
@@ -116,13 +121,7 @@ def build_payment_timers(clock: Clock | None = None) -> PaymentTimers:
         refunds=Refunds(catalogue, bookings, accounts, gateway, clock),
         timers=timers,
         log=log,
-        delivery=MessageDelivery(
-            log=log,
-            email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
-            sms=SnsSmsSender(clients.client("sns")),
-            retries=timers,
-            clock=clock,
-        ),
+        delivery=_delivery(log, timers, clock),
         clock=clock,
     )
 
@@ -140,13 +139,7 @@ def build_request_notifications(clock: Clock | None = None) -> RequestNotificati
         requests=DynamoRequestRepository(dynamodb, table),
         customers=DynamoCustomerRepository(dynamodb, table),
         log=log,
-        delivery=MessageDelivery(
-            log=log,
-            email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
-            sms=SnsSmsSender(clients.client("sns")),
-            retries=timers,
-            clock=clock,
-        ),
+        delivery=_delivery(log, timers, clock),
         timers=timers,
         sms_budget=DynamoSmsBudget(dynamodb, table),
         portal_base_url=os.environ["PUBLIC_BASE_URL"],

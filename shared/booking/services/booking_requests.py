@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from typing import Literal
 from zoneinfo import ZoneInfo
 
 from booking.domain.access import OUTSIDE_SHIFT_BOOKERS, Principal, Role
@@ -317,48 +318,23 @@ class BookingRequests:
         )
 
     def accept(self, principal: Principal, request_id: str, answer: AcceptRequest) -> ServiceRequest:
-        request, _ = self._for(principal, request_id)
-        check_transition(self._awaiting(request), RequestState.CONFIRMED, "business")
-        self._lapse(request)
+        request = self._answerable(principal, request_id, RequestState.CONFIRMED)
         booking_id = self._book(principal, request, answer, hold_until=None)
-        response = BusinessResponse(
-            kind="accepted",
-            at=self._clock.now(),
-            by=actor_for(principal),
-            message=answer.message,
-            staff_id=answer.staff_id,
-            start=answer.start,
-            end=answer.end,
-            booking_id=booking_id,
-        )
+        response = self._timed_response("accepted", principal, answer, booking_id, None)
         return self._answer(principal, request, RequestState.CONFIRMED, response, booking_id=booking_id)
 
     def counter_propose(
         self, principal: Principal, request_id: str, answer: CounterProposal
     ) -> ServiceRequest:
-        request, _ = self._for(principal, request_id)
-        check_transition(self._awaiting(request), RequestState.COUNTER_PROPOSED, "business")
-        self._lapse(request)
+        request = self._answerable(principal, request_id, RequestState.COUNTER_PROPOSED)
         settings = self._settings(self._engine.tenant_catalogue(principal.tenant_id))
         hold_until = self._clock.now() + timedelta(hours=settings.counter_hold_hours)
         booking_id = self._book(principal, request, answer, hold_until=hold_until)
-        response = BusinessResponse(
-            kind="counter_proposal",
-            at=self._clock.now(),
-            by=actor_for(principal),
-            message=answer.message,
-            staff_id=answer.staff_id,
-            start=answer.start,
-            end=answer.end,
-            booking_id=booking_id,
-            hold_expires_at=hold_until,
-        )
+        response = self._timed_response("counter_proposal", principal, answer, booking_id, hold_until)
         return self._answer(principal, request, RequestState.COUNTER_PROPOSED, response)
 
     def decline(self, principal: Principal, request_id: str, answer: DeclineRequest) -> ServiceRequest:
-        request, _ = self._for(principal, request_id)
-        check_transition(self._awaiting(request), RequestState.DECLINED, "business")
-        self._lapse(request)
+        request = self._answerable(principal, request_id, RequestState.DECLINED)
         response = BusinessResponse(
             kind="declined",
             at=self._clock.now(),
@@ -459,6 +435,33 @@ class BookingRequests:
             if response.booking_id is not None:
                 self._release(request.tenant_id, response.booking_id, "the request changed before the answer")
             raise
+
+    def _answerable(self, principal: Principal, request_id: str, target: RequestState) -> ServiceRequest:
+        """The request, if the business may move it to `target` now; a lapsed proposal's record released."""
+        request, _ = self._for(principal, request_id)
+        check_transition(self._awaiting(request), target, "business")
+        self._lapse(request)
+        return request
+
+    def _timed_response(
+        self,
+        kind: Literal["accepted", "counter_proposal"],
+        principal: Principal,
+        answer: AcceptRequest,
+        booking_id: str,
+        hold_until: datetime | None,
+    ) -> BusinessResponse:
+        return BusinessResponse(
+            kind=kind,
+            at=self._clock.now(),
+            by=actor_for(principal),
+            message=answer.message,
+            staff_id=answer.staff_id,
+            start=answer.start,
+            end=answer.end,
+            booking_id=booking_id,
+            hold_expires_at=hold_until,
+        )
 
     def _awaiting(self, request: ServiceRequest) -> RequestState:
         return answering_state(request, self._clock.now())
