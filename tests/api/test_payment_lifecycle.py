@@ -12,8 +12,6 @@ Stripe signs it), no payment_intent.canceled, and ignores idempotency keys: noth
 from __future__ import annotations
 
 import json
-import secrets
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -34,7 +32,7 @@ from tests.support.checkout import (
     detail,
     pay,
     sdk,
-    signed,
+    send_event,
     stripe_account,
     wait_until,
 )
@@ -48,7 +46,7 @@ from tests.support.notification_fixtures import (
     emails,
 )
 from tests.support.notification_wiring import Notifications, context
-from tests.support.stripe_webhooks import WebhookReceiver, deliver
+from tests.support.stripe_webhooks import WebhookReceiver
 
 LAPSING = "Payment authorisation lapsing"
 CONTACT = "hello@serenity.example"  # build_salon's contact address: the owner and admins read it
@@ -125,23 +123,7 @@ def unheard_spa(api: LambdaApi, make_tenant: MakeTenant) -> tuple[Salon, dict[st
 
 def event(kind: str, intent_id: str, account: dict[str, str], salon: Salon) -> dict[str, Any]:
     """Delivers a Stripe event about the intent, signed as Stripe signs it; the webhook's answer."""
-    payload = json.dumps(
-        {
-            "id": f"evt_{secrets.token_hex(8)}",
-            "object": "event",
-            "type": kind,
-            "created": int(time.time()),
-            "data": {"object": {"id": intent_id, "object": "payment_intent"}},
-        }
-    ).encode()
-    answer = deliver(
-        f"/v1/webhooks/stripe/{salon.tenant.id}",
-        {"Stripe-Signature": signed(payload, account["webhook_secret"])},
-        payload,
-    )
-    assert answer["statusCode"] == 200, answer
-    body: dict[str, Any] = json.loads(answer["body"])
-    return body
+    return send_event(salon, account, kind, {"id": intent_id, "object": "payment_intent"})
 
 
 def authorised_booking(
