@@ -221,9 +221,10 @@ def duration_text(minutes: int) -> str:
 def _payments(booking: Booking, zone: ZoneInfo) -> tuple[InvoicePayment, ...]:
     received: list[tuple[datetime, str, int]] = []
     if booking.payment is not None and booking.payment.captured_minor > 0:
-        # The Payment model keeps no capture time: the booking's last change is the best date there is
-        # (exact for a payment taken at checkout or on confirmation, later when the booking changed since).
-        received.append((booking.updated_at, STRIPE_METHOD, booking.payment.captured_minor))
+        # Dated when the money was taken; a booking paid before captured_at was recorded has only its
+        # last change to go by.
+        taken = booking.payment.captured_at or booking.updated_at
+        received.append((taken, STRIPE_METHOD, booking.payment.captured_minor))
     received.extend(
         (fee.at, STRIPE_METHOD, fee.collected_minor) for fee in booking.fees if fee.collected_minor
     )

@@ -74,6 +74,7 @@ def test_a_paid_booking_gets_an_invoice_attached_to_its_receipt_and_downloadable
 ) -> None:
     salon, account = paid_spa
     booking = paid_booking(api, salon, account, stripe_server, 5)
+    assert booking["payment"]["captured_at"] is not None  # when the money was taken: the invoice's date
     sent = notifications.deliver()
     [receipt] = [m for m in emails(sent, booking["customer"]["email"]) if m["subject"].startswith("Receipt")]
     [attached] = [a for a in receipt["attachments"] if a["content_type"] == "application/pdf"]

@@ -448,3 +448,22 @@ def test_long_descriptions_are_cut_to_the_column_and_many_lines_flow_onto_more_p
     assert "Session 59 (30 min)" in text
     assert "Total £600.00" in text
     assert f"page {len(reader.pages)} of {len(reader.pages)}" in text
+
+
+def test_a_card_payment_is_dated_when_it_was_taken_not_when_the_booking_last_changed() -> None:
+    taken = datetime(2026, 6, 2, 8, 0, tzinfo=UTC)
+    paid = booking(
+        payment_status="partially_refunded",
+        status=BookingStatus.CANCELLED,
+        payment=Payment(
+            kind="charge",
+            intent_id="pi_1",
+            amount_minor=6000,
+            currency="GBP",
+            captured_minor=6000,
+            refunded_minor=3000,
+            captured_at=taken,
+        ),
+        updated_at=datetime(2026, 6, 9, 18, 0, tzinfo=UTC),  # cancelled a week later
+    )
+    assert [(p.on, p.amount_minor) for p in document(paid).payments] == [(date(2026, 6, 2), 6000)]

@@ -132,6 +132,7 @@ class Payment(BaseModel):
     refunded_minor: int = 0
     failure: str | None = None  # the last decline or error, as Stripe worded it
     authorised_at: datetime | None = None  # authorised, to be captured when staff confirm
+    captured_at: datetime | None = None  # when the money was taken (the invoice dates the payment by it)
     # A card on file: the Stripe Customer it was saved to and the saved card (from the SetupIntent), for
     # charging a cancellation or no-show fee off-session later.
     customer_ref: str | None = None

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from booking.domain.booking import Actor, Booking, HistoryEntry
+from booking.domain.booking import Actor, Booking, HistoryEntry, Payment
 from booking.ports import BookingRepository
 
 
@@ -22,6 +22,10 @@ def save_change(
 ) -> Booking:
     """`booking` with `updates`, its version and time moved on, saved with a history entry naming the
     action (and the status change, when there is one). Raises what the repository's save raises."""
+    payment = updates.get("payment")
+    if isinstance(payment, Payment) and payment.captured_at is None and payment.captured_minor > 0:
+        # The moment the money was taken, wherever it was taken from (webhook, staff capture, no-show).
+        updates["payment"] = payment.model_copy(update={"captured_at": at})
     changed = booking.model_copy(update={**updates, "updated_at": at, "version": booking.version + 1})
     moved = changed.status != booking.status
     entry = HistoryEntry(
