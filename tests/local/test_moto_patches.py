@@ -1,9 +1,12 @@
 """The embedded AWS's fixes to moto (`local/moto_patches.py`), through boto3 against the running server, as
 the application talks to it: all-or-nothing transactions without table copies, a stream that keeps
-flowing after a failed transaction, no tracked instances, bounded memory, and an alarm when moto changes."""
+flowing after a failed transaction, no tracked instances, bounded memory, presigned POST policies checked,
+and an alarm when moto changes."""
 
 from __future__ import annotations
 
+import base64
+import json
 import secrets
 from collections.abc import Iterator
 from typing import Any
@@ -11,6 +14,7 @@ from typing import Any
 import moto
 import pytest
 from botocore.exceptions import ClientError
+from moto.s3.exceptions import S3ClientError
 
 from local import moto_patches
 from local.aws import EmbeddedAws, LocalResources
@@ -339,3 +343,80 @@ def test_each_secret_change_is_published_with_its_state_and_never_shows_the_valu
     current = put_state["versions"][put_state["default_version_id"]]
     assert current["secret_string"] == "second-s3cr3t" and current["version_stages"] == ["AWSCURRENT"]
     assert all("s3cr3t" not in repr(change) for change in mine)
+
+
+# --- presigned POST policies -----------------------------------------------------------------------------
+
+
+def policy_of(*conditions: Any, expiration: str = "2099-01-01T00:00:00Z") -> str:
+    return base64.b64encode(
+        json.dumps({"expiration": expiration, "conditions": conditions}).encode()
+    ).decode()
+
+
+FORM = {"key": "uploads/a.jpg", "Content-Type": "image/jpeg", "x-amz-date": "20260101T000000Z"}
+
+
+@pytest.mark.parametrize(
+    "condition",
+    [
+        {"key": "uploads/a.jpg"},
+        ["eq", "$key", "uploads/a.jpg"],
+        ["starts-with", "$key", "uploads/"],
+        ["starts-with", "$key", ""],
+        {"content-type": "image/jpeg"},  # field names in any case
+        ["eq", "$Content-Type", "image/jpeg"],
+        ["starts-with", "$Content-Type", "image/"],
+        {"bucket": "photos"},
+        ["content-length-range", 1, 10],
+    ],
+)
+def test_a_post_form_meeting_its_policy_passes(condition: Any) -> None:
+    moto_patches.check_post_policy(policy_of(condition), FORM, "photos", 10)
+
+
+@pytest.mark.parametrize(
+    ("condition", "failed"),
+    [
+        ({"key": "uploads/b.jpg"}, '["eq", "$key", "uploads/b.jpg"]'),
+        (["starts-with", "$key", "other/"], '["starts-with", "$key", "other/"]'),
+        ({"Content-Type": "image/png"}, '["eq", "$Content-Type", "image/png"]'),
+        (["eq", "$Content-Type", "image/JPEG"], '["eq", "$Content-Type", "image/JPEG"]'),  # values are exact
+        ({"bucket": "other"}, '["eq", "$bucket", "other"]'),
+        ({"x-amz-meta-tag": "x"}, '["eq", "$x-amz-meta-tag", "x"]'),  # a field the form lacks
+    ],
+)
+def test_a_post_form_breaking_a_condition_is_access_denied(condition: Any, failed: str) -> None:
+    with pytest.raises(S3ClientError) as refused:
+        moto_patches.check_post_policy(policy_of({"bucket": "photos"}, condition), FORM, "photos", 10)
+    assert refused.value.code == "AccessDenied"
+    assert refused.value.message == f"Invalid according to Policy: Policy Condition failed: {failed}"
+
+
+@pytest.mark.parametrize(("size", "code"), [(11, "EntityTooLarge"), (4, "EntityTooSmall")])
+def test_a_file_outside_the_content_length_range_is_refused(size: int, code: str) -> None:
+    with pytest.raises(S3ClientError) as refused:
+        moto_patches.check_post_policy(policy_of(["content-length-range", 5, 10]), FORM, "photos", size)
+    assert refused.value.code == code
+
+
+def test_an_expired_or_malformed_policy_is_refused() -> None:
+    with pytest.raises(S3ClientError) as expired:
+        moto_patches.check_post_policy(policy_of(expiration="2020-01-01T00:00:00Z"), FORM, "photos", 1)
+    assert (expired.value.code, expired.value.message) == (
+        "AccessDenied",
+        "Invalid according to Policy: Policy expired.",
+    )
+    for policy in ("not base64 json", policy_of(["between", "$key", 1, 2]), base64.b64encode(b"{}").decode()):
+        with pytest.raises(S3ClientError) as malformed:
+            moto_patches.check_post_policy(policy, FORM, "photos", 1)
+        assert malformed.value.code == "InvalidPolicyDocument"
+
+
+def test_other_posts_to_a_bucket_still_work(
+    embedded_aws: Aws, resources: LocalResources, prefix: str
+) -> None:
+    s3 = embedded_aws[0].client("s3")
+    s3.put_object(Bucket=resources.photos_bucket, Key=f"{prefix}/x", Body=b"x")
+    deleted = s3.delete_objects(Bucket=resources.photos_bucket, Delete={"Objects": [{"Key": f"{prefix}/x"}]})
+    assert [d["Key"] for d in deleted["Deleted"]] == [f"{prefix}/x"]

@@ -1,7 +1,8 @@
 """Request photos in S3 (the embedded AWS's), over real HTTP as a browser does: each photo type uploaded
 with the presigned POST form, read back and checked; view links that serve the bytes; a missing photo;
-what the signed form pins down; and what the embedded S3 lets through that the check after upload
-refuses (moto 5.2.5 does not enforce POST policies: no signature, expiry, Content-Type or size check)."""
+what the signed form pins down; the uploads S3 refuses for breaking the form's policy (the embedded S3
+enforces expiry, key, Content-Type and size as S3 does, though not the signature); and a file whose bytes
+are not the declared type, which only the check after upload refuses."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
+from xml.etree import ElementTree
 
 import pytest
 import requests
@@ -124,7 +126,7 @@ def test_the_form_pins_the_key_the_type_and_the_exact_size_for_fifteen_minutes(
     assert fields["x-amz-algorithm"] == "AWS4-HMAC-SHA256"
     policy = json.loads(base64.b64decode(fields["policy"]))
     conditions = policy["conditions"]
-    # What S3 on AWS enforces before it stores a byte (the embedded S3 does not: see below).
+    # What S3 enforces before it stores a byte (the embedded S3 too: see below).
     assert {"key": key} in conditions
     assert {"Content-Type": "image/heic"} in conditions
     assert ["content-length-range", 4321, 4321] in conditions
@@ -154,10 +156,15 @@ def test_no_link_is_signed_with_sigv2(embedded_aws: Aws, resources: LocalResourc
         plain.view_url(key)
 
 
-# moto 5.2.5 stores whatever a POST form carries (responses.py `_bucket_response_post` never reads the
-# policy). On AWS these uploads are refused with 403 before anything is stored; here they are stored, and
-# the check after upload is what refuses them. If moto starts enforcing policies, these tests fail: then
-# assert the 403 instead.
+# The embedded S3 refuses a POST form upload that breaks the form's policy as S3 does, before it stores a
+# byte (local/moto_patches.py, patch 9: moto itself stores whatever a form carries). The one thing a policy
+# cannot see is what the bytes really are: the check after upload is what refuses that.
+
+
+def refusal(response: requests.Response) -> tuple[int, str, str]:
+    """The status, error code and message of S3's XML error answer."""
+    error = ElementTree.fromstring(response.content)  # noqa: S314 - the embedded S3 answered it
+    return response.status_code, error.findtext("Code") or "", error.findtext("Message") or ""
 
 
 def test_a_png_sent_under_the_signed_jpeg_type_is_caught_by_the_check(photos: S3Photos, key: str) -> None:
@@ -166,34 +173,58 @@ def test_a_png_sent_under_the_signed_jpeg_type_is_caught_by_the_check(photos: S3
     assert stored_problem(photos, photo) == "the file is a PNG image, not a JPEG image as declared"
 
 
-def test_another_content_type_than_the_signed_one_is_caught_by_the_check(
-    embedded_aws: Aws, photos: S3Photos, key: str
+def test_another_content_type_than_the_signed_one_is_refused_and_nothing_is_stored(
+    photos: S3Photos, key: str
 ) -> None:
     page = b"<html><script>alert(1)</script></html>"
     response = upload(photos.upload_form(key, "image/jpeg", len(page)), page, content_type="text/html")
-    assert response.status_code == 204, "moto enforces Content-Type conditions now: assert the 403"
-    stored = embedded_aws[0].client("s3").head_object(Bucket=photos.bucket, Key=key)
-    assert stored["ContentType"] == "text/html"  # why only verified photos may ever get a view link
-    photo = Photo(index=0, key=key, content_type="image/jpeg", size_bytes=len(page))
+    status, code, message = refusal(response)
+    assert (status, code) == (403, "AccessDenied")
     assert (
-        stored_problem(photos, photo) == "the file is not an image we recognise, not a JPEG image as declared"
+        message
+        == 'Invalid according to Policy: Policy Condition failed: ["eq", "$Content-Type", "image/jpeg"]'
     )
+    assert photos.head(key) is None
 
 
-def test_a_file_larger_than_declared_is_caught_by_the_check(photos: S3Photos, key: str) -> None:
+def test_another_key_than_the_signed_one_is_refused(photos: S3Photos, key: str) -> None:
+    form = photos.upload_form(key, "image/jpeg", len(JPEG))
+    other = key.replace("/photos/0", "/photos/1")
+    form = {**form, "fields": {**form["fields"], "key": other}}
+    status, code, message = refusal(upload(form, JPEG))
+    assert (status, code) == (403, "AccessDenied")
+    assert message == f'Invalid according to Policy: Policy Condition failed: ["eq", "$key", "{key}"]'
+    assert photos.head(key) is None and photos.head(other) is None
+
+
+def test_a_file_larger_than_declared_is_refused_and_nothing_is_stored(photos: S3Photos, key: str) -> None:
     padded = JPEG + b"\x00" * 1000
-    response = upload(photos.upload_form(key, "image/jpeg", len(JPEG)), padded)
-    assert response.status_code == 204, "moto enforces content-length-range now: assert the 403"
-    photo = Photo(index=0, key=key, content_type="image/jpeg", size_bytes=len(JPEG))
-    assert stored_problem(photos, photo) == f"the photo is {len(padded)} bytes, not the 125 bytes declared"
+    status, code, _ = refusal(upload(photos.upload_form(key, "image/jpeg", len(JPEG)), padded))
+    assert (status, code) == (400, "EntityTooLarge")
+    assert photos.head(key) is None
 
 
-def test_a_file_over_ten_megabytes_is_caught_by_the_check(photos: S3Photos, key: str) -> None:
+def test_a_file_smaller_than_declared_is_refused_and_nothing_is_stored(photos: S3Photos, key: str) -> None:
+    status, code, _ = refusal(upload(photos.upload_form(key, "image/jpeg", len(JPEG) + 1), JPEG))
+    assert (status, code) == (400, "EntityTooSmall")
+    assert photos.head(key) is None
+
+
+def test_a_file_over_ten_megabytes_is_refused_and_nothing_is_stored(photos: S3Photos, key: str) -> None:
     oversized = JPEG + b"\x00" * (MAX_PHOTO_BYTES + 1 - len(JPEG))
-    response = upload(photos.upload_form(key, "image/jpeg", MAX_PHOTO_BYTES), oversized)
-    assert response.status_code == 204, "moto enforces content-length-range now: assert the 403"
-    photo = Photo(index=0, key=key, content_type="image/jpeg", size_bytes=MAX_PHOTO_BYTES)
-    assert stored_problem(photos, photo) == "the photo is 10.0 MB, more than the 10.0 MB allowed"
+    status, code, _ = refusal(upload(photos.upload_form(key, "image/jpeg", MAX_PHOTO_BYTES), oversized))
+    assert (status, code) == (400, "EntityTooLarge")
+    assert photos.head(key) is None
+
+
+def test_an_expired_form_is_refused_and_nothing_is_stored(photos: S3Photos, key: str) -> None:
+    form = photos.upload_form(key, "image/jpeg", len(JPEG), expires_in=-1)  # expired a second ago
+    assert refusal(upload(form, JPEG)) == (
+        403,
+        "AccessDenied",
+        "Invalid according to Policy: Policy expired.",
+    )
+    assert photos.head(key) is None
 
 
 def test_the_local_bucket_has_the_templates_cors_so_widgets_may_upload(
