@@ -488,3 +488,16 @@ def test_a_lead_shows_what_was_sent_about_it(
         as_customer(api, "GET", f"{requests_path(plumber)}/{request['id']}", token).json()["communications"]
         == []
     )
+
+
+def test_an_admin_acting_as_the_customer_is_recorded_as_such(
+    api: LambdaApi, plumber: Contractor, customer: tuple[str, str]
+) -> None:
+    email, _ = customer
+    impersonated = api.post(f"/v1/admin/customers/{email}/impersonate", token=plumber.admin())
+    assert impersonated.status == 200, impersonated.text
+    request = submitted(api, plumber, impersonated.json()["token"])
+    detail = api.get(f"{ADMIN}/{request['id']}", token=plumber.admin()).json()
+    [entry] = detail["history"]
+    assert entry["actor"]["kind"] == "customer" and entry["actor"]["id"] == email
+    assert entry["actor"]["on_behalf_of"] is not None  # the owner who acted through "login as client"

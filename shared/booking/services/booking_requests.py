@@ -59,10 +59,12 @@ PHOTO_VIEW_SECONDS = 300
 
 @dataclass(frozen=True)
 class RequestCaller:
-    """A signed-in customer of one business (a customer session)."""
+    """A signed-in customer of one business (a customer session; `acting_user` when an owner or admin acts
+    through "login as client")."""
 
     tenant_id: str
     email: str
+    acting_user: str | None = None
 
 
 @dataclass(frozen=True)
@@ -514,4 +516,4 @@ class BookingRequests:
 
 
 def _customer(caller: RequestCaller) -> Actor:
-    return Actor(kind="customer", id=caller.email.lower())
+    return Actor(kind="customer", id=caller.email.lower(), on_behalf_of=caller.acting_user)

@@ -117,7 +117,7 @@ def _caller(
     session = customers.session(bearer_token(request))
     if session.tenant_id != bookings.public_business(slug).id:
         raise Unauthorized("sign in again: the session is missing or has expired")
-    return RequestCaller(session.tenant_id, session.email)
+    return RequestCaller(session.tenant_id, session.email, session.acting_user)
 
 
 @router.post(MINE, tags=CUSTOMER_TAGS, responses={201: {"description": "Submitted"}})
