@@ -136,10 +136,13 @@ def test_accepting_makes_a_full_day_booking_with_the_job_address(
     mine = as_customer(api, "GET", f"{requests_path(plumber)}/{request['id']}", token).json()
     assert mine["state"] == "confirmed" and mine["booking_id"] == booking_id
     assert as_customer(api, "POST", f"{requests_path(plumber)}/{request['id']}/cancel", token).status == 409
+    before = api.get(f"{ADMIN}/{request['id']}", token=plumber.admin()).json()
     refused = staff_action(
         api, plumber, request["id"], "counter-proposal", job(plumber, 11) | {"message": "x"}
     )
     assert refused.status == 409, refused.text  # a counter-proposal for a request already confirmed
+    assert api.get(f"{ADMIN}/{request['id']}", token=plumber.admin()).json() == before
+    assert in_calendar(api, plumber, 11) == []  # and no time held for it
 
 
 def test_a_job_over_several_days(api: LambdaApi, plumber: Contractor, customer: tuple[str, str]) -> None:
