@@ -20,7 +20,7 @@ import pytest
 from booking.adapters.dynamodb.invoices import DynamoInvoices
 from local.aws import LocalResources
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, connect_stripe, detail, pay, wait_until
+from tests.support.checkout import book, detail, pay, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, emails
 from tests.support.notification_wiring import Notifications
@@ -31,14 +31,7 @@ from tests.support.stripe_webhooks import WebhookReceiver
 def paid_spa(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
-    salon = build_salon(
-        api,
-        make_tenant,
-        service={"payment": {"mode": "full"}},
-        booking_window_days=365,
-        tax_rate_basis_points=2000,
-    )
-    return salon, connect_stripe(api, stripe_server, salon, receiver.base_url)
+    return stripe_salon(api, make_tenant, stripe_server, receiver.base_url, tax_rate_basis_points=2000)
 
 
 def paid_booking(

@@ -31,9 +31,17 @@ from booking.domain.booking import (
 )
 from local.aws import LocalResources
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, connect_stripe, detail, pay, sdk, send_event, wait_until
+from tests.support.checkout import (
+    book,
+    detail,
+    pay,
+    sdk,
+    send_event,
+    stripe_salon,
+    wait_until,
+)
 from tests.support.lambda_api import LambdaApi
-from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, emails
+from tests.support.notification_fixtures import MakeTenant, Salon, emails
 from tests.support.notification_wiring import Notifications
 from tests.support.stripe_webhooks import WebhookReceiver
 
@@ -49,10 +57,7 @@ def spa_with(
     policy: dict[str, Any] | None,
     rule: str = "card_on_file",
 ) -> tuple[Salon, dict[str, str]]:
-    salon = build_salon(
-        api, make_tenant, service={"payment": {"mode": rule}}, booking_window_days=365, no_show_policy=policy
-    )
-    return salon, connect_stripe(api, stripe_server, salon, receiver.base_url)
+    return stripe_salon(api, make_tenant, stripe_server, receiver.base_url, rule, no_show_policy=policy)
 
 
 @pytest.fixture(scope="module")

@@ -9,9 +9,9 @@ from typing import Any
 import pytest
 
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, connect_stripe, detail, pay, wait_until
+from tests.support.checkout import book, detail, pay, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
-from tests.support.notification_fixtures import MakeTenant, Salon, build_salon
+from tests.support.notification_fixtures import MakeTenant, Salon
 from tests.support.stripe_webhooks import WebhookReceiver
 
 
@@ -19,14 +19,7 @@ from tests.support.stripe_webhooks import WebhookReceiver
 def lenient(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
-    salon = build_salon(
-        api,
-        make_tenant,
-        service={"payment": {"mode": "full"}},
-        booking_window_days=365,
-        allow_skip_payment=True,
-    )
-    return salon, connect_stripe(api, stripe_server, salon, receiver.base_url)
+    return stripe_salon(api, make_tenant, stripe_server, receiver.base_url, allow_skip_payment=True)
 
 
 def skipped(api: LambdaApi, salon: Salon, day: int) -> dict[str, Any]:

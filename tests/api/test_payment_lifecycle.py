@@ -28,12 +28,12 @@ from local.dispatcher import Dispatcher
 from local.stripe_server import StripeServer
 from tests.support.checkout import (
     book,
-    connect_stripe,
     detail,
     pay,
     sdk,
     send_event,
     stripe_account,
+    stripe_salon,
     wait_until,
 )
 from tests.support.lambda_api import LambdaApi
@@ -91,14 +91,7 @@ def authorising(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
     """Authorises the card at booking, captures when staff confirm the payment (GBP 65.00)."""
-    salon = build_salon(
-        api,
-        make_tenant,
-        service={"payment": {"mode": "full"}},
-        booking_window_days=365,
-        capture="on_staff_confirmation",
-    )
-    return salon, connect_stripe(api, stripe_server, salon, receiver.base_url)
+    return stripe_salon(api, make_tenant, stripe_server, receiver.base_url, capture="on_staff_confirmation")
 
 
 @pytest.fixture(scope="module")
@@ -106,8 +99,7 @@ def paid_spa(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
     """Takes the payment in full at booking (GBP 65.00)."""
-    salon = build_salon(api, make_tenant, service={"payment": {"mode": "full"}}, booking_window_days=365)
-    return salon, connect_stripe(api, stripe_server, salon, receiver.base_url)
+    return stripe_salon(api, make_tenant, stripe_server, receiver.base_url)
 
 
 @pytest.fixture(scope="module")

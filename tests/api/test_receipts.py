@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, connect_stripe, detail, pay, wait_until
+from tests.support.checkout import book, detail, pay, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, emails
 from tests.support.notification_wiring import Notifications, entry
@@ -19,8 +19,7 @@ from tests.support.stripe_webhooks import WebhookReceiver
 def paid_spa(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
-    salon = build_salon(api, make_tenant, service={"payment": {"mode": "full"}}, booking_window_days=365)
-    account = connect_stripe(api, stripe_server, salon, receiver.base_url)
+    salon, account = stripe_salon(api, make_tenant, stripe_server, receiver.base_url)
     return salon, account
 
 

@@ -13,9 +13,9 @@ import pytest
 
 from booking.domain.refunds import CancellationPolicy, policy_refund
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, connect_stripe, detail, pay, sdk, wait_until
+from tests.support.checkout import book, detail, pay, sdk, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
-from tests.support.notification_fixtures import MakeTenant, Salon, build_salon
+from tests.support.notification_fixtures import MakeTenant, Salon
 from tests.support.stripe_webhooks import WebhookReceiver
 
 # The demo policy of the issue: 48 h or more before, everything; 24-48 h, half; less, nothing.
@@ -91,16 +91,15 @@ def spa(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
     """Paid in full at booking, the demo policy, cancellation online until 2 hours before."""
-    salon = build_salon(
+    salon, account = stripe_salon(
         api,
         make_tenant,
-        service={"payment": {"mode": "full"}},
-        booking_window_days=365,
+        stripe_server,
+        receiver.base_url,
         cancellation_policy=POLICY,
         cancellation_cutoff_hours=2,
         min_notice_minutes=0,
     )
-    account = connect_stripe(api, stripe_server, salon, receiver.base_url)
     return salon, account
 
 

@@ -10,7 +10,7 @@ import time
 import pytest
 
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, connect_stripe, detail, pay, sdk, signed, wait_until
+from tests.support.checkout import book, detail, pay, sdk, signed, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import WebhookReceiver, deliver
@@ -20,14 +20,9 @@ from tests.support.stripe_webhooks import WebhookReceiver, deliver
 def authorising(
     api: LambdaApi, make_tenant: MakeTenant, stripe_server: StripeServer, receiver: WebhookReceiver
 ) -> tuple[Salon, dict[str, str]]:
-    salon = build_salon(
-        api,
-        make_tenant,
-        service={"payment": {"mode": "full"}},
-        booking_window_days=365,
-        capture="on_staff_confirmation",
+    salon, account = stripe_salon(
+        api, make_tenant, stripe_server, receiver.base_url, capture="on_staff_confirmation"
     )
-    account = connect_stripe(api, stripe_server, salon, receiver.base_url)
     return salon, account
 
 

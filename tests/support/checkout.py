@@ -15,7 +15,7 @@ import stripe
 
 from local.stripe_server import StripeServer
 from tests.support.lambda_api import LambdaApi
-from tests.support.notification_fixtures import Salon, new_customer
+from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import deliver
 
 WAIT_SECONDS = 15
@@ -126,3 +126,19 @@ def send_event(spa: Salon, account: dict[str, str], event_type: str, obj: dict[s
     assert answer["statusCode"] == 200, answer
     body: dict[str, Any] = json.loads(answer["body"])
     return body
+
+
+def stripe_salon(
+    api: LambdaApi,
+    make_tenant: MakeTenant,
+    stripe_server: StripeServer,
+    webhooks_url: str,
+    mode: str = "full",
+    **settings: Any,
+) -> tuple[Salon, dict[str, str]]:
+    """A salon (tests/support/notification_fixtures.py) whose service is paid by `mode` at booking, booking a
+    year ahead, with its own Stripe account connected and its webhooks delivered to `webhooks_url`."""
+    salon = build_salon(
+        api, make_tenant, service={"payment": {"mode": mode}}, booking_window_days=365, **settings
+    )
+    return salon, connect_stripe(api, stripe_server, salon, webhooks_url)

@@ -78,7 +78,7 @@ def service() -> NotificationService:
     if _service is None:
         from reminders.container import build_service  # noqa: PLC0415 - see the module docstring
 
-        _service = build_service()
+        _service = build_service(books=books())  # one set of books: receipts attach what it issued
     return _service
 
 

@@ -240,6 +240,31 @@ class Booking(BaseModel):
         return self.on_hold and self.payment is not None
 
 
+def checkout_abandoned(old: Booking, new: Booking) -> bool:
+    """A checkout given up: a booking that only ever awaited its payment, cancelled after its hold lapsed
+    with nothing paid or authorised. Nobody was told of it (the confirmation goes out when the payment
+    confirms it), so nobody is told it ended. A late payment refunded because the time was taken is not
+    this: that customer paid, and is told."""
+    payment = new.payment
+    return (
+        old.awaiting_payment
+        and old.hold_expires_at is not None
+        and new.status is BookingStatus.CANCELLED
+        and new.updated_at >= old.hold_expires_at
+        and payment is not None
+        and payment.captured_minor == 0
+        and payment.authorised_at is None
+        and new.payment_status in ("unpaid", "failed")
+    )
+
+
+def ends_unannounced(old: Booking, new: Booking) -> bool:
+    """Cancelled without the customer ever having been told of the booking, so without a cancellation
+    message: an abandoned checkout, or a time proposed for a booking request (whose own messages speak
+    for it) withdrawn or lapsed."""
+    return checkout_abandoned(old, new) or (old.on_hold and old.payment is None)
+
+
 # --- requests -----------------------------------------------------------------------------------------
 
 

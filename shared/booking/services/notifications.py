@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from aws_lambda_powertools import Logger
 
-from booking.domain.booking import Booking, BookingStatus
+from booking.domain.booking import Booking, BookingStatus, ends_unannounced
 from booking.domain.catalogue import Business, Catalogue
 from booking.domain.communications import (
     InviteMethod,
@@ -56,7 +56,6 @@ from booking.ports import (
     SmsBudget,
 )
 from booking.services.delivery import MessageDelivery, Rendered
-from booking.services.payment_timers import checkout_abandoned
 
 logger = Logger(child=True)
 
@@ -169,10 +168,8 @@ class NotificationService:
         self._meeting_changed(catalogue, old, new)
         if new.status is BookingStatus.CANCELLED and old.status is not BookingStatus.CANCELLED:
             self._unschedule(catalogue, old, now, "booking cancelled")
-            if checkout_abandoned(old, new):
-                return  # never confirmed, so never announced: an abandoned checkout ends in silence
-            if old.on_hold and old.payment is None:
-                return  # a time proposed for a booking request: the request's own messages speak for it
+            if ends_unannounced(old, new):
+                return  # never confirmed, so never announced: it ends in silence
             self._customer(catalogue, new, "cancellation", f"cancellation@v{new.version}", invite="CANCEL")
             self._staff(catalogue, new, "staff_cancelled", new.staff_id, f"staff_cancelled@v{new.version}")
             return

@@ -131,24 +131,6 @@ def timers_for(old: Booking | None, new: Booking) -> list[PaymentTimer]:
     return timers
 
 
-def checkout_abandoned(old: Booking, new: Booking) -> bool:
-    """A checkout given up: a booking that only ever awaited its payment, cancelled after its hold lapsed
-    with nothing paid or authorised. Nobody was told of it (the confirmation goes out when the payment
-    confirms it), so nobody is told it ended. A late payment refunded because the time was taken is not
-    this: that customer paid, and is told."""
-    payment = new.payment
-    return (
-        old.awaiting_payment
-        and old.hold_expires_at is not None
-        and new.status is BookingStatus.CANCELLED
-        and new.updated_at >= old.hold_expires_at
-        and payment is not None
-        and payment.captured_minor == 0
-        and payment.authorised_at is None
-        and new.payment_status in ("unpaid", "failed")
-    )
-
-
 def lapse_not_due(booking: Booking, authorised_at: datetime, now: datetime) -> str | None:
     """Why the warning about the authorisation made at `authorised_at` must not go out (None: it must)."""
     payment = booking.payment

@@ -3,6 +3,7 @@ storage); the business triages and answers it from an inbox of leads."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -27,12 +28,12 @@ from booking.domain.booking_requests import (
     RequestState,
     ServiceRequest,
 )
+from booking.domain.catalogue import Business
 from booking.domain.communications import MessageRecord
 from booking.domain.errors import Unauthorized
 from booking.domain.photos import Photo
 from booking.services.booking_requests import BookingRequests, RequestCaller, RequestDetail
 from booking.services.bookings import BookingService
-from booking.services.customers import CustomerService
 from booking_api.cors import preflight, request_origin, respond
 from booking_api.deps import bearer_token, booking_requests, booking_service, customer_service, principal
 from booking_api.openapi import ADMIN_SECURITY
@@ -41,7 +42,6 @@ router = APIGatewayRouter()
 
 Caller = Annotated[Principal, Depends(principal)]
 Requests = Annotated[BookingRequests, Depends(booking_requests)]
-Customers = Annotated[CustomerService, Depends(customer_service)]
 Bookings = Annotated[BookingService, Depends(booking_service)]
 SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
 RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
@@ -111,13 +111,24 @@ class RequestDetailOut(RequestOut):
 # --- customers -------------------------------------------------------------------------------------------
 
 
-def _caller(
-    slug: str, request: Request, customers: CustomerService, bookings: BookingService
-) -> RequestCaller:
-    session = customers.session(bearer_token(request))
-    if session.tenant_id != bookings.public_business(slug).id:
+@dataclass(frozen=True)
+class SignedIn:
+    """The customer the session belongs to, and the business of the URL (for its CORS headers)."""
+
+    caller: RequestCaller
+    business: Business
+
+
+def signed_in(request: Request) -> SignedIn:
+    """The customer session of the bearer token, which must be one of the URL's business."""
+    session = customer_service().session(bearer_token(request))
+    business = booking_service().public_business(request.path_parameters["slug"])
+    if session.tenant_id != business.id:
         raise Unauthorized("sign in again: the session is missing or has expired")
-    return RequestCaller(session.tenant_id, session.email, session.acting_user)
+    return SignedIn(RequestCaller(session.tenant_id, session.email, session.acting_user), business)
+
+
+Me = Annotated[SignedIn, Depends(signed_in)]
 
 
 @router.post(MINE, tags=CUSTOMER_TAGS, responses={201: {"description": "Submitted"}})
@@ -125,25 +136,22 @@ def submit_request(
     slug: SlugParam,
     body: RequestDraft,
     requests: Requests,
-    customers: Customers,
-    bookings: Bookings,
+    me: Me,
     request: Request,
 ) -> Response[SubmittedOut]:
     """Submits a request (Authorization: Bearer <customer token>; onboarded customers only). The answer
     carries a presigned POST for each declared photo: upload each straight to storage, then call
     `.../photos/{index}/uploaded` so it is checked."""
-    submitted = requests.submit(_caller(slug, request, customers, bookings), body)
+    submitted = requests.submit(me.caller, body)
     out = SubmittedOut(**RequestOut.of(submitted.request).model_dump(), uploads=submitted.uploads)
-    return respond(out, bookings.public_business(slug), request_origin(request), status=201)
+    return respond(out, me.business, request_origin(request), status=201)
 
 
 @router.get(MINE, tags=CUSTOMER_TAGS)
-def my_requests(
-    slug: SlugParam, requests: Requests, customers: Customers, bookings: Bookings, request: Request
-) -> Response[list[RequestOut]]:
+def my_requests(slug: SlugParam, requests: Requests, me: Me, request: Request) -> Response[list[RequestOut]]:
     """The signed-in customer's requests, newest first."""
-    mine = requests.mine(_caller(slug, request, customers, bookings))
-    return respond([RequestOut.of(r) for r in mine], bookings.public_business(slug), request_origin(request))
+    mine = requests.mine(me.caller)
+    return respond([RequestOut.of(r) for r in mine], me.business, request_origin(request))
 
 
 @router.get(ONE_OF_MINE, tags=CUSTOMER_TAGS)
@@ -151,12 +159,11 @@ def my_request(
     slug: SlugParam,
     request_id: RequestId,
     requests: Requests,
-    customers: Customers,
-    bookings: Bookings,
+    me: Me,
     request: Request,
 ) -> Response[RequestDetailOut]:
-    found = requests.view_mine(_caller(slug, request, customers, bookings), request_id)
-    return respond(RequestDetailOut.detail(found), bookings.public_business(slug), request_origin(request))
+    found = requests.view_mine(me.caller, request_id)
+    return respond(RequestDetailOut.detail(found), me.business, request_origin(request))
 
 
 @router.post(f"{ONE_OF_MINE}/cancel", tags=CUSTOMER_TAGS)
@@ -164,13 +171,12 @@ def cancel_my_request(
     slug: SlugParam,
     request_id: RequestId,
     requests: Requests,
-    customers: Customers,
-    bookings: Bookings,
+    me: Me,
     request: Request,
 ) -> Response[RequestOut]:
     """Cancels a request not confirmed yet (a time held for it is released)."""
-    cancelled = requests.cancel(_caller(slug, request, customers, bookings), request_id)
-    return respond(RequestOut.of(cancelled), bookings.public_business(slug), request_origin(request))
+    cancelled = requests.cancel(me.caller, request_id)
+    return respond(RequestOut.of(cancelled), me.business, request_origin(request))
 
 
 @router.post(f"{ONE_OF_MINE}/counter-proposal/accept", tags=CUSTOMER_TAGS)
@@ -178,14 +184,13 @@ def accept_counter_proposal(
     slug: SlugParam,
     request_id: RequestId,
     requests: Requests,
-    customers: Customers,
-    bookings: Bookings,
+    me: Me,
     request: Request,
 ) -> Response[RequestOut]:
     """Accepts the proposed time while it is held: it becomes the customer's booking (confirmation and
     invite follow). 409 once the hold expired."""
-    answered = requests.reply(_caller(slug, request, customers, bookings), request_id, True, "")
-    return respond(RequestOut.of(answered), bookings.public_business(slug), request_origin(request))
+    answered = requests.reply(me.caller, request_id, True, "")
+    return respond(RequestOut.of(answered), me.business, request_origin(request))
 
 
 @router.post(f"{ONE_OF_MINE}/counter-proposal/decline", tags=CUSTOMER_TAGS)
@@ -194,13 +199,12 @@ def decline_counter_proposal(
     request_id: RequestId,
     body: CounterReply,
     requests: Requests,
-    customers: Customers,
-    bookings: Bookings,
+    me: Me,
     request: Request,
 ) -> Response[RequestOut]:
     """Declines the proposed time, saying why: the request goes back to the business."""
-    answered = requests.reply(_caller(slug, request, customers, bookings), request_id, False, body.message)
-    return respond(RequestOut.of(answered), bookings.public_business(slug), request_origin(request))
+    answered = requests.reply(me.caller, request_id, False, body.message)
+    return respond(RequestOut.of(answered), me.business, request_origin(request))
 
 
 @router.post(f"{ONE_OF_MINE}/photos/<index>/uploaded", tags=CUSTOMER_TAGS)
@@ -209,14 +213,13 @@ def photo_uploaded(
     request_id: RequestId,
     index: PhotoIndex,
     requests: Requests,
-    customers: Customers,
-    bookings: Bookings,
+    me: Me,
     request: Request,
 ) -> Response[Photo]:
     """Checks an uploaded photo (really an image of the declared type and size); 422 naming the problem
     otherwise (the upload is deleted)."""
-    photo = requests.photo_uploaded(_caller(slug, request, customers, bookings), request_id, index)
-    return respond(photo, bookings.public_business(slug), request_origin(request))
+    photo = requests.photo_uploaded(me.caller, request_id, index)
+    return respond(photo, me.business, request_origin(request))
 
 
 @router.route(MINE, method="OPTIONS", include_in_schema=False)

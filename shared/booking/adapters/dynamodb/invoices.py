@@ -18,6 +18,7 @@ from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.items import plain, typed, typed_key
+from booking.adapters.dynamodb.ledger import months, utc_days
 from booking.domain.invoices import Invoice
 from booking.domain.journal import JournalLine
 
@@ -113,8 +114,7 @@ class DynamoJournal:
 
     def lines(self, tenant_id: str, start: datetime, end: datetime) -> Iterator[JournalLine]:
         """The lines posted in [start, end), oldest first."""
-        month = keys.diary_month(start)
-        while month <= keys.diary_month(end):
+        for month, _, _ in months(*utc_days(start, end)):
             paginator = self._client.get_paginator("query")
             for page in paginator.paginate(
                 TableName=self._table,
@@ -126,12 +126,8 @@ class DynamoJournal:
                 },
                 ConsistentRead=True,
             ):
-                for item in page.get("Items", []):
-                    line = JournalLine.model_validate(plain(item))
-                    if line.at < end:
-                        yield line
-            year, number = int(month[:4]), int(month[5:])
-            month = f"{year + number // 12:04d}-{number % 12 + 1:02d}"
+                # The upper bound is exclusive: a line at `end` sorts after it ("<end>#..." > "<end>").
+                yield from (JournalLine.model_validate(plain(item)) for item in page.get("Items", []))
 
     def _item(self, line: JournalLine) -> dict[str, Any]:
         key = keys.journal_key(line.tenant_id, line.at, line.booking_id, line.version, line.line)
