@@ -39,6 +39,7 @@ from local.fakes.providers import MeetingFakes, start_fakes
 from local.outbox import Outbox
 from local.persistence import Store
 from local.seed import load_manifest, seed
+from local.stripe_clock import StripeClock
 from local.stripe_server import StripeServer, start_stripe
 from local.template import reminders_failure_handling
 
@@ -338,6 +339,7 @@ def main(argv: list[str] | None = None) -> None:
             async_retries=failures.async_retries,
         ),
         batch_size=failures.stream_batch_size,
+        clock_watchers=[StripeClock(stripe_server)],  # authorisations lapse on the dev clock, as at Stripe
     )
     store = Store(args.data_dir, aws, resources.user_pool_id)
     restored = store.restore()

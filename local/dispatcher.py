@@ -14,6 +14,10 @@ Iterators are re-created from the checkpoint whenever the stream or its shards c
 Schedules: the dispatcher learns of created and deleted schedules from the embedded AWS as they happen
 (`local.moto_patches.subscribe`), so a diary with thousands of pending reminders costs nothing per pass;
 it lists the group once, at its first pass, for schedules made before it started.
+
+Clock watchers: what outside AWS keeps time by the dev clock (localstripe, whose authorisations lapse
+after 7 days: `local/stripe_clock.py`) is told the dev clock's now on each pass, after the schedules; a
+watcher that fails is logged and never fails the pass.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -181,6 +185,7 @@ class Dispatcher:
         dead_letters: DeadLetters | None = None,
         batch_size: int = STREAM_BATCH_SIZE,
         kinds: frozenset[str] | None = None,
+        clock_watchers: Sequence[Callable[[datetime], object]] = (),
     ) -> None:
         self._dynamodb = aws.client("dynamodb")
         self._streams = aws.client("dynamodbstreams")
@@ -195,6 +200,7 @@ class Dispatcher:
         self._kinds = (
             kinds if kinds is not None else stream_kinds()
         )  # the mapping's filter, from the template
+        self._clock_watchers = tuple(clock_watchers)
         self.checkpoints = Checkpoints(data_dir)
         self._stream_arn: str | None = None
         self._shards: dict[str, _Shard] = {}
@@ -400,12 +406,24 @@ class Dispatcher:
 
     def run_once(self, patient: bool = False) -> None:
         """One full pass: the stream until it is drained (or failing), then every schedule now due, then
-        the stream again (what the reminders wrote). The background loop is patient (it waits out the
-        backoff after a failure); a pass asked for explicitly (tests, /dev routes) retries at once."""
+        the clock watchers, then the stream again (what the reminders wrote). The background loop is
+        patient (it waits out the backoff after a failure); a pass asked for explicitly (tests, /dev
+        routes) retries at once."""
         with self._lock:
             self._drain_stream(patient)
             self._fire_due_schedules()
+            self._tell_clock_watchers()
             self._drain_stream(patient)
+
+    def _tell_clock_watchers(self) -> None:
+        if not self._clock_watchers:
+            return
+        now = self._clock.now()
+        for watcher in self._clock_watchers:
+            try:
+                watcher(now)
+            except Exception:  # the watcher's own failure: the pass goes on
+                logger.exception("a clock watcher failed")
 
     def _drain_stream(self, patient: bool) -> None:
         while self._deliver_stream(patient) and not self.pending():

@@ -103,6 +103,8 @@ def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, poo
             time_zone="Europe/London",
             currency="GBP",
             address="12 Harbour Street, Brighton BN1 1AA",
+            legal_name="Serenity Wellbeing Ltd",
+            tax_id="GB 123 4567 89",
             contact_email="hello@serenity-spa.example",
             contact_phone="+441273960123",
             operating_hours=_hours([*weekdays, "sat"], "09:00", "19:00"),
@@ -120,6 +122,8 @@ def _seed_spa(catalogue: CatalogueService, checkout: Checkout, cognito: Any, poo
             # A no-show keeps what was paid at booking; a deep tissue massage (a card kept on file) is
             # charged a GBP 20 fee.
             no_show_policy=NoShowPolicy(keep_payment=True, fee_minor=2000),
+            # Customers may book now and pay later through their link ("Skip payment").
+            allow_skip_payment=True,
             cancellation_policy=CancellationPolicy(
                 tiers=[
                     PolicyTier(notice_hours=48, refund_percent=100),
@@ -283,6 +287,8 @@ def _seed_plumber(
             time_zone="Europe/London",
             currency="GBP",
             address="Unit 3, Riverside Works, Bath BA1 1AA",
+            legal_name="Flowright Plumbing & Heating Ltd",
+            tax_id="GB 987 6543 21",
             contact_email="office@flowright.example",
             contact_phone="+441225960200",
             operating_hours=_hours(weekdays, "08:00", "18:00"),

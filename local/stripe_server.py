@@ -1,13 +1,13 @@
 """localstripe (PyPI) as the Stripe server of `make dev` and the tests: the official SDK talks to it through
 STRIPE_API_BASE, exactly as it talks to api.stripe.com.
 
-localstripe keeps its whole state in one pickle at a fixed path, /tmp/localstripe.pickle, which it rewrites
-on every change and reloads at start unless told `--from-scratch`; it has no option to move it. Every
-localstripe on the machine (each test worker, `make dev`, another checkout's tests) would share, overwrite
-and reload that one file. So it is not run as `python -m localstripe` but through `main()` below, in its
-own process: the same aiohttp application, with its store kept in the file we name (the data directory for
-`make dev`, so payments survive a restart and `make dev-reset` wipes them) or in memory only (the tests),
-and listening on 127.0.0.1 only (localstripe itself binds every interface).
+It is not run as `python -m localstripe` but through `main()` below, in its own process: the same aiohttp
+application, patched where the application leans on Stripe's behaviour (`local/stripe_patches/`, the one
+place that changes localstripe: Stripe's test cards, idempotency keys, refund limits, the events Stripe
+sends, webhook retries, authorisations lapsing on the dev clock), with its store kept in the file we name
+(the data directory for `make dev`, so payments survive a restart and `make dev-reset` wipes them) or in
+memory only (the tests) rather than in the one /tmp/localstripe.pickle every localstripe on the machine
+would share, and listening on 127.0.0.1 only (localstripe itself binds every interface).
 
 Its webhook registrations (`/_config/webhooks/{id}`) live in memory only: register them after each start.
 """
@@ -29,8 +29,10 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
@@ -61,9 +63,10 @@ class StripeServer:
 
     def register_webhook(self, name: str, url: str, secret: str, events: list[str] | None = None) -> None:
         """Has localstripe POST its events to `url`, signed with `secret` as Stripe signs them
-        (`Stripe-Signature: t=<created>,v1=<hmac>`), about a second after each event. `events` limits
-        the types sent (None: all); `[]` silences the webhook (localstripe cannot delete one). Registering
-        a name again replaces it."""
+        (`Stripe-Signature: t=<now>,v1=<hmac>`), about a second after each event, in the order they were
+        made; a delivery not answered 2xx is retried after growing pauses (stripe_patches, patch 5).
+        `events` limits the types sent (None: all); `[]` silences the webhook, retries included
+        (localstripe cannot delete one). Registering a name again replaces it."""
         # JSON rather than a form, so that an empty list of events arrives as a list (a form drops it).
         body = json.dumps({"url": url, "secret": secret, "events": events}).encode("utf-8")
         request = urllib.request.Request(  # noqa: S310 (our own local URL)
@@ -74,6 +77,22 @@ class StripeServer:
         )
         with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310 (our own local URL)
             response.read()
+
+    def lapse_authorisations(self, now: datetime, timeout: float = 2.0) -> list[str]:
+        """Tells localstripe the dev clock's time: Stripe cancels an authorisation not captured within 7 days
+        (`payment_intent.canceled`, cancellation_reason "automatic"), and localstripe, on real time, cannot
+        know when that is. Returns the ids of the intents it cancelled. Raises OSError (URLError) when
+        localstripe does not answer."""
+        body = json.dumps({"now": now.timestamp()}).encode("utf-8")
+        request = urllib.request.Request(  # noqa: S310 (our own local URL)
+            f"{self.base_url}/_local/lapse_authorisations",
+            data=body,
+            headers={"Content-Type": "application/json"},
+            method="POST",
+        )
+        with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (our own local URL)
+            lapsed: list[str] = json.loads(response.read())["lapsed"]
+        return lapsed
 
     def stop(self) -> None:
         """Terminates localstripe (killed if it does not stop in time); safe to call more than once."""
@@ -86,13 +105,20 @@ class StripeServer:
             self.log_path.unlink(missing_ok=True)
 
 
-def start_stripe(port: int = 0, data_dir: Path | None = None) -> StripeServer:
+def start_stripe(
+    port: int = 0,
+    data_dir: Path | None = None,
+    webhook_delay: float | None = None,
+    webhook_retry_pauses: Sequence[float] | None = None,
+) -> StripeServer:
     """Starts localstripe on 127.0.0.1:`port` (any free port when 0) and waits until it answers.
 
     With `data_dir`, its state is kept in `data_dir/localstripe.pickle` (restored at start) and its log is
     `data_dir/localstripe.log`; without, it starts empty, keeps everything in memory, and logs to a
     temporary file removed at stop. Its output never reaches the caller's stdout or stderr. It is stopped
-    at exit, and stops itself if this process dies without stopping it."""
+    at exit, and stops itself if this process dies without stopping it. `webhook_delay` (seconds before an
+    event's first delivery) and `webhook_retry_pauses` (the pauses before each retry of a failed delivery)
+    default to stripe_patches' (1 s; 1 s, 2 s, 4 s ... 5 minutes): tests shorten them."""
     if data_dir is not None:
         data_dir.mkdir(parents=True, exist_ok=True)
         log_path = data_dir / LOG_FILE
@@ -109,6 +135,10 @@ def start_stripe(port: int = 0, data_dir: Path | None = None) -> StripeServer:
         command = [sys.executable, "-m", "local.stripe_server", "--port", str(chosen)]
         if data_dir is not None:
             command += ["--state", str((data_dir / STATE_FILE).resolve())]
+        if webhook_delay is not None:
+            command += ["--webhook-delay", str(webhook_delay)]
+        if webhook_retry_pauses is not None:
+            command += ["--webhook-retry-pauses", ",".join(str(p) for p in webhook_retry_pauses)]
         log.write(f"--- localstripe on {HOST}:{chosen} ---\n".encode())
         log.flush()
         # stdin stays a pipe from us: localstripe exits when it closes, i.e. when this process dies.
@@ -181,50 +211,6 @@ def _tail(path: Path, lines: int = 20) -> str:
 # ---- inside the subprocess -------------------------------------------------------------------------------
 
 
-def _keep_store_in(state: Path | None) -> None:
-    """Moves localstripe's store from /tmp/localstripe.pickle to `state` (None: memory only).
-
-    localstripe pickles the whole store on every item set and again after each POST/PUT/DELETE request;
-    only the latter is kept (it runs before the response is sent, so an acknowledged change is on disk),
-    written to a temporary file and renamed, so that a kill mid-write leaves the previous state whole."""
-    import pickle
-
-    from localstripe import resources
-
-    def load(store: Any) -> None:
-        if state is None or not state.exists():
-            return
-        try:
-            with state.open("rb") as file:
-                saved = pickle.load(file)  # noqa: S301 (our own file, written by this module)
-        except Exception as error:  # e.g. written by another localstripe version: keep it, start empty
-            aside = state.with_suffix(".unreadable")
-            os.replace(state, aside)
-            print(f"could not read {state} ({error!r}); moved to {aside}, starting empty", flush=True)
-            return
-        store.clear()
-        dict.update(store, saved)
-
-    def dump(store: Any) -> None:
-        if state is None:
-            return
-        tmp = state.with_suffix(".tmp")
-        with tmp.open("wb") as file:
-            pickle.dump(dict(store), file, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(tmp, state)
-
-    def set_item(store: Any, key: Any, value: Any) -> None:
-        dict.__setitem__(store, key, value)
-
-    def del_item(store: Any, key: Any) -> None:
-        dict.__delitem__(store, key)
-
-    resources.Store.try_load_from_disk = load
-    resources.Store.dump_to_disk = dump
-    resources.Store.__setitem__ = set_item
-    resources.Store.__delitem__ = del_item
-
-
 def _exit_when_parent_goes(pid: int) -> None:
     """Our stdin is a pipe from the process that started us: end of file means it has gone (even killed
     with -9, when its atexit never runs), and localstripe must not outlive it."""
@@ -244,14 +230,29 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description="localstripe, with its state where we say.")
     parser.add_argument("--port", type=int, required=True)
     parser.add_argument("--state", type=Path, default=None, help="state file (default: memory only)")
+    parser.add_argument("--webhook-delay", type=float, default=None, help="seconds before a first delivery")
+    parser.add_argument(
+        "--webhook-retry-pauses", default=None, help="seconds before each retry of a failed delivery: 1,2,4"
+    )
     args = parser.parse_args(argv)
 
     import logging
 
     from aiohttp import web
 
-    _keep_store_in(args.state)
-    from localstripe import server  # its routes, middlewares and the store they use
+    from local import stripe_patches  # imports localstripe: its routes, middlewares and the store they use
+
+    stripe_patches.keep_store_in(args.state)
+    pauses = args.webhook_retry_pauses
+    stripe_patches.install(
+        webhook_delay=stripe_patches.WEBHOOK_DELAY_SECONDS
+        if args.webhook_delay is None
+        else args.webhook_delay,
+        webhook_retry_pauses=stripe_patches.WEBHOOK_RETRY_PAUSES
+        if pauses is None
+        else [float(p) for p in pauses.split(",") if p],
+    )
+    from localstripe import server
 
     server.store.try_load_from_disk()
     _exit_when_parent_goes(os.getpid())

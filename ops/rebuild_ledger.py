@@ -39,7 +39,6 @@ from booking.adapters.dynamodb.bookings import (
     booking_in_image,
     diary_item,
     diary_keys,
-    pause_before_retry,
 )
 from booking.adapters.dynamodb.items import plain, typed_key
 from booking.adapters.dynamodb.ledger import SheetStore
@@ -55,6 +54,7 @@ from booking.domain.ledger import (
     plan,
     tag,
 )
+from booking.retry import pause_before_retry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient

@@ -1,8 +1,9 @@
-"""A booking's invoice as a document people read: built from the booking's account (domain/invoices.py),
-then rendered as a printable HTML page or as a PDF.
+"""Invoices and credit notes as documents people read: an issued Document (domain/invoices.py) laid out as
+a printable HTML page and as a PDF, once, when it is issued; both files are stored as they are and never
+rendered again (adapters/dynamodb/invoices.py).
 
-The document is built once (pure, `build_invoice_document`) and both renderings only lay it out, so the HTML
-and the PDF can never disagree on a figure.
+The view is built once (pure, `document_view`) and both renderings only lay it out, so the HTML and the PDF
+can never disagree on a figure. A credit note shows what it credits as positive amounts.
 
 The PDF is written with pydyf: a small, pure-Python, dependency-free PDF writer (fpdf2 and reportlab pull in
 Pillow and fonttools, too heavy for the Lambda layer). It uses the standard Helvetica fonts every PDF reader
@@ -16,7 +17,7 @@ from __future__ import annotations
 import io
 import unicodedata
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import Literal
@@ -25,13 +26,11 @@ from zoneinfo import ZoneInfo
 import pydyf
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from booking.domain.booking import Booking, BookingStatus
-from booking.domain.catalogue import Business
-from booking.domain.invoices import STRIPE_METHOD, BookingAccount, Invoice, account_of
-from booking.domain.payments import TaxSplit, money_text, tax_of
+from booking.domain.invoices import STRIPE_METHOD, Document, RenderedDocument
+from booking.domain.payments import money_text
 from booking.messages import format_money, format_when
 
-InvoiceStatus = Literal["Paid", "Due", "Credit due", "Nothing due"]
+InvoiceStatus = Literal["Paid", "Due", "Credit due", "Nothing due", "Credit note"]
 
 METHOD_LABELS: dict[str, str] = {
     STRIPE_METHOD: "Card (Stripe)",
@@ -40,16 +39,12 @@ METHOD_LABELS: dict[str, str] = {
     "bank_transfer": "Bank transfer",
     "other": "Other",
 }
-FEE_LABELS: dict[str, str] = {"no_show": "No-show fee"}
-CREDIT_LABELS: dict[BookingStatus, str] = {
-    BookingStatus.CANCELLED: "Cancellation credit",
-    BookingStatus.NO_SHOW: "No-show credit",
-}
+TITLES = {"invoice": "Invoice", "credit_note": "Credit note"}
 
 
 @dataclass(frozen=True)
 class InvoiceLine:
-    """One line of the invoice; a credit is a line with negative amounts. net + tax == gross."""
+    """One line as shown; net + tax == gross."""
 
     description: str
     net_minor: int
@@ -59,7 +54,7 @@ class InvoiceLine:
 
 @dataclass(frozen=True)
 class InvoicePayment:
-    """Money received against the invoice, on a day in the business's zone."""
+    """Money received (positive) or given back (negative), on a day in the business's zone."""
 
     on: date
     method: str  # a label for people: "Card (Stripe)", "Cash", ...
@@ -67,20 +62,16 @@ class InvoicePayment:
 
 
 @dataclass(frozen=True)
-class InvoiceRefund:
-    """Money given back (the payment model keeps only the refunded total, not when)."""
-
-    method: str
-    amount_minor: int
-
-
-@dataclass(frozen=True)
 class InvoiceDocument:
-    """Everything an invoice shows, in the business's zone and the booking's currency (minor units)."""
+    """Everything a document shows, in the business's zone and the booking's currency (minor units)."""
 
-    business_name: str
+    title: str  # "Invoice" or "Credit note"
+    reference: str  # INV-000042, CN-000007
+    refers_to: str | None  # the first invoice, on a credit note or a later invoice
+    business_name: str  # the legal name
+    trading_name: str | None  # the name customers know, when it differs from the legal name
     business_address: str  # may span lines
-    reference: str  # INV-000042
+    tax_id: str
     issued_on: date
     customer_name: str
     customer_email: str
@@ -94,50 +85,70 @@ class InvoiceDocument:
     net_minor: int
     tax_minor: int
     total_minor: int
-    payments: tuple[InvoicePayment, ...]
-    refunds: tuple[InvoiceRefund, ...]
+    total_label: str  # "Total", or "Total credited"
+    payments: tuple[InvoicePayment, ...]  # payments and refunds, dated, to the day of issue
     paid_minor: int
     refunded_minor: int
-    balance_minor: int  # still owed by the customer; negative: owed back to them
+    balance_minor: int  # still owed by the customer when issued; negative: owed back to them
     status: InvoiceStatus
 
 
 # --- building -------------------------------------------------------------------------------------------
 
 
-def build_invoice_document(booking: Booking, business: Business, invoice: Invoice) -> InvoiceDocument:
-    zone = ZoneInfo(business.time_zone)
-    account = account_of(booking)
-    lines = [
-        *_service_lines(booking, account),
-        *_credit_lines(booking, account),
-        *_fee_lines(booking, account),
-    ]
-    total = account.total_minor
+def build_invoice_document(document: Document) -> InvoiceDocument:
+    zone = ZoneInfo(document.time_zone)
+    credit = document.kind == "credit_note"
+    sign = -1 if credit else 1  # a credit note shows what it credits as positive amounts
+    total = document.total
+    seller = document.seller
+    legal = seller.legal_name or seller.name
     return InvoiceDocument(
-        business_name=business.name,
-        business_address=business.address,
-        reference=invoice.reference,
-        issued_on=invoice.issued_at.astimezone(zone).date(),
-        customer_name=booking.customer.name,
-        customer_email=str(booking.customer.email),
-        booking_id=booking.id,
-        appointment_at=booking.start.astimezone(zone),
-        time_zone=business.time_zone,
-        currency=booking.currency,
-        lines=tuple(lines),
-        tax_rate=percent_text(booking.tax_rate_basis_points),
-        prices_include_tax=booking.prices_include_tax,
-        net_minor=account.billed.net_minor + account.fees.net_minor,
-        tax_minor=account.billed.tax_minor + account.fees.tax_minor,
-        total_minor=total,
-        payments=_payments(booking, zone),
-        refunds=_refunds(booking),
-        paid_minor=account.paid_minor,
-        refunded_minor=account.refunded_minor,
-        balance_minor=account.balance_minor,
-        status=status_of(total, account.balance_minor),
+        title=TITLES[document.kind],
+        reference=document.reference,
+        refers_to=document.refers_to,
+        business_name=legal,
+        trading_name=seller.name if seller.name != legal else None,
+        business_address=seller.address,
+        tax_id=seller.tax_id,
+        issued_on=document.issued_at.astimezone(zone).date(),
+        customer_name=document.customer_name,
+        customer_email=document.customer_email,
+        booking_id=document.booking_id,
+        appointment_at=document.appointment_at.astimezone(zone),
+        time_zone=document.time_zone,
+        currency=document.currency,
+        lines=tuple(
+            InvoiceLine(
+                line.description, sign * line.net_minor, sign * line.tax_minor, sign * line.gross_minor
+            )
+            for line in document.lines
+        ),
+        tax_rate=percent_text(document.tax_rate_basis_points),
+        prices_include_tax=document.prices_include_tax,
+        net_minor=sign * total.net_minor,
+        tax_minor=sign * total.tax_minor,
+        total_minor=sign * total.gross_minor,
+        total_label="Total credited" if credit else "Total",
+        payments=tuple(
+            InvoicePayment(
+                on=movement.at.astimezone(zone).date(),
+                method=method_label(movement.method),
+                amount_minor=movement.amount_minor,
+            )
+            for movement in document.movements
+        ),
+        paid_minor=document.paid_minor,
+        refunded_minor=document.refunded_minor,
+        balance_minor=document.balance_minor,
+        status="Credit note" if credit else status_of(total.gross_minor, document.balance_minor),
     )
+
+
+def render_document(document: Document) -> RenderedDocument:
+    """The document's PDF and HTML, as they are stored when it is issued."""
+    view = build_invoice_document(document)
+    return RenderedDocument(document, render_invoice_pdf(view), render_invoice_html(view).encode())
 
 
 def percent_text(basis_points: int) -> str:
@@ -152,94 +163,6 @@ def status_of(total_minor: int, balance_minor: int) -> InvoiceStatus:
         return "Credit due"
     # A booking cancelled and refunded in full bills nothing: there was nothing left to pay.
     return "Paid" if total_minor > 0 else "Nothing due"
-
-
-def _service_lines(booking: Booking, account: BookingAccount) -> list[InvoiceLine]:
-    rate, included = booking.tax_rate_basis_points, booking.prices_include_tax
-    lines = [
-        _line(
-            f"{service.name} ({duration_text(service.duration_minutes)})",
-            tax_of(service.price_minor, rate, included),
-        )
-        for service in booking.services
-    ]
-    return _reconciled(lines, account.services)
-
-
-def _credit_lines(booking: Booking, account: BookingAccount) -> list[InvoiceLine]:
-    credit = account.credit
-    if credit.gross_minor <= 0:
-        return []
-    label = CREDIT_LABELS.get(booking.status, "Credit")
-    return [InvoiceLine(label, -credit.net_minor, -credit.tax_minor, -credit.gross_minor)]
-
-
-def _fee_lines(booking: Booking, account: BookingAccount) -> list[InvoiceLine]:
-    lines = []
-    for fee in booking.fees:
-        if fee.status == "failed":  # refused by the card: not billed (the customer is sent a link instead)
-            continue
-        label = FEE_LABELS.get(fee.kind, "Fee")
-        if fee.status == "kept":
-            label += " (kept from the deposit)"
-        # Fees are charged as they are, tax inside them, as account_of splits them.
-        lines.append(_line(label, tax_of(fee.amount_minor, booking.tax_rate_basis_points, True)))
-    return _reconciled(lines, account.fees)
-
-
-def _line(description: str, split: TaxSplit) -> InvoiceLine:
-    return InvoiceLine(description, split.net_minor, split.tax_minor, split.gross_minor)
-
-
-def _reconciled(lines: list[InvoiceLine], whole: TaxSplit) -> list[InvoiceLine]:
-    """The lines, with the last one taking the difference between the tax rounded per line and the tax
-    rounded on the whole (the account's figures, which the journal records), and any difference between
-    the prices and the booking's total: the document must add up to the account to the minor unit."""
-    if not lines:
-        return lines
-    net_gap = whole.net_minor - sum(line.net_minor for line in lines)
-    tax_gap = whole.tax_minor - sum(line.tax_minor for line in lines)
-    gross_gap = whole.gross_minor - sum(line.gross_minor for line in lines)
-    last = lines[-1]
-    adjusted = replace(
-        last,
-        net_minor=last.net_minor + net_gap,
-        tax_minor=last.tax_minor + tax_gap,
-        gross_minor=last.gross_minor + gross_gap,
-    )
-    return [*lines[:-1], adjusted]
-
-
-def duration_text(minutes: int) -> str:
-    """45 -> "45 min", 60 -> "1 h", 90 -> "1 h 30 min"."""
-    hours, rest = divmod(minutes, 60)
-    if not hours:
-        return f"{rest} min"
-    return f"{hours} h" + (f" {rest} min" if rest else "")
-
-
-def _payments(booking: Booking, zone: ZoneInfo) -> tuple[InvoicePayment, ...]:
-    received: list[tuple[datetime, str, int]] = []
-    if booking.payment is not None and booking.payment.captured_minor > 0:
-        # Dated when the money was taken; a booking paid before captured_at was recorded has only its
-        # last change to go by.
-        taken = booking.payment.captured_at or booking.updated_at
-        received.append((taken, STRIPE_METHOD, booking.payment.captured_minor))
-    received.extend(
-        (fee.at, STRIPE_METHOD, fee.collected_minor) for fee in booking.fees if fee.collected_minor
-    )
-    received.extend((paid.at, paid.method, paid.amount_minor) for paid in booking.offline_payments)
-    received.sort(key=lambda entry: entry[0])
-    return tuple(
-        InvoicePayment(on=at.astimezone(zone).date(), method=method_label(method), amount_minor=amount)
-        for at, method, amount in received
-    )
-
-
-def _refunds(booking: Booking) -> tuple[InvoiceRefund, ...]:
-    if booking.payment is None or booking.payment.refunded_minor <= 0:
-        return ()
-    return (InvoiceRefund(method=method_label(STRIPE_METHOD), amount_minor=booking.payment.refunded_minor),)
 
 
 def method_label(method: str) -> str:
@@ -457,14 +380,23 @@ def _draw_header(pages: _Pages, doc: InvoiceDocument) -> None:
     width = RIGHT - MARGIN
     pages.advance(16)
     pages.text(MARGIN, fit_text(doc.business_name, "bold", 16, width), font="bold", size=16)
+    if doc.trading_name:
+        pages.advance(13)
+        pages.text(MARGIN, fit_text(f"trading as {doc.trading_name}", "regular", 10, width))
     for line in wrap_text(doc.business_address, "regular", 10, width) if doc.business_address else []:
         pages.advance(13)
         pages.text(MARGIN, line)
+    if doc.tax_id:
+        pages.advance(13)
+        pages.text(MARGIN, fit_text(f"Tax registration number: {doc.tax_id}", "regular", 10, width))
     pages.advance(36)
-    pages.text(MARGIN, f"Invoice {doc.reference}", font="bold", size=18)
+    pages.text(MARGIN, f"{doc.title} {doc.reference}", font="bold", size=18)
     pages.text(RIGHT, doc.status, font="bold", size=14, align="right")
     pages.advance(16)
     pages.text(MARGIN, f"Issued {long_date(doc.issued_on)}")
+    if doc.refers_to:
+        pages.advance(13)
+        pages.text(MARGIN, f"For invoice {doc.refers_to}")
     pages.advance(24)
     pages.text(MARGIN, "Bill to", font="bold")
     for line in (doc.customer_name, doc.customer_email):
@@ -490,7 +422,7 @@ def _draw_lines(pages: _Pages, doc: InvoiceDocument, money: Callable[[int], str]
     totals: list[tuple[str, int, Font]] = [
         ("Net", doc.net_minor, "regular"),
         (f"Tax ({doc.tax_rate})", doc.tax_minor, "regular"),
-        ("Total", doc.total_minor, "bold"),
+        (doc.total_label, doc.total_minor, "bold"),
     ]
     for label, amount, font in totals:
         pages.advance(16)
@@ -500,21 +432,13 @@ def _draw_lines(pages: _Pages, doc: InvoiceDocument, money: Callable[[int], str]
 def _draw_money_received(pages: _Pages, doc: InvoiceDocument, money: Callable[[int], str]) -> None:
     if doc.payments:
         pages.advance(28)
-        pages.text(MARGIN, "Payments", font="bold")
+        pages.text(MARGIN, f"Payments and refunds to {long_date(doc.issued_on)}", font="bold")
         pages.rule()
         for payment in doc.payments:
             pages.advance(15)
             pages.text(MARGIN, long_date(payment.on))
-            pages.text(MARGIN + 120, payment.method)
+            pages.text(MARGIN + 120, payment.method + (" (refund)" if payment.amount_minor < 0 else ""))
             pages.text(_TOTAL_RIGHT, money(payment.amount_minor), align="right")
-    if doc.refunds:
-        pages.advance(28)
-        pages.text(MARGIN, "Refunds", font="bold")
-        pages.rule()
-        for refund in doc.refunds:
-            pages.advance(15)
-            pages.text(MARGIN + 120, refund.method)
-            pages.text(_TOTAL_RIGHT, money(-refund.amount_minor), align="right")
     pages.advance(28)
     _draw_total(pages, "Paid", money(doc.paid_minor))
     if doc.refunded_minor:

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
-from booking.domain.booking import Booking
+from booking.domain.booking import Booking, Fee
 from booking.domain.booking_requests import ServiceRequest
 from booking.domain.catalogue import Business
 from booking.domain.payments import minor_unit_exponent
@@ -190,6 +190,26 @@ def _render(template: str, context: dict[str, object]) -> str:
     return _env.get_template(template).render(**context).strip()
 
 
+# What happened to a no-show fee that was not taken, as the fee_due email says it.
+_FEE_OUTCOMES = {
+    "no_card": "no card was saved with your booking, so it could not be charged automatically",
+    "declined": "the card you saved when booking was declined",
+    "authentication_required": "your bank asked you to confirm the payment yourself",
+    "below_minimum": "it is too small to be charged to a card automatically",
+    "no_account": "it could not be charged automatically",
+}
+
+
+def _fee_failure(fee: Fee) -> str:
+    """Why the fee was not taken; a fee recorded before the reason was (its words only) is read from them."""
+    if fee.failure_kind is not None:
+        return fee.failure_kind
+    failure = fee.failure or ""
+    if failure == "no card on file":
+        return "no_card"
+    return "authentication_required" if "authenticate" in failure else "declined"
+
+
 def customer_message(
     kind: CustomerKind,
     booking: Booking,
@@ -219,10 +239,10 @@ def customer_message(
     context["sessions"] = [format_when_for(start, zone, elsewhere) for start in sessions]  # a series' dates
     context["receipt_kind"] = receipt[0] if receipt else None
     context["receipt_amount"] = format_money(receipt[1], booking.currency) if receipt else None
-    # A no-show fee the card on file did not pay: how much, and whether the bank wanted the customer.
+    # A no-show fee the card on file did not pay: how much, and what happened (the email says it).
     due = next((fee for fee in reversed(booking.fees) if fee.status == "failed"), None)
     context["fee_amount"] = format_money(due.amount_minor, booking.currency) if due else None
-    context["fee_needs_authentication"] = bool(due and due.failure and "authenticate" in due.failure)
+    context["fee_outcome"] = _FEE_OUTCOMES[_fee_failure(due)] if due else ""
     subject = _SUBJECTS[kind].format(services=context["services_short"], when_short=context["when_short"])
     return MessageContent(
         subject=subject,

@@ -14,7 +14,7 @@ from booking.domain.catalogue import Business, Catalogue, Category, Service, Sta
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile, LoginCode, OnboardingUpdate
 from booking.domain.diary import DiaryEntry
-from booking.domain.invoices import Invoice
+from booking.domain.invoices import DocumentSet, DocumentSummary, RenderedDocument
 from booking.domain.journal import JournalLine
 from booking.domain.ledger import Claim
 from booking.domain.meetings import CreatedMeeting, MeetingSpec
@@ -385,13 +385,23 @@ class SeriesRepository(Protocol):
     def delete(self, tenant_id: str, series_id: str) -> None: ...
 
 
-class Invoices(Protocol):
-    """Each booking's one invoice, numbered from the business's gapless sequence."""
+class Documents(Protocol):
+    """Each booking's invoices and credit notes, numbered from the business's gapless sequences and never
+    changed once issued (adapters/dynamodb/invoices.py)."""
 
-    def get(self, tenant_id: str, booking_id: str) -> Invoice | None: ...
+    def issued(self, tenant_id: str, booking_id: str) -> DocumentSet: ...
 
-    def issue(self, tenant_id: str, booking_id: str, at: datetime) -> Invoice:
-        """The booking's invoice: the existing one, or a new one with the next number."""
+    def record(self, tenant_id: str, booking_id: str, seen: DocumentSet, new: list[RenderedDocument]) -> bool:
+        """Stores `new` (numbered next in their sequences after `seen`) in one transaction, on condition
+        that nothing was issued meanwhile for the booking or in those sequences: False when it was."""
+        ...
+
+    def file(self, tenant_id: str, booking_id: str, reference: str, fmt: str) -> bytes | None:
+        """A document's file ("pdf" or "html") exactly as it was issued."""
+        ...
+
+    def for_customer(self, tenant_id: str, email: str) -> list[DocumentSummary]:
+        """A customer's documents, oldest first."""
         ...
 
 

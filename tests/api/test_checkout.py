@@ -4,8 +4,8 @@ confirms it, never the browser; a decline is recorded; an abandoned checkout fre
 payment that arrives after someone else took the time is refunded in full; a bad or stale signature and a
 replay change nothing.
 
-localstripe's gaps (it ignores idempotency keys, accepts over-refunds, never sends charge.refunded or
-setup_intent.* events): nothing here relies on them; the refund-on-taken path checks our own state first.
+The local Stripe behaves as Stripe where we lean on it (local/stripe_patches/); the refund-on-taken path
+still checks our own state first.
 """
 
 from __future__ import annotations
@@ -103,8 +103,10 @@ def test_a_declined_card_is_recorded_and_the_booking_keeps_waiting(
     assert failed["status"] == "pending"  # the customer may try another card until the hold lapses
     assert failed["payment"]["failure"]
     assert not offered(api, spa, datetime.fromisoformat(failed["start"]).astimezone(UTC))  # still held
-    # (Stripe lets the customer retry the same intent with another card; localstripe refuses that, so
-    # the retry is not exercised here.)
+    # The customer retries the same intent with another card, as Stripe lets them: the webhook confirms.
+    pay(stripe_server, account, intent_id)
+    paid = wait_until(api, spa, booking["id"], lambda b: b["payment_status"] == "paid")
+    assert (paid["status"], paid["payment"]["failure"]) == ("confirmed", None)
 
 
 def test_a_retried_request_returns_the_same_booking_and_checkout(

@@ -1,7 +1,8 @@
 """Invoices and the journal: a paid booking gets an invoice numbered from the business's gapless sequence
 (issued from the committed change), attached as a PDF to its receipt, downloadable by staff and by the
-customer through the manage link; every payment, refund and credit posts balanced journal lines, exported
-as CSV for a range of the business's days."""
+customer through the manage link; a later refund issues a credit note of its own and never changes the
+invoice's bytes; every payment, refund and credit posts balanced journal lines, exported as CSV for a range
+of the business's days and summed per account in the trial balance."""
 
 from __future__ import annotations
 
@@ -13,18 +14,18 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Any
 
-import boto3
 import pypdf
 import pytest
 
-from booking.adapters.dynamodb.invoices import DynamoInvoices
-from local.aws import LocalResources
+from booking.domain.booking import BookingStatus, Payment, RefundRecord
+from booking.services.bookkeeping import Bookkeeping
 from local.stripe_server import StripeServer
 from tests.support.checkout import book, detail, pay, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, emails
 from tests.support.notification_wiring import Notifications
 from tests.support.stripe_webhooks import WebhookReceiver
+from tests.unit.test_invoice_documents import booking as booking_of
 
 
 @pytest.fixture(scope="module")
@@ -104,26 +105,52 @@ def test_a_booking_with_nothing_due_has_no_invoice(api: LambdaApi, make_tenant: 
     assert answer.status == 404, answer.text
 
 
-def test_invoice_numbers_are_gapless_and_one_per_booking_under_concurrency(
-    resources: LocalResources, make_tenant: MakeTenant
+def test_document_numbers_are_gapless_and_one_set_per_change_under_concurrency(
+    container: Any, make_tenant: MakeTenant
 ) -> None:
     tenant = make_tenant(name="Counting Spa")
-    invoices = DynamoInvoices(boto3.client("dynamodb"), resources.table_name)
-    issued: list[int] = []
-    at = datetime.now(UTC)
+    books: Bookkeeping = container.bookkeeping
+    paid = [
+        booking_of(
+            id=f"booking-{n}",
+            tenant_id=tenant.id,
+            payment_status="paid",
+            payment=Payment(
+                kind="charge", intent_id=f"pi_{n}", amount_minor=6000, currency="GBP", captured_minor=6000
+            ),
+            version=2,
+        )
+        for n in range(12)
+    ]
 
-    def issue(booking_id: str) -> None:
-        issued.append(invoices.issue(tenant.id, booking_id, at).number)
+    def issue_twice_at_once(bookings: list[Any]) -> None:
+        # Each change issued twice at once (a redelivered change racing the first, or a download).
+        threads = [threading.Thread(target=books.up_to_date, args=(b,)) for b in bookings * 2]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
 
-    # 12 bookings, each issued twice at once (a redelivered change racing the first): 12 numbers, no gaps.
-    threads = [threading.Thread(target=issue, args=(f"booking-{n % 12}",)) for n in range(24)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    numbers = {f"booking-{n}": invoices.issue(tenant.id, f"booking-{n}", at).number for n in range(12)}
-    assert sorted(numbers.values()) == list(range(1, 13))
-    assert sorted(set(issued)) == list(range(1, 13))
+    issue_twice_at_once(paid)
+    refunded = [
+        b.model_copy(
+            update={
+                "status": BookingStatus.CANCELLED,
+                "payment": b.payment.with_refund(  # type: ignore[union-attr]
+                    RefundRecord(id=f"re_{b.id}", amount_minor=3000, at=b.updated_at)
+                ),
+                "version": 3,
+            }
+        )
+        for b in paid[:6]
+    ]
+    issue_twice_at_once(refunded)
+
+    references = sorted(d.reference for b in paid for d in books.up_to_date(b)[1].documents)
+    assert references == sorted([f"INV-{n:06d}" for n in range(1, 13)] + [f"CN-{n:06d}" for n in range(1, 7)])
+    for b in refunded:
+        invoice, credit = books.up_to_date(b)[1].documents
+        assert (invoice.kind, credit.kind, credit.refers_to) == ("invoice", "credit_note", invoice.reference)
 
 
 def test_the_journal_balances_through_a_payment_and_a_half_refunded_cancellation(
@@ -160,7 +187,11 @@ def test_the_journal_balances_through_a_payment_and_a_half_refunded_cancellation
     assert total("debit", "4900") == Decimal("27.09")
     assert total("credit", "1200") == Decimal("32.50")  # and the half refunded through Stripe
     assert total("debit", "1100") - total("credit", "1100") == 0  # nothing left owed either way
-    assert {r["invoice"] for r in rows} == {rows[0]["invoice"]} and rows[0]["invoice"].startswith("INV-")
+    # The payment's lines name the invoice; the refund's and the credit's, the credit note it issued.
+    assert {r["invoice"][:4] for r in rows if r["memo"].startswith("payment")} == {"INV-"}
+    assert {r["invoice"][:3] for r in rows if r["memo"].startswith(("refund", "services credited"))} == {
+        "CN-"
+    }
 
 
 def test_only_owners_and_admins_export_the_journal_and_bad_ranges_are_refused(
@@ -173,3 +204,78 @@ def test_only_owners_and_admins_export_the_journal_and_bad_ranges_are_refused(
     assert journal(api, salon, "2026-12-10", "2026-12-01").status == 422
     assert journal(api, salon, "2025-01-01", "2026-06-01").status == 422
     assert journal(api, salon, "2026-13-01", "2026-12-01").status == 422
+
+
+def test_an_issued_invoice_never_changes_and_a_refund_issues_a_credit_note(
+    notifications: Notifications,
+    api: LambdaApi,
+    paid_spa: tuple[Salon, dict[str, str]],
+    stripe_server: StripeServer,
+    container: Any,
+) -> None:
+    salon, account = paid_spa
+    booking = paid_booking(api, salon, account, stripe_server, 60)
+    notifications.deliver()
+    owner = salon.tenant.token()
+    before = {
+        fmt: api.get(f"/v1/admin/bookings/{booking['id']}/invoice?format={fmt}", token=owner).content
+        for fmt in ("pdf", "html")
+    }
+    cancelled = api.post(
+        f"/v1/admin/bookings/{booking['id']}/cancel",
+        json_body={"refund": "custom", "refund_amount_minor": 2000},
+        token=owner,
+    )
+    assert cancelled.status == 200, cancelled.text
+    sent = notifications.deliver()
+
+    for fmt, content in before.items():
+        after = api.get(f"/v1/admin/bookings/{booking['id']}/invoice?format={fmt}", token=owner)
+        assert after.content == content  # the same bytes, after the refund
+    listed = api.get(f"/v1/admin/bookings/{booking['id']}/documents", token=owner).json()["documents"]
+    assert [d["kind"] for d in listed] == ["invoice", "credit_note"]
+    invoice, credit = listed
+    assert (invoice["total_minor"], credit["total_minor"]) == (6500, -2000)
+    assert credit["refers_to"] == invoice["reference"]
+    note = api.get(f"/v1/admin/bookings/{booking['id']}/documents/{credit['reference']}", token=owner)
+    text = pdf_text(note.content)
+    assert f"Credit note {credit['reference']}" in text and f"For invoice {invoice['reference']}" in text
+    assert "Cancellation credit" in text and "Total credited £20.00" in text
+    assert "(refund) -£20.00" in text  # the refund, dated
+    # The refund's receipt carries the credit note it issued; the payment's, the invoice.
+    receipts = [m for m in emails(sent, booking["customer"]["email"]) if m["subject"].startswith("Receipt")]
+    assert sorted(a["filename"] for m in receipts for a in m["attachments"]) == [
+        f"credit-note-{credit['reference']}.pdf",
+        f"invoice-{invoice['reference']}.pdf",
+    ]
+    # The customer sees the same documents through the manage link.
+    token = container.manage_links._tokens.issue(salon.tenant.id, booking["id"], 0)
+    mine = api.get(f"/v1/public/bookings/{booking['id']}/documents?token={token}").json()["documents"]
+    assert [d["reference"] for d in mine] == [invoice["reference"], credit["reference"]]
+    same = api.get(f"/v1/public/bookings/{booking['id']}/documents/{invoice['reference']}?token={token}")
+    assert same.content == before["pdf"]
+
+
+def test_the_trial_balance_agrees_with_the_journal_and_sums_to_zero(
+    api: LambdaApi, paid_spa: tuple[Salon, dict[str, str]]
+) -> None:
+    salon, _ = paid_spa
+    day = today(salon)
+    answer = api.get(f"/v1/admin/accounts?from={day}&to={day}", token=salon.tenant.token())
+    assert answer.status == 200, answer.text
+    trial = answer.json()
+    assert trial["totals"] == {"GBP": 0}
+    codes = [a["code"] for a in trial["accounts"]]
+    assert codes == sorted(codes) and {"1100", "1200", "2200", "4000", "4100", "4900"} <= set(codes)
+    rows = rows_of(journal(api, salon, day, day).text)
+    for account in trial["accounts"]:
+        debit = sum((Decimal(r["debit"] or "0") for r in rows if r["account"] == account["code"]), Decimal(0))
+        credit = sum(
+            (Decimal(r["credit"] or "0") for r in rows if r["account"] == account["code"]), Decimal(0)
+        )
+        assert (account["debit_minor"], account["credit_minor"]) == (int(debit * 100), int(credit * 100))
+    for role in ("dispatcher", "staff"):
+        assert (
+            api.get(f"/v1/admin/accounts?from={day}&to={day}", token=salon.tenant.token(role)).status == 403
+        )
+    assert api.get(f"/v1/admin/accounts?from={day}&to=2020-01-01", token=salon.tenant.token()).status == 422

@@ -88,7 +88,7 @@ def saved_card(stripe_server: StripeServer, account: dict[str, str], card: str =
     )
 
 
-def booking_that_began(resources: LocalResources, salon: Salon, payment: Payment, status: str) -> str:
+def booking_that_began(resources: LocalResources, salon: Salon, payment: Payment | None, status: str) -> str:
     now = datetime.now(UTC).replace(second=0, microsecond=0)
     # Each an hour and a half before the last: the module's bookings share one staff member's diary.
     start = now - timedelta(minutes=30 + now.minute % 5 + 90 * next(EARLIER))
@@ -201,14 +201,21 @@ def test_a_declined_fee_is_recorded_and_the_customer_can_pay_it_through_the_mana
     [fee] = after["fees"]
     assert (fee["status"], fee["amount_minor"]) == ("failed", 2000)
     assert "declined" in fee["failure"]
+    assert fee["failure_kind"] == "declined"
     assert after["status"] == "no_show"  # the no-show stands whatever the card does
+    assert (after["payment_status"], after["balance_minor"]) == ("unpaid", 2000)  # the fee is owed
     [told] = [
         m
         for m in emails(notifications.deliver(), after["customer"]["email"])
         if "Payment due" in m["subject"]
     ]
     assert "a fee of £20.00 is due" in told["text"]
-    assert "could not be charged" in told["text"]
+    assert "the card you saved when booking was declined" in told["text"]
+    # Owed, so invoiced at once: the fee on an invoice of its own.
+    [owed] = api.get(f"/v1/admin/bookings/{booking_id}/documents", token=salon.tenant.token()).json()[
+        "documents"
+    ]
+    assert (owed["kind"], owed["total_minor"], owed["balance_at_issue_minor"]) == ("invoice", 2000, 2000)
     assert (
         f"/bookings/{booking_id}?token=" in told["text"]
     )  # the manage link, where the widget takes the payment
@@ -225,6 +232,7 @@ def test_a_declined_fee_is_recorded_and_the_customer_can_pay_it_through_the_mana
     paid = wait_until(api, salon, booking_id, lambda b: b["fees"][0]["status"] == "charged")
     assert paid["fees"][0]["intent_id"] == intent_id
     assert any(h["action"] == "fee_paid" for h in paid["history"])
+    assert (paid["payment_status"], paid["balance_minor"]) == ("paid", 0)
     settled = api.post(f"/v1/public/bookings/{booking_id}/payment?token={token}", json_body={})
     assert settled.status == 409  # nothing is owed any more
 
@@ -241,6 +249,30 @@ def test_a_card_that_needs_authentication_off_session_ends_as_a_failed_fee(
     [fee] = mark_no_show(api, salon, booking_id)["fees"]
     assert fee["status"] == "failed"
     assert "authenticate" in fee["failure"]
+    assert fee["failure_kind"] == "authentication_required"
+
+
+def test_a_fee_with_no_card_on_file_says_so_and_is_owed(
+    notifications: Notifications,
+    api: LambdaApi,
+    card_spa: tuple[Salon, dict[str, str]],
+    resources: LocalResources,
+) -> None:
+    salon, _ = card_spa
+    booking_id = booking_that_began(resources, salon, None, "not_required")  # booked with nothing saved
+    after = mark_no_show(api, salon, booking_id)
+    [fee] = after["fees"]
+    assert (fee["status"], fee["failure_kind"]) == ("failed", "no_card")
+    assert (after["payment_status"], after["balance_minor"]) == ("unpaid", 2000)
+    [told] = [
+        m
+        for m in emails(notifications.deliver(), after["customer"]["email"])
+        if "Payment due" in m["subject"]
+    ]
+    assert "no card was saved with your booking" in told["text"]
+    assert "card you saved" not in told["text"]
+    invoice = api.get(f"/v1/admin/bookings/{booking_id}/invoice?format=html", token=salon.tenant.token())
+    assert invoice.status == 200 and "No-show fee" in invoice.text and "Due" in invoice.text
 
 
 def test_a_deposit_paid_at_booking_is_kept_and_nothing_more_is_charged(

@@ -5,8 +5,8 @@ not once it was captured or released; a capture after the lapse is refused; a pa
 cancelled meanwhile is refunded; an abandoned checkout is tidied by its timer (its intent cancelled, the
 booking cancelled without a message), and one paid meanwhile is left to its webhook.
 
-localstripe's gaps: it sends no payment_intent.amount_capturable_updated (the tests deliver it, signed as
-Stripe signs it), no payment_intent.canceled, and ignores idempotency keys: nothing here relies on them.
+The local Stripe sends the events Stripe sends (local/stripe_patches/); some tests also deliver one by
+hand at a chosen moment (signed as Stripe signs it), which the handler takes like any redelivery.
 """
 
 from __future__ import annotations

@@ -1,11 +1,13 @@
 """Cancellation policies and refunds: the customer sees the refund the policy gives before cancelling and
 then gets exactly that, through Stripe (localstripe); staff choose the policy's, a full, a custom or no
-refund; a refund never exceeds what was captured (localstripe accepts over-refunds: the check is ours);
-a policy whose tiers overlap or leave a gap is refused."""
+refund; a refund never exceeds what was captured; a refund is only ever what was decided, whatever events Stripe
+sends about it afterwards, in any order, any number of times; a policy whose tiers overlap or leave a gap
+is refused."""
 
 from __future__ import annotations
 
 import json
+import secrets
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -13,10 +15,10 @@ import pytest
 
 from booking.domain.refunds import CancellationPolicy, policy_refund
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, detail, pay, sdk, stripe_salon, wait_until
+from tests.support.checkout import book, detail, pay, sdk, signed, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon
-from tests.support.stripe_webhooks import WebhookReceiver
+from tests.support.stripe_webhooks import WebhookReceiver, deliver
 
 # The demo policy of the issue: 48 h or more before, everything; 24-48 h, half; less, nothing.
 POLICY = {
@@ -203,3 +205,91 @@ def test_a_refund_above_what_was_captured_is_refused_and_nothing_changes(
         0,
     )
     assert refunded_at_stripe(stripe_server, account, after["payment"]["intent_id"]) == []
+
+
+def events_about(
+    stripe_server: StripeServer, account: dict[str, str], intent_id: str
+) -> list[dict[str, Any]]:
+    """The events Stripe sent about the intent (its Events API: newest first), as sent."""
+    listed = sdk(stripe_server, account).v1.events.list(params={"limit": 100}).to_dict()["data"]
+    return [
+        event
+        for event in listed
+        if intent_id in (event["data"]["object"].get("id"), event["data"]["object"].get("payment_intent"))
+    ]
+
+
+def redeliver(salon: Salon, account: dict[str, str], event: dict[str, Any], new_id: bool = False) -> str:
+    """A Stripe event delivered again as Stripe would (re-signed now); with `new_id`, as another event
+    about the same change. Returns the webhooks function's outcome."""
+    payload = json.dumps(event | ({"id": f"evt_{secrets.token_hex(8)}"} if new_id else {})).encode()
+    answer = deliver(
+        f"/v1/webhooks/stripe/{salon.tenant.id}",
+        {"Stripe-Signature": signed(payload, account["webhook_secret"])},
+        payload,
+    )
+    assert answer["statusCode"] == 200, answer
+    outcome: str = json.loads(answer["body"])["outcome"]
+    return outcome
+
+
+def test_a_policy_refund_stays_partial_whatever_stripe_sends_after_it_in_any_order(
+    api: LambdaApi, spa: tuple[Salon, dict[str, str]], stripe_server: StripeServer
+) -> None:
+    salon, account = spa
+    now = datetime.now(UTC)
+    start = next(
+        s
+        for s in (salon.at(salon.day(d), "10:00") for d in (1, 2))
+        if timedelta(hours=24) < s - now < timedelta(hours=48)
+    )
+    booking = paid_booking(api, salon, account, stripe_server, start)
+    token = booking["manage_token"]
+    cancelled = api.post(f"/v1/public/bookings/{booking['id']}/cancel?token={token}", json_body={})
+    assert cancelled.status == 200, cancelled.text
+    intent_id = detail(api, salon, booking["id"])["payment"]["intent_id"]
+
+    # Stripe then sends, as after every refund: charge.refunded, refund.created, charge.refund.updated.
+    def refund_events() -> list[dict[str, Any]]:
+        kinds = {"charge.refunded", "refund.created", "charge.refund.updated"}
+        return [e for e in events_about(stripe_server, account, intent_id) if e["type"] in kinds]
+
+    wait_until(api, salon, booking["id"], lambda _: len(refund_events()) == 3)
+    sent = refund_events()
+    assert [e["type"] for e in reversed(sent)] == [
+        "charge.refunded",
+        "refund.created",
+        "charge.refund.updated",
+    ]
+    # Delivered again, twice each, newest first (racing Stripe's own delivery of them); and once more each
+    # as another event about the same refund.
+    twice = [[redeliver(salon, account, event) for _ in range(2)] for event in sent]
+    fresh = [redeliver(salon, account, event, new_id=True) for event in sent]
+
+    assert all(second == "duplicate" for _, second in twice)
+    assert {first for first, _ in twice} <= {"duplicate", "already_settled"}
+    assert set(fresh) == {"already_settled"}
+    after = detail(api, salon, booking["id"])
+    assert (after["payment"]["captured_minor"], after["payment"]["refunded_minor"]) == (6500, 3250)
+    assert after["payment_status"] == "partially_refunded"
+    assert [r["amount_minor"] for r in after["payment"]["refunds"]] == [3250]
+    assert refunded_at_stripe(stripe_server, account, intent_id) == [3250]
+    assert [h["action"] for h in after["history"]].count("refunded") == 1
+
+
+def test_a_refund_made_in_stripe_is_recorded_once_by_its_id_from_its_events(
+    api: LambdaApi, spa: tuple[Salon, dict[str, str]], stripe_server: StripeServer
+) -> None:
+    salon, account = spa
+    booking = paid_booking(api, salon, account, stripe_server, salon.at(salon.day(24), "10:00"))
+    intent_id = detail(api, salon, booking["id"])["payment"]["intent_id"]
+    made = sdk(stripe_server, account).v1.refunds.create(params={"payment_intent": intent_id, "amount": 1000})
+
+    after = wait_until(api, salon, booking["id"], lambda b: b["payment"]["refunded_minor"] > 0)
+    [recorded] = after["payment"]["refunds"]
+    assert (recorded["id"], recorded["amount_minor"]) == (made.id, 1000)
+    for event in events_about(stripe_server, account, intent_id):  # newest first: out of order
+        redeliver(salon, account, event, new_id=True)
+    again = detail(api, salon, booking["id"])
+    assert (again["payment"]["refunded_minor"], again["payment_status"]) == (1000, "partially_refunded")
+    assert refunded_at_stripe(stripe_server, account, intent_id) == [1000]

@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 from ulid import ULID
 
+from booking import retry
 from booking.adapters.dynamodb import bookings as bookings_adapter
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository, booking_claim
@@ -513,7 +514,7 @@ class _AlwaysConflicting:
 def test_a_change_that_keeps_losing_races_gives_up_as_slot_taken_after_a_bounded_number_of_tries(
     resources: LocalResources, clock: ManualClock, tenant_id: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(bookings_adapter, "BACKOFF_BASE_SECONDS", 0.0)
+    monkeypatch.setattr(retry, "BASE_SECONDS", 0.0)
     client = _AlwaysConflicting(boto3.client("dynamodb"))
     repository = DynamoBookingRepository(client, resources.table_name, clock)  # type: ignore[arg-type]
     booking = a_booking(tenant_id, "ann", BASE, BASE + timedelta(hours=1))

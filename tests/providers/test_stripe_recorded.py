@@ -1,9 +1,9 @@
-"""The Stripe adapter against recorded responses of the real Stripe API, for the paths localstripe cannot
-show: an off-session charge Stripe refuses with 402 `authentication_required` (localstripe answers with
-an intent waiting for action instead), a refund made in Stripe's dashboard read from the latest charge's
-`amount_refunded` (localstripe returns `latest_charge` expanded even unasked), `charge.refunded` and
-`setup_intent.succeeded` events (localstripe never sends them), and `amount_received` /
-`amount_capturable` (localstripe leaves them out).
+"""The Stripe adapter against recorded responses of the real Stripe API: the shapes the local Stripe
+(local/stripe_patches/) imitates, checked against Stripe's own. An off-session charge Stripe refuses with
+402 `authentication_required`, a decline, a refund made in Stripe's dashboard read from the latest charge's
+`amount_refunded` and then listed by id (`GET /v1/refunds?payment_intent=`), a saved card read from its
+SetupIntent, and the events we act on (`charge.refunded`, `refund.created`, `setup_intent.succeeded`) naming
+their intent.
 
 The bodies follow Stripe's API reference (2025 API versions) with ids and secrets replaced; a small HTTP
 server answers them to the official SDK, so the adapter's real requests (paths, expand, idempotency keys)
@@ -92,6 +92,26 @@ PARTLY_REFUNDED = {
     "metadata": {"booking_id": "b-2", "tenant_id": "t-1"},
     "status": "succeeded",
 }
+# The refund itself, as Stripe lists it (GET /v1/refunds?payment_intent=...) and as refund.created carries it.
+DASHBOARD_REFUND = {
+    "id": "re_3RecordedRefund00000000001",
+    "object": "refund",
+    "amount": 1500,
+    "balance_transaction": "txn_3RecordedRefund0000000001",
+    "charge": "ch_3RecordedRefund00000000001",
+    "created": 1764930000,
+    "currency": "gbp",
+    "metadata": {},
+    "payment_intent": "pi_3RecordedRefund00000000001",
+    "reason": None,
+    "status": "succeeded",
+}
+REFUND_LIST = {
+    "object": "list",
+    "data": [DASHBOARD_REFUND],
+    "has_more": False,
+    "url": "/v1/refunds",
+}
 # GET /v1/setup_intents/{id} once the customer saved a card.
 SETUP_SUCCEEDED = {
     "id": "seti_1RecordedSetup0000000001",
@@ -114,6 +134,16 @@ CHARGE_REFUNDED_EVENT = {
     "livemode": False,
     "pending_webhooks": 1,
     "type": "charge.refunded",
+}
+REFUND_CREATED_EVENT = {
+    "id": "evt_3RecordedRefundCreated001",
+    "object": "event",
+    "api_version": "2025-03-31.basil",
+    "created": 0,
+    "data": {"object": DASHBOARD_REFUND},
+    "livemode": False,
+    "pending_webhooks": 1,
+    "type": "refund.created",
 }
 SETUP_SUCCEEDED_EVENT = {
     "id": "evt_1RecordedSetupSucceeded01",
@@ -212,10 +242,23 @@ def test_an_off_session_charge_needing_authentication_is_told_apart_from_a_decli
 def test_a_dashboard_refund_is_read_from_the_latest_charge(recorded: RecordedStripe) -> None:
     gateway = StripePayments(recorded.base_url)
     recorded.answers[("GET", "/v1/payment_intents/pi_3RecordedRefund00000000001")] = (200, PARTLY_REFUNDED)
+    recorded.answers[("GET", "/v1/refunds")] = (200, REFUND_LIST)
     state = gateway.intent(ACCOUNT, "pi_3RecordedRefund00000000001")
     assert (state.status, state.received_minor, state.refunded_minor) == ("succeeded", 6500, 1500)
-    expanded = [v for k, v in recorded.requests[-1][2].items() if k.startswith("expand[")]
+    assert state.currency == "GBP"
+    [refund] = state.refunds  # each refund by id and date, so it is recorded once whatever event names it
+    assert (refund.id, refund.amount_minor, refund.created.timestamp()) == (
+        "re_3RecordedRefund00000000001",
+        1500,
+        1764930000,
+    )
+    intent_read, refunds_read = recorded.requests[-2:]
+    expanded = [v for k, v in intent_read[2].items() if k.startswith("expand[")]
     assert expanded == [["latest_charge"]]
+    assert (refunds_read[1], refunds_read[2]["payment_intent"]) == (
+        "/v1/refunds",
+        ["pi_3RecordedRefund00000000001"],
+    )
 
 
 def test_a_saved_card_is_read_from_the_setup_intent(recorded: RecordedStripe) -> None:
@@ -230,10 +273,11 @@ def test_a_saved_card_is_read_from_the_setup_intent(recorded: RecordedStripe) ->
     ("event", "intent"),
     [
         (CHARGE_REFUNDED_EVENT, "pi_3RecordedRefund00000000001"),
+        (REFUND_CREATED_EVENT, "pi_3RecordedRefund00000000001"),
         (SETUP_SUCCEEDED_EVENT, "seti_1RecordedSetup0000000001"),
     ],
 )
-def test_events_localstripe_never_sends_name_their_intent(event: dict[str, Any], intent: str) -> None:
+def test_the_events_we_act_on_name_their_intent(event: dict[str, Any], intent: str) -> None:
     payload = json.dumps(event | {"created": int(time.time())}).encode()
     stamp = int(time.time())
     digest = hmac.new(ACCOUNT.webhook_secret.encode(), f"{stamp}.".encode() + payload, hashlib.sha256)

@@ -1,5 +1,6 @@
-"""Invoice documents: the figures a booking's invoice shows (lines adding up to its account to the minor
-unit), the printable HTML page, and the PDF as a real PDF reader (pypdf) reads it back."""
+"""Invoice documents: the figures a booking's first invoice shows (lines adding up to its account to the
+minor unit), the credit notes and further invoices later changes issue (never a change to one issued),
+the printable HTML page, and the PDF as a real PDF reader (pypdf) reads it back."""
 
 from __future__ import annotations
 
@@ -20,16 +21,25 @@ from booking.domain.booking import (
     Fee,
     OfflinePayment,
     Payment,
+    RefundRecord,
 )
 from booking.domain.catalogue import Business
-from booking.domain.invoices import Invoice, account_of
+from booking.domain.invoices import (
+    Document,
+    Seller,
+    account_of,
+    billed_so_far,
+    first_invoice,
+    issue_document,
+    next_documents,
+)
 from booking.invoice_documents import (
     InvoiceDocument,
     InvoiceLine,
     InvoicePayment,
-    InvoiceRefund,
     build_invoice_document,
     percent_text,
+    render_document,
     render_invoice_html,
     render_invoice_pdf,
 )
@@ -108,12 +118,43 @@ def card_payment(captured: int, refunded: int = 0, kind: str = "charge") -> Paym
     )
 
 
-def invoice(number: int = 42) -> Invoice:
-    return Invoice(tenant_id="tenant-1", booking_id="booking-1", number=number, issued_at=ISSUED)
+def issued_first(b: Booking, number: int = 42, **business_fields: Any) -> Document:
+    """The booking's first invoice, issued at ISSUED as number `number`."""
+    seller_business = business(**business_fields)
+    return issue_document(
+        first_invoice(b),
+        b,
+        Seller.of(seller_business),
+        seller_business.time_zone,
+        number=number,
+        at=ISSUED,
+        refers_to=None,
+    )
 
 
 def document(b: Booking, **business_fields: Any) -> InvoiceDocument:
-    return build_invoice_document(b, business(**business_fields), invoice())
+    return build_invoice_document(issued_first(b, **business_fields))
+
+
+def issue_all(b: Booking, issued: list[Document]) -> list[Document]:
+    """What `next_documents` issues for the booking as it is, numbered after those issued."""
+    out: list[Document] = []
+    for draft in next_documents(b, issued):
+        number = 1 + sum(1 for d in [*issued, *out] if d.kind == draft.kind)
+        earlier = [*issued, *out]
+        first = earlier[0] if earlier else None
+        out.append(
+            issue_document(
+                draft,
+                b,
+                Seller.of(business()),
+                "Europe/London",
+                number=number,
+                at=b.updated_at,
+                refers_to=first.reference if first is not None else None,
+            )
+        )
+    return [*issued, *out]
 
 
 def totals(lines: tuple[InvoiceLine, ...]) -> tuple[int, int, int]:
@@ -148,7 +189,6 @@ def test_a_paid_booking_bills_its_service_with_the_tax_inside_the_price() -> Non
     assert (doc.net_minor, doc.tax_minor, doc.total_minor) == (5000, 1000, 6000)
     assert (doc.tax_rate, doc.prices_include_tax) == ("20%", True)
     assert doc.payments == (InvoicePayment(date(2026, 6, 1), "Card (Stripe)", 6000),)
-    assert doc.refunds == ()
     assert (doc.paid_minor, doc.refunded_minor, doc.balance_minor, doc.status) == (6000, 0, 0, "Paid")
 
 
@@ -233,8 +273,11 @@ def test_a_cancelled_booking_with_a_partial_refund_credits_what_was_given_back()
         InvoiceLine("Cancellation credit", -2500, -500, -3000),
     )
     assert (doc.net_minor, doc.tax_minor, doc.total_minor) == (2500, 500, 3000)
-    assert doc.payments == (InvoicePayment(date(2026, 6, 1), "Card (Stripe)", 6000),)
-    assert doc.refunds == (InvoiceRefund("Card (Stripe)", 3000),)
+    # A refund recorded before refunds were dated one by one goes by the booking's last change.
+    assert doc.payments == (
+        InvoicePayment(date(2026, 6, 1), "Card (Stripe)", 6000),
+        InvoicePayment(date(2026, 6, 1), "Card (Stripe)", -3000),
+    )
     assert (doc.paid_minor, doc.refunded_minor, doc.balance_minor, doc.status) == (6000, 3000, 0, "Paid")
 
 
@@ -250,10 +293,7 @@ def test_a_no_show_charged_a_fee_to_the_card_on_file_bills_the_fee_instead_of_th
     b = booking(
         status=BookingStatus.NO_SHOW,
         payment=card_payment(0, kind="card_on_file"),
-        fees=[
-            Fee(kind="no_show", amount_minor=2000, status="charged", at=fee_at),
-            Fee(kind="no_show", amount_minor=2000, status="failed", at=fee_at),  # refused: not billed
-        ],
+        fees=[Fee(kind="no_show", amount_minor=2000, status="charged", at=fee_at)],
     )
 
     doc = document(b)
@@ -266,6 +306,19 @@ def test_a_no_show_charged_a_fee_to_the_card_on_file_bills_the_fee_instead_of_th
     assert (doc.net_minor, doc.tax_minor, doc.total_minor) == (1667, 333, 2000)
     assert doc.payments == (InvoicePayment(date(2026, 6, 11), "Card (Stripe)", 2000),)
     assert (doc.paid_minor, doc.balance_minor, doc.status) == (2000, 0, "Paid")
+
+
+def test_a_fee_the_card_did_not_pay_is_billed_as_owed() -> None:
+    b = booking(
+        status=BookingStatus.NO_SHOW,
+        payment_status="unpaid",
+        fees=[Fee(kind="no_show", amount_minor=2000, status="failed", at=START, failure_kind="no_card")],
+    )
+
+    doc = document(b)
+
+    assert doc.lines[-1] == InvoiceLine("No-show fee", 1667, 333, 2000)
+    assert (doc.total_minor, doc.paid_minor, doc.balance_minor, doc.status) == (2000, 0, 2000, "Due")
 
 
 def test_a_no_show_whose_deposit_was_kept_shows_the_deposit_as_the_fee_payment() -> None:
@@ -407,7 +460,7 @@ def test_the_pdf_shows_refunds_and_escapes_parentheses_and_backslashes() -> None
 
     assert "Back (deep) \\ neck massage (1 h)" in text
     assert "Cancellation credit -£25.00 -£5.00 -£30.00" in text
-    assert "Card (Stripe) -£30.00" in text
+    assert "Card (Stripe) (refund) -£30.00" in text
     assert "Refunded -£30.00" in text
     assert "Balance due £0.00" in text
 
@@ -466,4 +519,108 @@ def test_a_card_payment_is_dated_when_it_was_taken_not_when_the_booking_last_cha
         ),
         updated_at=datetime(2026, 6, 9, 18, 0, tzinfo=UTC),  # cancelled a week later
     )
-    assert [(p.on, p.amount_minor) for p in document(paid).payments] == [(date(2026, 6, 2), 6000)]
+    assert [(p.on, p.amount_minor) for p in document(paid).payments] == [
+        (date(2026, 6, 2), 6000),
+        (date(2026, 6, 9), -3000),
+    ]
+
+
+# --- documents after the first --------------------------------------------------------------------------
+
+
+def refund(amount: int, at: datetime, refund_id: str = "re_1") -> RefundRecord:
+    return RefundRecord(id=refund_id, amount_minor=amount, at=at)
+
+
+def test_a_partial_refund_after_the_invoice_issues_a_credit_note_and_leaves_the_invoice_as_it_was() -> None:
+    paid = booking(payment_status="paid", payment=card_payment(6000), version=2)
+    first = issue_all(paid, [])
+    invoice_bytes = render_document(first[0])
+    refunded_at = datetime(2026, 6, 9, 10, 0, tzinfo=UTC)
+    payment = card_payment(6000).with_refund(refund(3000, refunded_at))
+    cancelled = paid.model_copy(
+        update={
+            "status": BookingStatus.CANCELLED,
+            "payment": payment,
+            "payment_status": "partially_refunded",
+            "version": 4,
+            "updated_at": refunded_at,
+        }
+    )
+
+    after = issue_all(cancelled, first)
+
+    assert [d.reference for d in after] == ["INV-000001", "CN-000001"]
+    assert after[0] == first[0]  # issued documents are never touched
+    assert render_document(after[0]) == invoice_bytes  # and render to the same bytes
+    credit = after[1]
+    assert (credit.kind, credit.refers_to, credit.covers_version) == ("credit_note", "INV-000001", 4)
+    assert [(line.description, line.gross_minor) for line in credit.lines] == [("Cancellation credit", -3000)]
+    shown = build_invoice_document(credit)
+    assert (shown.title, shown.total_label, shown.total_minor, shown.status) == (
+        "Credit note",
+        "Total credited",
+        3000,
+        "Credit note",
+    )
+    assert shown.payments[-1] == InvoicePayment(date(2026, 6, 9), "Card (Stripe)", -3000)
+    # Together, the documents bill exactly what the account does.
+    assert billed_so_far(after, "services") == account_of(cancelled).billed
+    assert issue_all(cancelled, after) == after  # nothing more to issue
+
+
+def test_a_fee_owed_after_the_invoice_issues_a_further_invoice_for_it() -> None:
+    unpaid = booking(payment_status="unpaid", version=2)
+    first = issue_all(unpaid, [])
+    no_show = unpaid.model_copy(
+        update={
+            "status": BookingStatus.NO_SHOW,
+            "fees": [Fee(kind="no_show", amount_minor=2000, status="failed", at=START)],
+            "version": 3,
+        }
+    )
+
+    after = issue_all(no_show, first)
+
+    assert [d.reference for d in after] == ["INV-000001", "CN-000001", "INV-000002"]
+    assert [(line.description, line.gross_minor) for line in after[1].lines] == [("No-show credit", -6000)]
+    assert [(line.description, line.gross_minor) for line in after[2].lines] == [("No-show fee", 2000)]
+    assert after[2].refers_to == "INV-000001"
+    assert sum(d.total.gross_minor for d in after) == account_of(no_show).total_minor == 2000
+
+
+@given(
+    steps=st.lists(
+        st.sampled_from(["refund", "cancel", "no_show_fee", "cash", "complete"]), min_size=1, max_size=6
+    ),
+    price=st.integers(min_value=100, max_value=50_000),
+    rate=st.integers(min_value=0, max_value=2500),
+)
+def test_documents_always_add_up_to_the_account_and_are_never_rewritten(
+    steps: list[str], price: int, rate: int
+) -> None:
+    current = booking([service("Treatment", price)], rate=rate, payment_status="unpaid", version=1)
+    documents = issue_all(current, [])
+    for version, step in enumerate(steps, start=2):
+        update: dict[str, Any] = {"version": version}
+        payment = current.payment
+        if step == "refund" and payment is not None and payment.captured_minor > payment.refunded_minor:
+            amount = (payment.captured_minor - payment.refunded_minor + 1) // 2
+            update["payment"] = payment.with_refund(refund(amount, START, f"re_{version}"))
+        elif step == "cancel" and current.status is BookingStatus.CONFIRMED:
+            update["status"] = BookingStatus.CANCELLED
+        elif step == "complete" and current.status is BookingStatus.CONFIRMED:
+            update["status"] = BookingStatus.COMPLETED
+        elif step == "no_show_fee" and current.status is BookingStatus.CONFIRMED:
+            update["status"] = BookingStatus.NO_SHOW
+            update["fees"] = [Fee(kind="no_show", amount_minor=500, status="failed", at=START)]
+        elif step == "cash":
+            update["payment"] = card_payment(current.gross_minor)
+        current = current.model_copy(update=update)
+        before = list(documents)
+        documents = issue_all(current, documents)
+        assert documents[: len(before)] == before
+        account = account_of(current)
+        assert billed_so_far(documents, "services") == account.billed
+        assert billed_so_far(documents, "fees") == account.fees
+    assert len({d.reference for d in documents}) == len(documents)

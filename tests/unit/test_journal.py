@@ -10,8 +10,15 @@ from hypothesis import strategies as st
 
 from booking.domain.booking import BookingStatus, Fee, OfflinePayment, Payment
 from booking.domain.invoices import account_of, invoiceable
-from booking.domain.journal import RECEIVABLE, REFUNDS_AND_CREDITS, TAX_PAYABLE, journal_lines
-from tests.unit.test_invoice_documents import START, booking, service
+from booking.domain.journal import (
+    CHART,
+    RECEIVABLE,
+    REFUNDS_AND_CREDITS,
+    TAX_PAYABLE,
+    journal_lines,
+    trial_balance,
+)
+from tests.unit.test_invoice_documents import START, booking, issue_all, service
 
 
 def lines_between(before: Any, after: Any, version: int) -> list[Any]:
@@ -87,8 +94,22 @@ def test_a_no_show_fee_charged_to_the_card_is_fee_revenue() -> None:
 
 
 changes = st.lists(
-    st.sampled_from(["capture", "cash", "refund", "cancel", "no_show", "fee", "fee_failed"]),
-    max_size=8,
+    st.sampled_from(
+        [
+            "capture",
+            "cash",
+            "refund",
+            "cancel",
+            "no_show",
+            "fee",
+            "fee_failed",
+            "fee_paid_later",
+            "complete",
+            "overpay",
+            "credit_back",
+        ]
+    ),
+    max_size=10,
 )
 
 
@@ -101,8 +122,10 @@ changes = st.lists(
 def test_any_sequence_of_changes_balances_and_leaves_the_invoice_balance_receivable(
     steps: list[str], rate: int, included: bool, price: int
 ) -> None:
-    current = booking([service("Treatment", price)], rate=rate, included=included, payment_status="unpaid")
-    every_line = lines_between(None, current, 1)
+    start = "unpaid" if steps[:1] != ["complete"] else "not_required"  # paid at the venue, nothing recorded
+    current = booking([service("Treatment", price)], rate=rate, included=included, payment_status=start)
+    every_line = lines_between(None, current, 1) if invoiceable(current) else []
+    documents = issue_all(current, [])
     for version, step in enumerate(steps, start=2):
         payment = current.payment or Payment(
             kind="charge", intent_id="pi_1", amount_minor=current.gross_minor, currency="GBP"
@@ -128,11 +151,71 @@ def test_any_sequence_of_changes_balances_and_leaves_the_invoice_balance_receiva
         elif step in ("fee", "fee_failed"):
             status = "charged" if step == "fee" else "failed"
             update["fees"] = [*current.fees, Fee(kind="no_show", amount_minor=500, status=status, at=START)]
+        elif step == "fee_paid_later" and any(fee.status == "failed" for fee in current.fees):
+            update["fees"] = [fee.model_copy(update={"status": "charged"}) for fee in current.fees]
+        elif step == "complete" and current.status is BookingStatus.CONFIRMED:
+            update["status"] = BookingStatus.COMPLETED
+        elif step == "overpay":  # paid at the desk beyond what is owed: a credit
+            update["offline_payments"] = [
+                *current.offline_payments,
+                OfflinePayment(
+                    amount_minor=max(account_of(current).balance_minor, 0) + 700,
+                    method="card_terminal",
+                    at=START,
+                ),
+            ]
+        elif step == "credit_back" and account_of(current).balance_minor < 0:
+            update["offline_payments"] = [
+                *current.offline_payments,
+                OfflinePayment(
+                    amount_minor=-account_of(current).balance_minor, method="cash", kind="refund", at=START
+                ),
+            ]
         changed = current.model_copy(update=update)
         every_line += lines_between(current, changed, version)
+        documents = issue_all(changed, documents)
         current = changed
+        # The books and the documents agree at every step: what the documents bill is what the journal
+        # recognised (receivable raised by billing), and credits are credit notes.
+        if invoiceable(current):
+            account = account_of(current)
+            assert sum(d.total.gross_minor for d in documents) == account.total_minor
     assert sum(line.debit_minor for line in every_line) == sum(line.credit_minor for line in every_line)
     receivable = sum(
         line.debit_minor - line.credit_minor for line in every_line if line.account == RECEIVABLE
     )
-    assert receivable == account_of(current).balance_minor
+    expected = account_of(current).balance_minor if every_line else 0
+    assert receivable == expected
+    if current.status is BookingStatus.COMPLETED:  # revenue recognised, paid or not
+        revenue = sum(line.credit_minor - line.debit_minor for line in every_line if line.account == "4000")
+        assert revenue == account_of(current).billed.net_minor
+
+
+def test_the_trial_balance_lists_the_chart_and_sums_to_zero() -> None:
+    paid = booking(
+        payment_status="paid",
+        payment=Payment(
+            kind="charge", intent_id="pi_1", amount_minor=6000, currency="GBP", captured_minor=6000
+        ),
+    )
+    assert paid.payment is not None
+    cancelled = paid.model_copy(
+        update={
+            "status": BookingStatus.CANCELLED,
+            "payment": paid.payment.model_copy(update={"refunded_minor": 3000}),
+        }
+    )
+    lines = lines_between(None, paid, 2) + lines_between(paid, cancelled, 3)
+
+    rows = trial_balance(lines)
+
+    assert [row.account.code for row in rows] == [account.code for account in CHART]
+    assert sum(row.balance_minor for row in rows) == 0
+    by_code = {row.account.code: row for row in rows}
+    assert by_code["1200"].balance_minor == 3000  # taken 60, refunded 30: 30 left in Stripe clearing
+    assert by_code[RECEIVABLE].balance_minor == 0
+    assert by_code["4000"].balance_minor == -5000  # revenue is a credit balance
+    assert by_code[REFUNDS_AND_CREDITS].balance_minor == 2500
+    assert by_code[TAX_PAYABLE].balance_minor == -500
+    assert (by_code["1000"].debit_minor, by_code["1000"].credit_minor) == (0, 0)
+    assert {row.account.type for row in rows} == {"asset", "liability", "revenue", "contra_revenue"}

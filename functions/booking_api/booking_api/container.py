@@ -15,7 +15,7 @@ from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
-from booking.adapters.dynamodb.invoices import DynamoInvoices, DynamoJournal
+from booking.adapters.dynamodb.invoices import DynamoDocuments, DynamoJournal
 from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.dynamodb.series import DynamoSeriesRepository
@@ -150,7 +150,7 @@ def build_container(
         customers=CustomerService(cached, bookings, customers, sessions, clock),
         meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
         checkout=Checkout(engine, bookings, payment_accounts, stripe_gateway, clock, ids),
-        staff_payments=StaffPayments(engine, bookings, payment_accounts, stripe_gateway, clock),
+        staff_payments=StaffPayments(engine, bookings, payment_accounts, stripe_gateway, refunds, clock),
         pay_later=PayLater(manage_links, bookings, payment_accounts, stripe_gateway, clock),
         booking_requests=BookingRequests(
             engine,
@@ -165,7 +165,7 @@ def build_container(
         bookkeeping=Bookkeeping(
             cached,
             bookings,
-            DynamoInvoices(dynamodb, table),
+            DynamoDocuments(dynamodb, table),
             DynamoJournal(dynamodb, table),
             clock,
             manage_links,

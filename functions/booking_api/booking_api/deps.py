@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from aws_lambda_powertools.event_handler import Request
 
 from booking.domain.access import Principal, principal_from_claims
-from booking.domain.catalogue import Catalogue
+from booking.domain.catalogue import Business, Catalogue
 from booking.domain.errors import NotFound, Unauthorized
 from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
@@ -14,7 +16,7 @@ from booking.services.bookings import BookingService
 from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
 from booking.services.checkout import Checkout
-from booking.services.customers import CustomerService
+from booking.services.customers import CustomerService, CustomerSession
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
 from booking.services.pay_later import PayLater
@@ -123,3 +125,20 @@ def bearer_token(request: Request) -> str | None:
     header = request.headers.get("authorization") or request.headers.get("Authorization") or ""
     scheme, _, token = header.strip().partition(" ")
     return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    """A signed-in customer's session, and the business of the URL (for its CORS headers)."""
+
+    session: CustomerSession
+    business: Business
+
+
+def signed_in(request: Request) -> SignedIn:
+    """The customer session of the bearer token, which must be one of the URL's business (`slug`)."""
+    session = customer_service().session(bearer_token(request))
+    business = booking_service().public_business(request.path_parameters["slug"])
+    if session.tenant_id != business.id:
+        raise Unauthorized("sign in again: the session is missing or has expired")
+    return SignedIn(session, business)

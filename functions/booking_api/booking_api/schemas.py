@@ -15,6 +15,7 @@ from booking.domain.catalogue import Catalogue
 from booking.domain.communications import MessageRecord
 from booking.domain.customers import CustomerProfile
 from booking.domain.diary import DiaryEntry
+from booking.domain.invoices import account_of
 from booking.domain.meetings import Meeting, MeetingStatus
 from booking.domain.menu import Price
 from booking.services.availability import Availability
@@ -254,8 +255,12 @@ class AdminBookingOut(BookingOut):
     payment: Payment | None = None  # the intent, amounts captured and refunded, the last failure
     authorisation_expires_at: datetime | None = None  # an uncaptured authorisation lapses then
     offline_payments: list[OfflinePayment] = []
-    fees: list[Fee] = []  # what the no-show policy kept or charged (or tried to: status failed)
+    fees: list[Fee] = []  # what the no-show policy kept or charged (status failed: owed, not taken)
     hold_expires_at: datetime | None = None  # while it awaits payment
+    # What the customer owes now (what it bills, less what was paid, plus what was refunded); negative: a
+    # credit (they paid more), which POST .../payment/refund-credit gives back.
+    balance_minor: int = 0
+    credit_minor: int = 0
     created_at: datetime
     updated_at: datetime
     # Staff see the meeting's state, the provider's reason and the host link, which customers never do.
@@ -268,6 +273,7 @@ class AdminBookingOut(BookingOut):
         view, notes = detail.view, detail.notes
         base = BookingOut.of(view.booking, catalogue, view, for_customer=False)
         booking = view.booking
+        balance = account_of(booking).balance_minor
         return cls(
             **base.model_dump(exclude={"meeting"}),
             source=booking.source,
@@ -279,6 +285,8 @@ class AdminBookingOut(BookingOut):
             offline_payments=booking.offline_payments,
             fees=booking.fees,
             hold_expires_at=booking.hold_expires_at,
+            balance_minor=balance,
+            credit_minor=max(0, -balance),
             meeting=AdminMeetingOut.of(booking.meeting) if booking.meeting is not None else None,
             created_at=booking.created_at,
             updated_at=booking.updated_at,

@@ -11,7 +11,7 @@ from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
 from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
-from booking.adapters.dynamodb.invoices import DynamoInvoices, DynamoJournal
+from booking.adapters.dynamodb.invoices import DynamoDocuments, DynamoJournal
 from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.dynamodb.series import DynamoSeriesRepository
 from booking.adapters.dynamodb.sms_budget import DynamoSmsBudget
@@ -66,7 +66,7 @@ def build_bookkeeping(clock: Clock | None = None) -> Bookkeeping:
     return Bookkeeping(
         CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
         DynamoBookingRepository(dynamodb, table, clock),
-        DynamoInvoices(dynamodb, table),
+        DynamoDocuments(dynamodb, table),
         DynamoJournal(dynamodb, table),
         clock,
     )

@@ -3,8 +3,9 @@ for what is charged at booking, SetupIntents for a card kept on file, refunds, a
 
 Every call that creates or moves money carries an idempotency key derived from our own ids, so a retried
 request (ours, or the SDK's own network retries) never charges or refunds twice. Locally STRIPE_API_BASE
-points the SDK at localstripe (which ignores idempotency keys: our guarantees must not lean on it, so the
-booking flow checks its own state before calling Stripe as well).
+points the SDK at localstripe, patched to behave as Stripe does where we lean on it (local/stripe_patches/:
+idempotency keys, declines, the events Stripe sends); the booking flow checks its own state before calling
+Stripe as well.
 
 Why the business's own account rather than Stripe Connect: the business owns its Stripe relationship,
 payouts, disputes and fees with no platform in between (the deployment is the business's own), and it
@@ -16,6 +17,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 from booking.domain.checkout import (
@@ -28,6 +30,7 @@ from booking.domain.checkout import (
     StartedIntent,
     StripeAccount,
     StripeEvent,
+    StripeRefund,
 )
 
 if TYPE_CHECKING:
@@ -175,13 +178,15 @@ class StripePayments:
         charge = payment.get("latest_charge")
         status = str(payment.get("status"))
         amount = int(payment.get("amount") or 0)
-        # localstripe leaves out amount_received and amount_capturable: derived from the status there.
+        # Stripe always sends amount_received and amount_capturable; derived from the status if absent.
         received = payment.get("amount_received")
         capturable = payment.get("amount_capturable")
+        refunded = int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0
         return IntentState(
             intent_id=str(payment["id"]),
             status=status,
             amount_minor=amount,
+            currency=str(payment.get("currency") or "").upper(),
             received_minor=int(
                 received if received is not None else (amount if status == "succeeded" else 0)
             ),
@@ -191,7 +196,30 @@ class StripePayments:
             metadata={str(k): str(v) for k, v in (payment.get("metadata") or {}).items()},
             client_secret=str(payment.get("client_secret") or ""),
             failure=_failure(payment.get("last_payment_error")),
-            refunded_minor=int(charge.get("amount_refunded") or 0) if isinstance(charge, dict) else 0,
+            refunded_minor=refunded,
+            refunds=self._refunds(client, intent_id) if refunded else (),
+            cancellation_reason=payment.get("cancellation_reason"),
+            decline_code=_decline_code(payment.get("last_payment_error")),
+        )
+
+    def _refunds(self, client: stripe.StripeClient, intent_id: str) -> tuple[StripeRefund, ...]:
+        """The intent's refunds, oldest first (a booking's payment has a handful at most)."""
+        listed = _call(
+            lambda: client.v1.refunds.list(params={"payment_intent": intent_id, "limit": 100})
+        ).to_dict()
+        return tuple(
+            sorted(
+                (
+                    StripeRefund(
+                        id=str(refund["id"]),
+                        amount_minor=int(refund.get("amount") or 0),
+                        created=datetime.fromtimestamp(int(refund.get("created") or 0), UTC),
+                        status=str(refund.get("status") or "succeeded"),
+                    )
+                    for refund in listed.get("data") or []
+                ),
+                key=lambda refund: refund.created,
+            )
         )
 
     def capture(self, account: StripeAccount, intent_id: str, key: str) -> IntentState:
@@ -199,14 +227,23 @@ class StripePayments:
         _call(lambda: client.v1.payment_intents.capture(intent_id, options={"idempotency_key": key}))
         return self.intent(account, intent_id)
 
-    def refund(self, account: StripeAccount, intent_id: str, amount_minor: int, key: str) -> str:
+    def refund(
+        self, account: StripeAccount, intent_id: str, amount_minor: int, key: str, reason: str = ""
+    ) -> StripeRefund:
+        """Refunds part or all of a captured intent. `key` is derived from what decided the refund, so a
+        retried request or a redelivered event refunds once (Stripe answers the first refund again)."""
+        params: Any = {"payment_intent": intent_id, "amount": amount_minor}
+        if reason:
+            params["metadata"] = {"reason": reason[:500]}
         refund = _call(
-            lambda: self._client(account).v1.refunds.create(
-                params={"payment_intent": intent_id, "amount": amount_minor},
-                options={"idempotency_key": key},
-            )
+            lambda: self._client(account).v1.refunds.create(params=params, options={"idempotency_key": key})
         )
-        return str(refund.id)
+        return StripeRefund(
+            id=str(refund.id),
+            amount_minor=int(refund.amount),
+            created=datetime.fromtimestamp(int(refund.created), UTC),
+            status=str(getattr(refund, "status", None) or "succeeded"),
+        )
 
     def cancel(self, account: StripeAccount, intent_id: str) -> None:
         """Cancels an intent not yet paid (an abandoned or replaced checkout); one already settled is kept."""
@@ -239,6 +276,13 @@ def _id_of(value: Any) -> str | None:
     if isinstance(value, dict):
         return str(value["id"]) if value.get("id") else None
     return str(value) if value else None
+
+
+def _decline_code(error: Any) -> str | None:
+    if isinstance(error, dict):
+        code = error.get("decline_code") or error.get("code")
+        return str(code) if code else None
+    return None
 
 
 def _failure(error: Any) -> str | None:

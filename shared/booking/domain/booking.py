@@ -119,6 +119,16 @@ PaymentStatus = Literal[
 ]
 
 
+class RefundRecord(BaseModel):
+    """One refund of the booking's payment, as Stripe numbered it: what a person or a policy decided, or
+    what was refunded in Stripe's dashboard (learnt from its events)."""
+
+    id: str  # Stripe's refund id (re_...)
+    amount_minor: int
+    at: datetime
+    reason: str = ""
+
+
 class Payment(BaseModel):
     """The booking's payment at Stripe: a PaymentIntent (charged at booking: in full or a deposit) or a
     SetupIntent (a card kept on file for later fees). Amounts in the currency's minor units."""
@@ -129,7 +139,8 @@ class Payment(BaseModel):
     currency: str
     capture: Literal["immediate", "on_staff_confirmation"] = "immediate"
     captured_minor: int = 0
-    refunded_minor: int = 0
+    refunded_minor: int = 0  # the sum of `refunds` (kept as a figure for bookings refunded before those)
+    refunds: list[RefundRecord] = Field(default_factory=list)
     failure: str | None = None  # the last decline or error, as Stripe worded it
     authorised_at: datetime | None = None  # authorised, to be captured when staff confirm
     captured_at: datetime | None = None  # when the money was taken (the invoice dates the payment by it)
@@ -137,6 +148,20 @@ class Payment(BaseModel):
     # charging a cancellation or no-show fee off-session later.
     customer_ref: str | None = None
     saved_card: str | None = None
+
+    def knows_refund(self, refund_id: str) -> bool:
+        return any(refund.id == refund_id for refund in self.refunds)
+
+    def with_refund(self, refund: RefundRecord) -> Payment:
+        """This payment with one more refund recorded (a refund it knows already changes nothing)."""
+        if self.knows_refund(refund.id):
+            return self
+        return self.model_copy(
+            update={
+                "refunds": [*self.refunds, refund],
+                "refunded_minor": self.refunded_minor + refund.amount_minor,
+            }
+        )
 
     @property
     def authorisation_expires_at(self) -> datetime | None:
@@ -149,10 +174,12 @@ OfflineMethod = Literal["cash", "card_terminal", "bank_transfer", "other"]
 
 
 class OfflinePayment(BaseModel):
-    """A payment taken outside Stripe and recorded by staff."""
+    """Money taken outside Stripe, or given back outside it (`kind` "refund": an overpayment returned at
+    the desk), recorded by staff. The amount is always positive."""
 
     amount_minor: int
     method: OfflineMethod
+    kind: Literal["payment", "refund"] = "payment"
     at: datetime
     by: str | None = None
     note: str = ""
@@ -160,19 +187,23 @@ class OfflinePayment(BaseModel):
 
 FeeKind = Literal["no_show"]
 FeeStatus = Literal["charged", "kept", "failed"]
+# Why a fee could not be taken from the card on file, for the customer's email to say what happened.
+FeeFailure = Literal["no_card", "declined", "authentication_required", "below_minimum", "no_account"]
 
 
 class Fee(BaseModel):
     """A fee the business's policy charged: e.g. for a no-show, charged to the card on file off-session
-    ('charged'), taken from the deposit already paid ('kept'), or refused by the card ('failed': the
-    customer is sent a link to pay it). Amounts in the currency's minor units."""
+    ('charged'), taken from the deposit already paid ('kept'), or not taken ('failed': it is owed, billed
+    on an invoice, and the customer is sent a link to pay it). Amounts in the currency's minor units."""
 
     kind: FeeKind
     amount_minor: int
     status: FeeStatus
     at: datetime
     intent_id: str | None = None  # the off-session PaymentIntent of a charged or failed fee
-    failure: str | None = None
+    failure: str | None = None  # Stripe's words, or ours
+    failure_kind: FeeFailure | None = None
+    paid_at: datetime | None = None  # a failed fee paid later through the link
 
     @property
     def collected_minor(self) -> int:
@@ -356,6 +387,19 @@ class OfflinePaymentRequest(Model):
 
     amount_minor: int = Field(ge=1, le=100_000_000)
     method: OfflineMethod
+    note: ShortText = ""
+
+
+class CreditRefundRequest(Model):
+    """Giving back a customer's credit (what they paid beyond what the booking bills): through Stripe
+    (default), or recorded as handed back at the desk by one of its methods."""
+
+    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "stripe"}]})
+
+    method: Literal["stripe", "cash", "card_terminal", "bank_transfer", "other"] = "stripe"
+    amount_minor: int | None = Field(
+        default=None, ge=1, le=100_000_000, description="default: the whole credit"
+    )
     note: ShortText = ""
 
 

@@ -150,6 +150,13 @@ class BusinessSettings(Model):
     time_zone: TimeZoneName
     currency: Currency
     address: ShortText = ""
+    legal_name: ShortText = Field(
+        default="", description="the business's legal name, on every invoice and credit note; empty: its name"
+    )
+    tax_id: ShortText = Field(
+        default="",
+        description="the tax registration number (e.g. a VAT number) printed on every invoice and credit note",
+    )
     contact_email: Email | None = None
     contact_phone: PhoneE164 | None = None
     operating_hours: list[WeeklyHours] = Field(default_factory=list, max_length=50)

@@ -8,6 +8,7 @@ verified webhook confirms it, never the browser.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Annotated
 
 from pydantic import StringConstraints
@@ -35,17 +36,31 @@ class StartedIntent:
 
 
 @dataclass(frozen=True)
+class StripeRefund:
+    """A refund as Stripe has it: its id, amount and when it was made."""
+
+    id: str
+    amount_minor: int
+    created: datetime
+    status: str = "succeeded"  # pending, requires_action, succeeded, failed, canceled
+
+
+@dataclass(frozen=True)
 class IntentState:
     intent_id: str
     status: str  # Stripe's: requires_payment_method, requires_capture, succeeded, canceled...
     amount_minor: int
     received_minor: int
     capturable_minor: int
+    currency: str = ""  # ISO 4217, upper case
     metadata: dict[str, str] = field(default_factory=dict)
     client_secret: str = ""
     failure: str | None = None
     saved_card: str | None = None  # a succeeded SetupIntent's payment method
     refunded_minor: int = 0  # refunded so far, wherever it was done (our API or Stripe's dashboard)
+    refunds: tuple[StripeRefund, ...] = ()  # each refund, when refunded_minor is not 0
+    cancellation_reason: str | None = None  # a cancelled intent's: "automatic" when an authorisation lapsed
+    decline_code: str | None = None  # the last decline's reason code (generic_decline, insufficient_funds...)
 
 
 @dataclass(frozen=True)

@@ -8,17 +8,22 @@ its own movement, and replaying a change posts the same lines again under the sa
     services credited   Dr 4900 refunds/credits (net), Dr 2200 tax payable     Cr 1100 receivable
     fee charged         Dr 1100 receivable        Cr 4100 fee revenue (net), Cr 2200 tax payable
     payment received    Dr 12xx/1000 clearing     Cr 1100 receivable
-    refund paid out     Dr 1100 receivable        Cr 1200 Stripe clearing
+    refund paid out     Dr 1100 receivable        Cr 1200 Stripe clearing (or the desk's method)
+
+The chart of accounts (`CHART`) names each account and its type; `trial_balance` sums lines per account,
+and any whole set of lines sums to zero.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel
 
-from booking.domain.invoices import STRIPE_METHOD, BookingAccount
-from booking.domain.payments import TaxSplit
+from booking.domain.invoices import STRIPE_METHOD, ZERO, BookingAccount, difference
 
 RECEIVABLE = "1100"
 TAX_PAYABLE = "2200"
@@ -33,18 +38,31 @@ CLEARING = {
     "other": "1290",
     "cash": "1000",
 }
-ACCOUNT_NAMES = {
-    "1000": "Cash",
-    RECEIVABLE: "Accounts receivable",
-    "1200": "Payment clearing: Stripe",
-    "1210": "Payment clearing: card terminal",
-    "1220": "Payment clearing: bank transfer",
-    "1290": "Payment clearing: other",
-    TAX_PAYABLE: "Tax payable",
-    SERVICE_REVENUE: "Service revenue",
-    FEE_REVENUE: "Fee revenue",
-    REFUNDS_AND_CREDITS: "Refunds and credits",
-}
+AccountType = Literal["asset", "liability", "revenue", "contra_revenue"]
+
+
+@dataclass(frozen=True)
+class LedgerAccount:
+    code: str
+    name: str
+    type: AccountType
+
+
+# The chart of accounts, in code order. Receivable is an asset; a customer's credit (an overpayment) is a
+# credit balance on it until refunded.
+CHART: tuple[LedgerAccount, ...] = (
+    LedgerAccount("1000", "Cash", "asset"),
+    LedgerAccount(RECEIVABLE, "Accounts receivable", "asset"),
+    LedgerAccount("1200", "Payment clearing: Stripe", "asset"),
+    LedgerAccount("1210", "Payment clearing: card terminal", "asset"),
+    LedgerAccount("1220", "Payment clearing: bank transfer", "asset"),
+    LedgerAccount("1290", "Payment clearing: other", "asset"),
+    LedgerAccount(TAX_PAYABLE, "Tax payable", "liability"),
+    LedgerAccount(SERVICE_REVENUE, "Service revenue", "revenue"),
+    LedgerAccount(FEE_REVENUE, "Fee revenue", "revenue"),
+    LedgerAccount(REFUNDS_AND_CREDITS, "Refunds and credits", "contra_revenue"),
+)
+ACCOUNT_NAMES = {account.code: account.name for account in CHART}
 
 
 class JournalLine(BaseModel):
@@ -67,16 +85,7 @@ class JournalLine(BaseModel):
         return ACCOUNT_NAMES[self.account]
 
 
-_ZERO = TaxSplit(net_minor=0, tax_minor=0, gross_minor=0)
-_EMPTY = BookingAccount(services=_ZERO, billed=_ZERO, fees=_ZERO)
-
-
-def _difference(after: TaxSplit, before: TaxSplit) -> TaxSplit:
-    return TaxSplit(
-        net_minor=after.net_minor - before.net_minor,
-        tax_minor=after.tax_minor - before.tax_minor,
-        gross_minor=after.gross_minor - before.gross_minor,
-    )
+_EMPTY = BookingAccount(services=ZERO, billed=ZERO, fees=ZERO)
 
 
 def postings(before: BookingAccount | None, after: BookingAccount) -> list[tuple[str, int, str]]:
@@ -84,7 +93,7 @@ def postings(before: BookingAccount | None, after: BookingAccount) -> list[tuple
     debit, a negative one a credit. They sum to zero."""
     was = before or _EMPTY
     out: list[tuple[str, int, str]] = []
-    billed = _difference(after.billed, was.billed)
+    billed = difference(after.billed, was.billed)
     if billed.gross_minor > 0:
         out += [
             (RECEIVABLE, billed.gross_minor, "services billed"),
@@ -97,7 +106,7 @@ def postings(before: BookingAccount | None, after: BookingAccount) -> list[tuple
             (TAX_PAYABLE, -billed.tax_minor, "tax on services credited"),
             (RECEIVABLE, billed.gross_minor, "services credited"),
         ]
-    fees = _difference(after.fees, was.fees)
+    fees = difference(after.fees, was.fees)
     if fees.gross_minor:
         out += [
             (RECEIVABLE, fees.gross_minor, "fee charged"),
@@ -107,9 +116,10 @@ def postings(before: BookingAccount | None, after: BookingAccount) -> list[tuple
     for method in sorted(set(after.paid) | set(was.paid)):
         received = after.paid.get(method, 0) - was.paid.get(method, 0)
         if received:
+            memo = f"payment received: {method}" if received > 0 else f"refund paid: {method}"
             out += [
-                (CLEARING[method], received, f"payment received: {method}"),
-                (RECEIVABLE, -received, f"payment received: {method}"),
+                (CLEARING[method], received, memo),
+                (RECEIVABLE, -received, memo),
             ]
     refunded = after.refunded_minor - was.refunded_minor
     if refunded:
@@ -146,4 +156,33 @@ def journal_lines(
             invoice=invoice,
         )
         for number, (account, amount, memo) in enumerate(postings(before, after))
+    ]
+
+
+@dataclass(frozen=True)
+class AccountBalance:
+    account: LedgerAccount
+    currency: str
+    debit_minor: int
+    credit_minor: int
+
+    @property
+    def balance_minor(self) -> int:
+        """Debits less credits: positive for a debit balance (assets), negative for a credit balance."""
+        return self.debit_minor - self.credit_minor
+
+
+def trial_balance(lines: Iterable[JournalLine]) -> list[AccountBalance]:
+    """Each account's debits and credits over the lines, by currency, in chart order (accounts without a
+    line included at zero, in the currencies that have lines). The balances of any whole set of lines sum
+    to zero in each currency."""
+    sums: dict[tuple[str, str], tuple[int, int]] = {}
+    for line in lines:
+        debit, credit = sums.get((line.currency, line.account), (0, 0))
+        sums[(line.currency, line.account)] = (debit + line.debit_minor, credit + line.credit_minor)
+    currencies = sorted({currency for currency, _ in sums})
+    return [
+        AccountBalance(account, currency, *sums.get((currency, account.code), (0, 0)))
+        for currency in currencies
+        for account in CHART
     ]

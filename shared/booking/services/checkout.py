@@ -26,7 +26,14 @@ from booking.domain.booking import (
     PaymentStatus,
 )
 from booking.domain.catalogue import Business, Catalogue, Service
-from booking.domain.checkout import IntentState, PaymentError, StartedIntent, StripeAccount, StripeEvent
+from booking.domain.checkout import (
+    IntentState,
+    PaymentError,
+    StartedIntent,
+    StripeAccount,
+    StripeEvent,
+    StripeRefund,
+)
 from booking.domain.errors import Conflict
 from booking.domain.payments import PaymentRule, PaymentRuleError, charge_at_booking, tax_of
 from booking.ports import BookingRepository, Clock, CredentialsStore, IdGenerator
@@ -78,7 +85,11 @@ class PaymentGateway(Protocol):
 
     def intent(self, account: StripeAccount, intent_id: str) -> IntentState: ...
 
-    def refund(self, account: StripeAccount, intent_id: str, amount_minor: int, key: str) -> str: ...
+    def refund(
+        self, account: StripeAccount, intent_id: str, amount_minor: int, key: str, reason: str = ""
+    ) -> StripeRefund:
+        """Refunds `amount_minor` of a captured intent; `key` names what decided it (one refund per key)."""
+        ...
 
     def cancel(self, account: StripeAccount, intent_id: str) -> None: ...
 

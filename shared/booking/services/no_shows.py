@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from aws_lambda_powertools import Logger
 
-from booking.domain.booking import Actor, Booking, Fee
-from booking.domain.checkout import PaymentError, StripeAccount
+from booking.domain.booking import Actor, Booking, Fee, FeeFailure, PaymentStatus
+from booking.domain.checkout import AuthenticationRequired, PaymentError, StripeAccount
 from booking.domain.no_shows import NoShowPolicy, no_show_charges
 from booking.domain.payments import BelowMinimumCharge, check_chargeable, money_text
 from booking.ports import BookingRepository, CatalogueReader, Clock, CredentialsStore, CustomerRepository
@@ -65,10 +65,15 @@ class NoShows:
         if fee is None and not policy.block_customer:
             return booking
         details = {"blocked": str(policy.block_customer).lower()}
+        status: PaymentStatus = booking.payment_status
         if fee is not None:
             details |= {"fee": fee.status, "amount_minor": str(fee.amount_minor)}
             if fee.failure:
                 details["reason"] = fee.failure[:200]
+            if fee.status == "failed":
+                status = "unpaid"  # the fee is owed (invoiced, and the customer sent a link to pay it)
+            elif fee.status == "charged" and status == "not_required":
+                status = "paid"
         return save_change(
             self._bookings,
             booking,
@@ -77,6 +82,7 @@ class NoShows:
             action="no_show_policy_applied",
             details=details,
             fees=[*booking.fees, fee] if fee is not None else booking.fees,
+            payment_status=status,
         )
 
     def _capture_authorisation(
@@ -112,19 +118,27 @@ class NoShows:
         payment = booking.payment
         card = payment.saved_card if payment is not None and payment.kind == "card_on_file" else None
         customer_ref = payment.customer_ref if payment is not None else None
-        if account is None or card is None or customer_ref is None:
-            return Fee(
-                kind="no_show", amount_minor=amount, status="failed", at=now, failure="no card on file"
-            )
-        try:
-            check_chargeable(amount, booking.currency)
-        except BelowMinimumCharge as below:
+
+        def owed(kind: FeeFailure, failure: str) -> Fee:
             return Fee(
                 kind="no_show",
                 amount_minor=amount,
                 status="failed",
                 at=now,
-                failure=f"{money_text(amount, booking.currency)} is below the smallest card charge "
+                failure=failure,
+                failure_kind=kind,
+            )
+
+        if card is None or customer_ref is None:
+            return owed("no_card", "no card on file")
+        if account is None:
+            return owed("no_account", "the business's Stripe account is not connected")
+        try:
+            check_chargeable(amount, booking.currency)
+        except BelowMinimumCharge as below:
+            return owed(
+                "below_minimum",
+                f"{money_text(amount, booking.currency)} is below the smallest card charge "
                 f"({money_text(below.minimum_minor, below.currency)})",
             )
         try:
@@ -139,6 +153,8 @@ class NoShows:
                 key=f"booking-{booking.id}-no-show-fee",
                 purpose="no_show_fee",
             )
+        except AuthenticationRequired as error:
+            return owed("authentication_required", error.detail)
         except PaymentError as error:
-            return Fee(kind="no_show", amount_minor=amount, status="failed", at=now, failure=error.detail)
+            return owed("declined", error.detail)
         return Fee(kind="no_show", amount_minor=amount, status="charged", at=now, intent_id=state.intent_id)

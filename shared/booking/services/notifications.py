@@ -61,13 +61,16 @@ logger = Logger(child=True)
 
 
 def _paid_and_refunded(booking: Booking | None) -> tuple[int, int]:
-    """What the customer has paid (online, captured, and at the desk) and what was refunded."""
+    """What the customer has paid (online, captured, and at the desk) and what was given back (through
+    Stripe, or at the desk)."""
     if booking is None:
         return 0, 0
     online = booking.payment.captured_minor if booking.payment is not None else 0
     refunded = booking.payment.refunded_minor if booking.payment is not None else 0
     fees = sum(fee.collected_minor for fee in booking.fees)  # a fee charged to the card on file
-    return online + fees + sum(p.amount_minor for p in booking.offline_payments), refunded
+    desk = sum(p.amount_minor for p in booking.offline_payments if p.kind == "payment")
+    desk_refunds = sum(p.amount_minor for p in booking.offline_payments if p.kind == "refund")
+    return online + fees + desk, refunded + desk_refunds
 
 
 def reminder_rules(catalogue: Catalogue, booking: Booking) -> Sequence[ReminderRule]:

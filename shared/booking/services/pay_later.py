@@ -67,7 +67,7 @@ class PayLater:
 
     def _fee(self, booking: Booking, index: int, account: StripeAccount) -> DuePayment:
         fee = booking.fees[index]
-        secret = self._reusable(account, fee.intent_id)
+        secret = self._reusable(account, fee.intent_id, fee.amount_minor, booking.currency)
         if secret is None:
             started = self._gateway.start_charge(
                 account,
@@ -98,7 +98,14 @@ class PayLater:
         if due <= 0 or booking.payment_status not in ("unpaid", "failed") or booking.awaiting_payment:
             raise Conflict("nothing is owed on this booking")
         payment = booking.payment
-        secret = self._reusable(account, payment.intent_id if payment is not None else None)
+        if payment is not None and payment.captured_minor > 0:
+            # Part was paid by card already: one booking keeps one card payment (the rest is paid at the desk).
+            raise Conflict(
+                "part of this booking was paid by card already; please pay the rest to the business"
+            )
+        secret = self._reusable(
+            account, payment.intent_id if payment is not None else None, due, booking.currency
+        )
         if secret is None or payment is None:
             started = self._gateway.start_charge(
                 account,
@@ -124,10 +131,24 @@ class PayLater:
             secret = started.client_secret
         return DuePayment("balance", secret, account.publishable_key, due, booking.currency)
 
-    def _reusable(self, account: StripeAccount, intent_id: str | None) -> str | None:
-        """The client secret of an intent the customer can still confirm (Stripe recommends bringing the
-        customer back to the same intent after an off-session charge needed their authentication)."""
+    def _reusable(
+        self, account: StripeAccount, intent_id: str | None, amount_minor: int, currency: str
+    ) -> str | None:
+        """The client secret of an intent the customer can still confirm for exactly what is owed now
+        (Stripe recommends bringing the customer back to the same intent after an off-session charge needed
+        their authentication). One for another amount (something was paid at the desk meanwhile) is
+        cancelled, so it can never be paid, and None returned: a new one is made. Conflict when the old one
+        was paid meanwhile: its webhook records it."""
         if intent_id is None:
             return None
         state = self._gateway.intent(account, intent_id)
-        return state.client_secret if state.status in STILL_PAYABLE else None
+        if state.status not in STILL_PAYABLE:
+            if state.status in ("succeeded", "requires_capture", "processing"):
+                raise Conflict("a payment for this booking was just received; it will show in a moment")
+            return None
+        if state.amount_minor == amount_minor and state.currency == currency.upper():
+            return state.client_secret
+        self._gateway.cancel(account, intent_id)
+        if self._gateway.intent(account, intent_id).status != "canceled":  # paid as we cancelled it
+            raise Conflict("a payment for this booking was just received; it will show in a moment")
+        return None

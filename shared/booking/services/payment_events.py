@@ -1,7 +1,14 @@
 """What Stripe's verified events do to a booking (the webhooks function): confirm it when its payment
-succeeds or is authorised, record a decline, cancel it when its intent is cancelled. Events come in any
-order and more than once: each is recorded by id with a conditional write (a replay does nothing), and the
-intent is re-read from Stripe, so the object as it is now decides, not the event.
+succeeds or is authorised, record a decline, cancel it when its intent is cancelled, record refunds made in
+Stripe's dashboard. Events come in any order and more than once: each is recorded by id with a conditional
+write (a replay does nothing), and the intent is re-read from Stripe, so the object as it is now decides,
+not the event.
+
+Money is recorded as Stripe took it: what was received is compared with what the intent was made for and
+with what the booking owed; a difference is recorded as it is (an overpayment shows as a credit the
+business can refund), never silently. Refunds are recorded one by one by Stripe's refund id, so our own
+refund and Stripe's events about it never count twice; a refund is only ever what a person or a policy
+decided, or a payment that arrived after the booking was cancelled (exactly that payment, once).
 
 A payment that arrives after the hold lapsed still confirms the booking when the time is free; when
 someone else has the time, the payment is refunded in full and the booking cancelled, saying why.
@@ -13,9 +20,17 @@ from datetime import timedelta
 
 from aws_lambda_powertools import Logger
 
-from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, PaymentStatus
-from booking.domain.checkout import IntentState, StripeAccount
-from booking.domain.errors import NotFound, SlotTaken
+from booking.domain.booking import (
+    Actor,
+    Booking,
+    BookingStatus,
+    HistoryEntry,
+    PaymentStatus,
+    RefundRecord,
+)
+from booking.domain.checkout import IntentState, StripeAccount, StripeRefund
+from booking.domain.errors import Conflict, NotFound, SlotTaken
+from booking.domain.invoices import account_of
 from booking.ports import BookingRepository, Clock, CredentialsStore, WebhookEvents
 from booking.services.checkout import PaymentGateway
 from booking.services.payment_changes import save_change
@@ -34,8 +49,12 @@ INTENT_EVENTS = frozenset(
         "setup_intent.succeeded",
         "setup_intent.setup_failed",
         "charge.refunded",
+        "charge.refund.updated",
+        "refund.created",
+        "refund.updated",
     }
 )
+SAVE_ATTEMPTS = 3  # an event racing our own change of the same booking reads it again
 
 
 class PaymentEvents:
@@ -79,18 +98,37 @@ class PaymentEvents:
         if state.metadata.get("tenant_id") != tenant_id or not booking_id:
             logger.warning("a Stripe intent that is not one of ours", extra={"intent": intent_id})
             return "not_ours"
-        found = self._bookings.get(tenant_id, booking_id)
-        if found is None:
-            return "no_booking"
-        booking = found[0]
+        for _ in range(SAVE_ATTEMPTS):
+            found = self._bookings.get(tenant_id, booking_id)
+            if found is None:
+                return "no_booking"
+            try:
+                return self._apply(account, found[0], state)
+            except Conflict as conflict:
+                if isinstance(conflict, SlotTaken):
+                    raise
+                continue  # the booking changed meanwhile (our own refund or capture): read it again
+        raise Conflict("the booking keeps changing; Stripe will deliver the event again")
+
+    def _apply(self, account: StripeAccount, booking: Booking, state: IntentState) -> str:
         if state.metadata.get("purpose") == "no_show_fee":
             return self._fee_paid(booking, state)
-        if booking.payment is None or booking.payment.intent_id != intent_id:
+        if booking.payment is None or booking.payment.intent_id != state.intent_id:
             return "not_this_booking"
-        if state.refunded_minor > booking.payment.refunded_minor and not booking.awaiting_payment:
-            return self._refunded_at_stripe(booking, state)
+        if state.currency and state.currency != booking.currency.upper() and state.received_minor:
+            return self._wrong_currency(account, booking, state)
+        unknown = [
+            r
+            for r in state.refunds
+            if r.status in RECORDED_REFUNDS and not booking.payment.knows_refund(r.id)
+        ]
+        if unknown and not booking.awaiting_payment:
+            booking = self._refunded_at_stripe(booking, state, unknown)
         if state.status in ("succeeded", "requires_capture"):
-            return self._paid(account, booking, state)
+            outcome = self._paid(account, booking, state)
+            return "refunded" if unknown and outcome == "already_settled" else outcome
+        if unknown:
+            return "refunded"
         if state.status == "canceled":
             return self._abandoned(booking)
         if state.failure:
@@ -101,18 +139,25 @@ class PaymentEvents:
         payment = booking.payment
         assert payment is not None
         authorised = state.status == "requires_capture"
+        if not booking.awaiting_payment:
+            late = state.received_minor - payment.captured_minor  # taken at Stripe, not yet recorded here
+            if booking.status is BookingStatus.CANCELLED:
+                # Money taken, or a card authorised, after the cancellation: given back. An authorisation the
+                # booking knew of is released by the cancellation itself (services/refunds.py).
+                if late > 0 or (authorised and payment.authorised_at is None):
+                    return self._refund_late(
+                        account, booking, state, "the booking was cancelled before payment"
+                    )
+                return "already_settled"
+            if late > 0 and state.status == "succeeded":
+                # Captured in Stripe's dashboard (an authorisation), or paid later through the manage link.
+                return self._captured(booking, state)
+            return "already_settled"
+        now = self._clock.now()
         status: PaymentStatus = "pending" if authorised else "paid"
         if payment.kind == "card_on_file":
             status = "not_required"  # nothing is charged now: the card is kept for later fees
-        if not booking.awaiting_payment:
-            if booking.status is BookingStatus.CANCELLED and state.received_minor > payment.refunded_minor:
-                return self._refund_all(account, booking, state, "the booking was cancelled before payment")
-            if booking.payment_status == "pending" and state.status == "succeeded":
-                return self._captured(booking, state)  # captured in Stripe's dashboard, not through us
-            if booking.payment_status in ("unpaid", "failed") and state.status == "succeeded":
-                return self._captured(booking, state)  # paid later, through the manage link
-            return "already_settled"
-        now = self._clock.now()
+        taken = state.received_minor or state.capturable_minor
         try:
             save_change(
                 self._bookings,
@@ -120,10 +165,7 @@ class PaymentEvents:
                 at=now,
                 actor=STRIPE,
                 action="payment_authorised" if authorised else "payment_received",
-                details={
-                    "intent": state.intent_id,
-                    "amount_minor": str(state.received_minor or state.capturable_minor),
-                },
+                details={"intent": state.intent_id} | _compared(taken, payment.amount_minor, booking),
                 status=BookingStatus.CONFIRMED,
                 hold_expires_at=None,
                 payment_status=status,
@@ -138,32 +180,49 @@ class PaymentEvents:
             )
         except SlotTaken:
             # The hold lapsed and someone else booked the time before the payment arrived.
-            return self._refund_all(account, booking, state, "the time was taken before the payment arrived")
+            return self._refund_late(account, booking, state, "the time was taken before the payment arrived")
         return "confirmed"
 
     def _captured(self, booking: Booking, state: IntentState) -> str:
+        """Money Stripe took that the booking had not recorded: recorded as Stripe took it, compared with
+        what the intent was for and what was owed."""
         payment = booking.payment
         assert payment is not None
+        taken = state.received_minor - payment.captured_minor
+        changed = payment.model_copy(update={"captured_minor": state.received_minor, "failure": None})
+        after = booking.model_copy(update={"payment": changed})
         save_change(
             self._bookings,
             booking,
             at=self._clock.now(),
             actor=STRIPE,
             action="payment_captured",
-            details={"amount_minor": str(state.received_minor)},
-            payment_status="paid",
-            payment=payment.model_copy(update={"captured_minor": state.received_minor}),
+            details={"intent": state.intent_id} | _compared(taken, payment.amount_minor, booking),
+            payment_status="unpaid" if account_of(after).balance_minor > 0 else "paid",
+            payment=changed,
         )
         return "captured"
 
-    def _refunded_at_stripe(self, booking: Booking, state: IntentState) -> str:
-        """A refund made outside our API (Stripe's dashboard), learnt from charge.refunded or any later
-        event of the intent: recorded as Stripe has it."""
+    def _refunded_at_stripe(
+        self, booking: Booking, state: IntentState, unknown: list[StripeRefund]
+    ) -> Booking:
+        """Refunds Stripe made that the booking has not recorded (made in Stripe's dashboard, or ours whose
+        own record has not been saved yet): recorded by their ids, as Stripe has them."""
         payment = booking.payment
         assert payment is not None
-        refunded = state.refunded_minor
-        status: PaymentStatus = "refunded" if refunded >= payment.captured_minor else "partially_refunded"
-        save_change(
+        for refund in unknown:
+            payment = payment.with_refund(
+                RefundRecord(
+                    id=refund.id,
+                    amount_minor=refund.amount_minor,
+                    at=refund.created,
+                    reason="refunded in Stripe",
+                )
+            )
+        status: PaymentStatus = (
+            "refunded" if payment.refunded_minor >= payment.captured_minor else "partially_refunded"
+        )
+        return save_change(
             self._bookings,
             booking,
             at=self._clock.now(),
@@ -171,13 +230,13 @@ class PaymentEvents:
             action="payment_refunded",
             details={
                 "intent": state.intent_id,
-                "amount_minor": str(refunded - payment.refunded_minor),
+                "amount_minor": str(sum(refund.amount_minor for refund in unknown)),
+                "refunds": ",".join(refund.id for refund in unknown),
                 "reason": "refunded in Stripe",
             },
-            payment_status=status,
-            payment=payment.model_copy(update={"refunded_minor": refunded}),
+            payment_status=status if payment.captured_minor else booking.payment_status,
+            payment=payment,
         )
-        return "refunded"
 
     def _fee_paid(self, booking: Booking, state: IntentState) -> str:
         """A no-show fee paid: charged to the card on file, or paid by the customer through the link."""
@@ -187,57 +246,89 @@ class PaymentEvents:
         fee = booking.fees[index]
         if state.status != "succeeded" or fee.status == "charged":
             return "unchanged" if state.status != "succeeded" else "already_settled"
-        fees = list(booking.fees)
-        fees[index] = fee.model_copy(update={"status": "charged", "failure": None})
-        save_change(
-            self._bookings,
-            booking,
-            at=self._clock.now(),
-            actor=STRIPE,
-            action="fee_paid",
-            details={"intent": state.intent_id, "amount_minor": str(fee.amount_minor)},
-            fees=fees,
-        )
-        return "fee_paid"
-
-    def _refund_all(self, account: StripeAccount, booking: Booking, state: IntentState, why: str) -> str:
-        payment = booking.payment
-        assert payment is not None
         now = self._clock.now()
-        if state.status == "requires_capture":
-            self._gateway.cancel(account, state.intent_id)  # an authorisation is released, not refunded
-            refunded = 0
-        else:
-            refunded = state.received_minor - payment.refunded_minor
-            if refunded > 0:
-                self._gateway.refund(
-                    account, state.intent_id, refunded, key=f"booking-{booking.id}-refund-all"
-                )
-        released = state.status == "requires_capture"
-        status: PaymentStatus = booking.payment_status
-        if refunded > 0:
-            status = "refunded"
-        elif released:
-            status = "not_required"  # nothing was taken, and nothing is held any more
+        fees = list(booking.fees)
+        fees[index] = fee.model_copy(update={"status": "charged", "failure": None, "paid_at": now})
+        after = booking.model_copy(update={"fees": fees})
         save_change(
             self._bookings,
             booking,
             at=now,
             actor=STRIPE,
+            action="fee_paid",
+            details={"intent": state.intent_id} | _compared(state.received_minor, fee.amount_minor, booking),
+            fees=fees,
+            payment_status=settled_status(after),
+        )
+        return "fee_paid"
+
+    def _refund_late(self, account: StripeAccount, booking: Booking, state: IntentState, why: str) -> str:
+        """A payment that arrived for a booking that cannot have it (cancelled meanwhile, or its time taken):
+        exactly what arrived late is refunded, once (the key names the intent and what it had received),
+        and an authorisation is released rather than refunded."""
+        payment = booking.payment
+        assert payment is not None
+        released = state.status == "requires_capture"
+        record: RefundRecord | None = None
+        late = state.received_minor - payment.captured_minor
+        if released:
+            self._gateway.cancel(account, state.intent_id)  # an authorisation is released, not refunded
+        elif late > 0:
+            made = self._gateway.refund(
+                account,
+                state.intent_id,
+                late,
+                key=f"{state.intent_id}-late-{state.received_minor}",
+                reason=why,
+            )
+            record = RefundRecord(id=made.id, amount_minor=made.amount_minor, at=made.created, reason=why)
+        changed = payment.model_copy(update={"captured_minor": state.received_minor})
+        if record is not None:
+            changed = changed.with_refund(record)
+        status: PaymentStatus = booking.payment_status
+        if record is not None:
+            status = "refunded" if changed.refunded_minor >= changed.captured_minor else "partially_refunded"
+        elif released:
+            status = "not_required"  # nothing was taken, and nothing is held any more
+        save_change(
+            self._bookings,
+            booking,
+            at=self._clock.now(),
+            actor=STRIPE,
             action="authorisation_released" if released else "payment_refunded",
-            details={"intent": state.intent_id, "amount_minor": str(refunded), "reason": why},
+            details={
+                "intent": state.intent_id,
+                "amount_minor": str(record.amount_minor if record else 0),
+                "reason": why,
+            }
+            | ({"refund": record.id} if record else {}),
             status=BookingStatus.CANCELLED,
             hold_expires_at=None,
             cancellation_reason=booking.cancellation_reason
             or f"{why}; the payment was {'released' if released else 'refunded in full'}",
             payment_status=status,
-            payment=payment.model_copy(
-                update={
-                    "captured_minor": state.received_minor,
-                    "refunded_minor": payment.refunded_minor + refunded,
-                }
-            ),
+            payment=changed,
         )
+        return "refunded"
+
+    def _wrong_currency(self, account: StripeAccount, booking: Booking, state: IntentState) -> str:
+        """Money taken in another currency than the booking's cannot be set against what it owes: it is
+        refunded in full (once) and the booking says so; nothing is added to what was paid."""
+        payment = booking.payment
+        assert payment is not None
+        why = f"paid in {state.currency}, not {booking.currency.upper()}"
+        refundable = state.received_minor - state.refunded_minor
+        if refundable > 0:
+            self._gateway.refund(
+                account, state.intent_id, refundable, key=f"{state.intent_id}-wrong-currency", reason=why
+            )
+        entry = HistoryEntry(
+            at=self._clock.now(),
+            actor=STRIPE,
+            action="payment_refunded",
+            details={"intent": state.intent_id, "amount_minor": str(refundable), "reason": why},
+        )
+        self._bookings.add_history(booking.tenant_id, booking.id, entry, f"wrong-currency-{state.intent_id}")
         return "refunded"
 
     def _abandoned(self, booking: Booking) -> str:
@@ -297,3 +388,27 @@ class PaymentEvents:
         )
         self._bookings.add_history(tenant_id, booking_id, entry, f"dispute-{intent_id}")
         return "disputed"
+
+
+# Refunds Stripe has made, or is making: recorded as soon as they exist (a failed one is not money back).
+RECORDED_REFUNDS = frozenset({"succeeded", "pending", "requires_action"})
+
+
+def _compared(taken_minor: int, intended_minor: int, booking: Booking) -> dict[str, str]:
+    """History details for money taken: the amount, and any difference from what the intent was made for
+    or from what the booking owed before it."""
+    details = {"amount_minor": str(taken_minor)}
+    owed = account_of(booking).balance_minor
+    if taken_minor != intended_minor:
+        details["intended_minor"] = str(intended_minor)
+    if taken_minor > owed:
+        details["overpaid_minor"] = str(taken_minor - max(owed, 0))
+    return details
+
+
+def settled_status(booking: Booking) -> PaymentStatus:
+    """The payment status once money owed was paid: "unpaid" while anything is still owed, else "paid"
+    (or as it was, for a booking refunded or needing no payment that now owes nothing)."""
+    if account_of(booking).balance_minor > 0:
+        return "unpaid"
+    return "paid" if booking.payment_status in ("unpaid", "failed", "pending") else booking.payment_status

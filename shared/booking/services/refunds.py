@@ -3,7 +3,8 @@ confirming), and paying it back through Stripe, never more than what was capture
 
 A customer cancelling through the manage link gets exactly the quoted refund; staff choose the policy's,
 a full one, a custom amount, or none. Each refund is one Stripe refund with an idempotency key derived
-from the booking and what was refunded before, then one booking change recording it in the history.
+from what decided it (the booking's version when it was decided), then one booking change recording it by
+Stripe's refund id, so Stripe's own events about the same refund never record it twice.
 
 A card only authorised (a business that captures when staff confirm) was never charged: cancelling such a
 booking refunds nothing, it releases the hold on the card (`release_authorisation`: the PaymentIntent is
@@ -19,7 +20,7 @@ from typing import Literal
 
 from aws_lambda_powertools import Logger
 
-from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, PaymentStatus
+from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, PaymentStatus, RefundRecord
 from booking.domain.checkout import PaymentError, PaymentProviderDown, StripeAccount
 from booking.domain.errors import Conflict
 from booking.domain.refunds import CancellationPolicy, RefundQuote, check_refund, policy_refund
@@ -31,6 +32,7 @@ from booking.services.payment_changes import save_change
 logger = Logger(child=True)
 
 RefundChoice = Literal["policy", "full", "custom", "none"]
+RECORD_ATTEMPTS = 3
 
 
 def authorisation_held(booking: Booking) -> bool:
@@ -98,8 +100,11 @@ class Refunds:
             raise invalid("refund_amount_minor", str(error)) from None
         return custom_minor
 
-    def refund(self, booking: Booking, amount_minor: int, actor: Actor, reason: str) -> Booking:
-        """Pays `amount_minor` back and records it; nothing when the amount is 0."""
+    def refund(
+        self, booking: Booking, amount_minor: int, actor: Actor, reason: str, key: str | None = None
+    ) -> Booking:
+        """Pays `amount_minor` back and records it; nothing when the amount is 0. The Stripe idempotency key
+        names the decision (by default: this version of the booking), so a retried request refunds once."""
         payment = booking.payment
         if amount_minor <= 0 or payment is None:
             return booking
@@ -112,21 +117,52 @@ class Refunds:
         if stored is None:
             raise Conflict("the business's Stripe account is not connected any more; refund in Stripe")
         account = StripeAccount.model_validate(stored)
-        # The same refund of the same booking state has the same key: a retried request refunds once.
-        key = f"booking-{booking.id}-refund-{payment.refunded_minor}-{amount_minor}"
-        refund_id = self._gateway.refund(account, payment.intent_id, amount_minor, key)
-        refunded = payment.refunded_minor + amount_minor
-        status: PaymentStatus = "refunded" if refunded >= payment.captured_minor else "partially_refunded"
-        return save_change(
-            self._bookings,
-            booking,
-            at=self._clock.now(),
-            actor=actor,
-            action="refunded",
-            details={"amount_minor": str(amount_minor), "refund": refund_id, "reason": reason[:200]},
-            payment=payment.model_copy(update={"refunded_minor": refunded}),
-            payment_status=status,
+        made = self._gateway.refund(
+            account,
+            payment.intent_id,
+            amount_minor,
+            key or f"booking-{booking.id}-v{booking.version}-refund",
+            reason,
         )
+        record = RefundRecord(
+            id=made.id, amount_minor=made.amount_minor, at=made.created, reason=reason[:200]
+        )
+        return self.record(booking, record, actor)
+
+    def record(self, booking: Booking, refund: RefundRecord, actor: Actor) -> Booking:
+        """Records a refund Stripe made; once only, by its id. When the booking moved on meanwhile (Stripe's
+        own event about this refund may have recorded it first), it is read again and the refund recorded
+        on it unless it is there already."""
+        for _ in range(RECORD_ATTEMPTS):
+            payment = booking.payment
+            assert payment is not None
+            if payment.knows_refund(refund.id):
+                return booking
+            changed = payment.with_refund(refund)
+            status: PaymentStatus = (
+                "refunded" if changed.refunded_minor >= changed.captured_minor else "partially_refunded"
+            )
+            try:
+                return save_change(
+                    self._bookings,
+                    booking,
+                    at=self._clock.now(),
+                    actor=actor,
+                    action="refunded",
+                    details={
+                        "amount_minor": str(refund.amount_minor),
+                        "refund": refund.id,
+                        "reason": refund.reason[:200],
+                    },
+                    payment=changed,
+                    payment_status=status,
+                )
+            except Conflict:
+                found = self._bookings.get(booking.tenant_id, booking.id)
+                if found is None:
+                    raise
+                booking = found[0]
+        raise Conflict("the booking keeps changing; the refund was made at Stripe and will be recorded")
 
     def after_cancellation(self, booking: Booking, amount_minor: int, actor: Actor, reason: str) -> Booking:
         """The refund a cancellation gives, once the booking is cancelled: a Stripe failure then does not

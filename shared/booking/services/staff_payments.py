@@ -1,5 +1,6 @@
 """Payments staff handle: capturing an authorisation when they confirm the payment (businesses that
-authorise at booking), and recording a payment taken outside Stripe (cash, a card terminal, a transfer)."""
+authorise at booking), recording a payment taken outside Stripe (cash, a card terminal, a transfer), and
+giving back a customer's credit (an overpayment) in one action, through Stripe or at the desk."""
 
 from __future__ import annotations
 
@@ -7,17 +8,20 @@ from booking.domain.access import DIARY_ROLES, Principal, Role
 from booking.domain.booking import (
     Booking,
     BookingStatus,
+    CreditRefundRequest,
     OfflinePayment,
     OfflinePaymentRequest,
     PaymentStatus,
 )
 from booking.domain.checkout import StripeAccount
 from booking.domain.errors import Conflict, NotFound
+from booking.domain.invoices import account_of
 from booking.ports import BookingRepository, Clock, CredentialsStore
-from booking.services.booking_engine import BookingEngine, BookingView
+from booking.services.booking_engine import BookingEngine, BookingView, invalid
 from booking.services.bookings import actor_for
 from booking.services.checkout import PaymentGateway
 from booking.services.payment_changes import save_change
+from booking.services.refunds import Refunds
 
 
 class StaffPayments:
@@ -27,12 +31,14 @@ class StaffPayments:
         bookings: BookingRepository,
         accounts: CredentialsStore,
         gateway: PaymentGateway,
+        refunds: Refunds,
         clock: Clock,
     ) -> None:
         self._engine = engine
         self._bookings = bookings
         self._accounts = accounts
         self._gateway = gateway
+        self._refunds = refunds
         self._clock = clock
 
     def _load(self, principal: Principal, booking_id: str) -> Booking:
@@ -90,11 +96,12 @@ class StaffPayments:
                 note=request.note,
             ),
         ]
-        online = booking.payment.captured_minor - booking.payment.refunded_minor if booking.payment else 0
-        paid = online + sum(p.amount_minor for p in offline)
-        status: PaymentStatus = "paid" if paid >= booking.gross_minor else booking.payment_status
-        if status == "not_required" and paid < booking.gross_minor:
-            status = "unpaid"
+        after = account_of(booking.model_copy(update={"offline_payments": offline}))
+        status: PaymentStatus = booking.payment_status
+        if after.balance_minor <= 0:
+            status = "paid"
+        elif status == "not_required":
+            status = "unpaid"  # part paid: the rest is owed
         changed = save_change(
             self._bookings,
             booking,
@@ -105,5 +112,50 @@ class StaffPayments:
             offline_payments=offline,
             payment_status=status,
         )
+        _, history = self._engine.load(booking.tenant_id, booking.id)
+        return self._engine.view(changed, history)
+
+    def refund_credit(
+        self, principal: Principal, booking_id: str, request: CreditRefundRequest
+    ) -> BookingView:
+        """Gives back what the customer paid beyond what the booking bills (their credit): through Stripe,
+        from the card payment, or recorded as handed back at the desk."""
+        booking = self._load(principal, booking_id)
+        credit = -account_of(booking).balance_minor
+        if credit <= 0:
+            raise Conflict("the customer has no credit on this booking: nothing is owed back")
+        amount = request.amount_minor or credit
+        if amount > credit:
+            raise invalid("amount_minor", f"the customer's credit is {credit}: refund at most that")
+        actor = actor_for(principal)
+        reason = request.note or "the customer's credit (an overpayment)"
+        if request.method == "stripe":
+            payment = booking.payment
+            by_card = payment.captured_minor - payment.refunded_minor if payment is not None else 0
+            if amount > by_card:
+                raise invalid(
+                    "method", f"only {by_card} of it can go back to the card; give the rest back at the desk"
+                )
+            changed = self._refunds.refund(
+                booking, amount, actor, reason, key=f"booking-{booking.id}-v{booking.version}-credit"
+            )
+        else:
+            given_back = OfflinePayment(
+                amount_minor=amount,
+                method=request.method,
+                kind="refund",
+                at=self._clock.now(),
+                by=principal.user_id,
+                note=request.note,
+            )
+            changed = save_change(
+                self._bookings,
+                booking,
+                at=self._clock.now(),
+                actor=actor,
+                action="offline_refund_recorded",
+                details={"amount_minor": str(amount), "method": request.method, "reason": reason[:200]},
+                offline_payments=[*booking.offline_payments, given_back],
+            )
         _, history = self._engine.load(booking.tenant_id, booking.id)
         return self._engine.view(changed, history)

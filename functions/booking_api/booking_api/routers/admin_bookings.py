@@ -16,6 +16,7 @@ from booking.domain.booking import (
     AdminBookingRequest,
     AdminCancelRequest,
     BookingStatus,
+    CreditRefundRequest,
     NoteRequest,
     OfflinePaymentRequest,
     ReassignRequest,
@@ -163,6 +164,15 @@ def record_offline_payment(
 ) -> AdminBookingOut:
     """Records a payment taken outside Stripe (cash, a card terminal, a bank transfer)."""
     return _detail(bookings, caller, payments.record_offline(caller, booking_id, body))
+
+
+@router.post("/v1/admin/bookings/<booking_id>/payment/refund-credit", tags=TAGS, security=ADMIN_SECURITY)
+def refund_credit(
+    booking_id: BookingId, body: CreditRefundRequest, caller: Caller, bookings: Bookings, payments: Payments
+) -> AdminBookingOut:
+    """Gives back the customer's credit (`balance_minor` below 0: they paid more than the booking bills),
+    all of it by default: to their card through Stripe, or recorded as handed back at the desk."""
+    return _detail(bookings, caller, payments.refund_credit(caller, booking_id, body))
 
 
 @router.post(

@@ -3,7 +3,6 @@ storage); the business triages and answers it from an inbox of leads."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Annotated, Any
 
@@ -28,14 +27,12 @@ from booking.domain.booking_requests import (
     RequestState,
     ServiceRequest,
 )
-from booking.domain.catalogue import Business
 from booking.domain.communications import MessageRecord
-from booking.domain.errors import Unauthorized
 from booking.domain.photos import Photo
 from booking.services.booking_requests import BookingRequests, RequestCaller, RequestDetail
 from booking.services.bookings import BookingService
 from booking_api.cors import preflight, request_origin, respond
-from booking_api.deps import bearer_token, booking_requests, booking_service, customer_service, principal
+from booking_api.deps import SignedIn, booking_requests, booking_service, principal, signed_in
 from booking_api.openapi import ADMIN_SECURITY
 
 router = APIGatewayRouter()
@@ -111,24 +108,11 @@ class RequestDetailOut(RequestOut):
 # --- customers -------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
-class SignedIn:
-    """The customer the session belongs to, and the business of the URL (for its CORS headers)."""
-
-    caller: RequestCaller
-    business: Business
-
-
-def signed_in(request: Request) -> SignedIn:
-    """The customer session of the bearer token, which must be one of the URL's business."""
-    session = customer_service().session(bearer_token(request))
-    business = booking_service().public_business(request.path_parameters["slug"])
-    if session.tenant_id != business.id:
-        raise Unauthorized("sign in again: the session is missing or has expired")
-    return SignedIn(RequestCaller(session.tenant_id, session.email, session.acting_user), business)
-
-
 Me = Annotated[SignedIn, Depends(signed_in)]
+
+
+def _caller(me: SignedIn) -> RequestCaller:
+    return RequestCaller(me.session.tenant_id, me.session.email, me.session.acting_user)
 
 
 @router.post(MINE, tags=CUSTOMER_TAGS, responses={201: {"description": "Submitted"}})
@@ -142,7 +126,7 @@ def submit_request(
     """Submits a request (Authorization: Bearer <customer token>; onboarded customers only). The answer
     carries a presigned POST for each declared photo: upload each straight to storage, then call
     `.../photos/{index}/uploaded` so it is checked."""
-    submitted = requests.submit(me.caller, body)
+    submitted = requests.submit(_caller(me), body)
     out = SubmittedOut(**RequestOut.of(submitted.request).model_dump(), uploads=submitted.uploads)
     return respond(out, me.business, request_origin(request), status=201)
 
@@ -150,7 +134,7 @@ def submit_request(
 @router.get(MINE, tags=CUSTOMER_TAGS)
 def my_requests(slug: SlugParam, requests: Requests, me: Me, request: Request) -> Response[list[RequestOut]]:
     """The signed-in customer's requests, newest first."""
-    mine = requests.mine(me.caller)
+    mine = requests.mine(_caller(me))
     return respond([RequestOut.of(r) for r in mine], me.business, request_origin(request))
 
 
@@ -162,7 +146,7 @@ def my_request(
     me: Me,
     request: Request,
 ) -> Response[RequestDetailOut]:
-    found = requests.view_mine(me.caller, request_id)
+    found = requests.view_mine(_caller(me), request_id)
     return respond(RequestDetailOut.detail(found), me.business, request_origin(request))
 
 
@@ -175,7 +159,7 @@ def cancel_my_request(
     request: Request,
 ) -> Response[RequestOut]:
     """Cancels a request not confirmed yet (a time held for it is released)."""
-    cancelled = requests.cancel(me.caller, request_id)
+    cancelled = requests.cancel(_caller(me), request_id)
     return respond(RequestOut.of(cancelled), me.business, request_origin(request))
 
 
@@ -189,7 +173,7 @@ def accept_counter_proposal(
 ) -> Response[RequestOut]:
     """Accepts the proposed time while it is held: it becomes the customer's booking (confirmation and
     invite follow). 409 once the hold expired."""
-    answered = requests.reply(me.caller, request_id, True, "")
+    answered = requests.reply(_caller(me), request_id, True, "")
     return respond(RequestOut.of(answered), me.business, request_origin(request))
 
 
@@ -203,7 +187,7 @@ def decline_counter_proposal(
     request: Request,
 ) -> Response[RequestOut]:
     """Declines the proposed time, saying why: the request goes back to the business."""
-    answered = requests.reply(me.caller, request_id, False, body.message)
+    answered = requests.reply(_caller(me), request_id, False, body.message)
     return respond(RequestOut.of(answered), me.business, request_origin(request))
 
 
@@ -218,7 +202,7 @@ def photo_uploaded(
 ) -> Response[Photo]:
     """Checks an uploaded photo (really an image of the declared type and size); 422 naming the problem
     otherwise (the upload is deleted)."""
-    photo = requests.photo_uploaded(me.caller, request_id, index)
+    photo = requests.photo_uploaded(_caller(me), request_id, index)
     return respond(photo, me.business, request_origin(request))
 
 

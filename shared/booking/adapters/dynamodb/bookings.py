@@ -6,9 +6,7 @@ staff member's time. A change that loses a race re-reads the sheets, re-checks, 
 
 from __future__ import annotations
 
-import random
 import secrets
-import time
 from collections.abc import Callable, Iterator, Mapping
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -23,6 +21,7 @@ from booking.domain.booking import Booking, BookingStatus, HistoryEntry
 from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Conflict, CustomerBlocked, SlotTaken
 from booking.domain.ledger import Claim, IntervalKind, Plan, TimeTaken, plan, sheets_touched, tag
+from booking.retry import pause_before_retry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,18 +30,10 @@ if TYPE_CHECKING:
     from booking.ports import Clock
 
 # A change that loses a race to another change of the same sheets re-reads and re-plans, this many times
-# at most, waiting a random 0..min(CAP, BASE * 2**attempt) seconds between tries so racing writers spread
-# out (each round has a winner, so a dozen writers on one staff member's day all get through).
+# at most, pausing between tries (booking/retry.py) so racing writers spread out (each round has a
+# winner, so a dozen writers on one staff member's day all get through).
 ATTEMPTS = 12
-BACKOFF_BASE_SECONDS = 0.01
-BACKOFF_CAP_SECONDS = 0.4
 _TAKEN = "that time was just taken by another booking; please pick another"
-
-
-def pause_before_retry(attempt: int) -> None:
-    """A random pause of 0..min(CAP, BASE * 2**attempt) seconds, so writers that lost a race spread out."""
-    pause = min(BACKOFF_CAP_SECONDS, BACKOFF_BASE_SECONDS * 2**attempt)
-    time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
 
 
 # Diary items are small and flat (short attribute names, epoch minutes): a busy month of a large business

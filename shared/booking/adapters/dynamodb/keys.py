@@ -226,23 +226,47 @@ def series_key(tenant_id: str, series_id: str) -> dict[str, str]:
     return {PK: f"T#{tenant_id}#SERIES#{series_id}", SK: "SERIES"}
 
 
-# --- invoices and the journal ----------------------------------------------------------------------------
+# --- invoices, credit notes and the journal ---------------------------------------------------------------
 #
 #   T#<tenant>#INVOICES          COUNTER                  the last invoice number issued (gapless: it moves
-#                                                         only in the transaction that writes an invoice)
-#   T#<tenant>#BOOKING#<id>      INVOICE                  the booking's invoice: its number and issue time
+#   T#<tenant>#CREDIT_NOTES      COUNTER                  only in the transaction that writes the document);
+#                                                         the last credit note number, likewise
+#   T#<tenant>#DOCS#<booking id> DOCUMENTS                how many documents the booking has and the booking
+#                                                         version the last one covered (every issue moves it)
+#                                DOC#<nnn>                an issued document (domain/invoices.py Document),
+#                                                         never changed once written
+#                                FILE#<reference>#<fmt>   its PDF and HTML, as issued (the bytes never change)
+#                                (a partition of their own: reading a booking does not read its documents)
+#   T#<tenant>#CUSTOMER#<email>  DOC#<issued>#<reference> a customer's documents, newest last (a summary)
 #   T#<tenant>#JOURNAL#<yyyy-mm> <at>#<booking>#v<ver>#<n> one double-entry journal line, partitioned by UTC
 #                                                         month (an export queries each month it spans)
 
-INVOICE_SK: Final = "INVOICE"
+DOCUMENT_PREFIX: Final = "DOC#"
+_COUNTERS: Final = {"invoice": "INVOICES", "credit_note": "CREDIT_NOTES"}
 
 
-def invoice_counter_key(tenant_id: str) -> dict[str, str]:
-    return {PK: f"T#{tenant_id}#INVOICES", SK: "COUNTER"}
+def document_counter_key(tenant_id: str, kind: str) -> dict[str, str]:
+    return {PK: f"T#{tenant_id}#{_COUNTERS[kind]}", SK: "COUNTER"}
 
 
-def invoice_key(tenant_id: str, booking_id: str) -> dict[str, str]:
-    return {PK: booking_pk(tenant_id, booking_id), SK: INVOICE_SK}
+def documents_pk(tenant_id: str, booking_id: str) -> str:
+    return f"T#{tenant_id}#DOCS#{booking_id}"
+
+
+def documents_marker_key(tenant_id: str, booking_id: str) -> dict[str, str]:
+    return {PK: documents_pk(tenant_id, booking_id), SK: "DOCUMENTS"}
+
+
+def document_key(tenant_id: str, booking_id: str, position: int) -> dict[str, str]:
+    return {PK: documents_pk(tenant_id, booking_id), SK: f"{DOCUMENT_PREFIX}{position:03d}"}
+
+
+def document_file_key(tenant_id: str, booking_id: str, reference: str, fmt: str) -> dict[str, str]:
+    return {PK: documents_pk(tenant_id, booking_id), SK: f"FILE#{reference}#{fmt}"}
+
+
+def customer_document_key(tenant_id: str, email: str, issued_at: datetime, reference: str) -> dict[str, str]:
+    return {PK: customer_pk(tenant_id, email), SK: f"{DOCUMENT_PREFIX}{iso(issued_at)}#{reference}"}
 
 
 def journal_pk(tenant_id: str, month: str) -> str:
