@@ -3,7 +3,10 @@ dev clock, the outbox of everything the system sent, and faults to inject into d
 
 from __future__ import annotations
 
+import base64
 import html
+import re
+import urllib.parse
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -12,7 +15,7 @@ from aws_lambda_powertools.event_handler import Response
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 from pydantic import AwareDatetime, Field
 
-from booking.domain.errors import FieldProblem, InvalidInput
+from booking.domain.errors import FieldProblem, InvalidInput, NotFound
 from booking.domain.types import Model
 from local import moto_patches
 from local.clock import DevClock
@@ -193,25 +196,44 @@ def outbox_json() -> dict[str, Any]:
     return {"messages": state.outbox.entries()}
 
 
+_URL = re.compile(r"https?://[^\s<>\"']+")
+
+
+def _linked(text: str) -> str:
+    """Escaped text with every URL a link (manage links, pay links, meeting links open from the outbox)."""
+    escaped = html.escape(text)
+    return _URL.sub(
+        lambda m: f'<a href="{m.group(0)}" target="_blank" rel="noopener">{m.group(0)}</a>', escaped
+    )
+
+
 @router.get("/dev/outbox", include_in_schema=False)
 def outbox_html() -> Response[str]:
+    """Everything sent, newest first, readable: links clickable, each email's HTML and attachments (the
+    calendar invite, the invoice's PDF) open in the browser."""
     state = _current()
     state.dispatcher.run_once()
     rows = []
     for entry in state.outbox.entries():
         at = datetime.fromisoformat(entry["at"]).strftime("%Y-%m-%d %H:%M:%S %Z")
+        message = urllib.parse.quote(str(entry.get("id") or ""), safe="")
         if entry["channel"] == "sms":
-            body = f"<p>{html.escape(entry['text'])}</p>"
+            body = f"<p>{_linked(entry['text'])}</p>"
             title = "SMS"
         else:
             title = html.escape(entry.get("subject") or "")
-            body = f"<pre>{html.escape(entry.get('text') or '')}</pre>"
-            for attachment in entry.get("attachments", []):
-                body += (
-                    f"<details><summary>{html.escape(attachment.get('filename') or 'attachment')} "
-                    f"({html.escape(attachment.get('content_type') or '')})</summary>"
-                    f"<pre>{html.escape(attachment.get('content') or '')}</pre></details>"
-                )
+            body = f"<pre>{_linked(entry.get('text') or '')}</pre>"
+            opens = [f'<a href="/dev/outbox/{message}/html" target="_blank">the email as sent (HTML)</a>']
+            opens += [
+                f'<a href="/dev/outbox/{message}/attachments/{i}" target="_blank">'
+                f"{html.escape(a.get('filename') or 'attachment')}</a> ({html.escape(a.get('content_type') or '')})"
+                for i, a in enumerate(entry.get("attachments", []))
+            ]
+            body += (
+                "<p class=opens>Open: " + " · ".join(opens) + "</p>"
+                if entry.get("html") or len(opens) > 1
+                else ""
+            )
         to = html.escape(", ".join(entry.get("to", [])))
         rows.append(
             f"<section><h3>{html.escape(entry['channel'])}: {title}</h3>"
@@ -226,3 +248,40 @@ def outbox_html() -> Response[str]:
         + "</body></html>"
     )
     return Response(status_code=200, content_type="text/html; charset=utf-8", body=page)
+
+
+def _sent(message_id: str) -> dict[str, Any]:
+    found = next((e for e in _current().outbox.entries() if str(e.get("id")) == message_id), None)
+    if found is None:
+        raise NotFound(f"no message {message_id} in the outbox")
+    return found
+
+
+@router.get("/dev/outbox/<message_id>/html", include_in_schema=False)
+def outbox_message_html(message_id: str) -> Response[str]:
+    """One email's HTML part, as the customer's mail client would show it."""
+    sent = _sent(message_id)
+    body = sent.get("html") or f"<pre>{html.escape(sent.get('text') or '')}</pre>"
+    return Response(status_code=200, content_type="text/html; charset=utf-8", body=body)
+
+
+@router.get("/dev/outbox/<message_id>/attachments/<index>", include_in_schema=False)
+def outbox_attachment(message_id: str, index: str) -> Response[bytes]:
+    """One attachment as sent (an invite opens in a calendar app, an invoice's PDF in the browser)."""
+    attachments = _sent(message_id).get("attachments", [])
+    if not index.isdigit() or int(index) >= len(attachments):
+        raise NotFound(f"no attachment {index} on message {message_id}")
+    attachment = attachments[int(index)]
+    content = (
+        base64.b64decode(attachment["content_base64"])
+        if attachment.get("content_base64")
+        else str(attachment.get("content") or "").encode()
+    )
+    filename = str(attachment.get("filename") or "attachment").replace('"', "")
+    return Response(
+        status_code=200,
+        content_type=str(attachment.get("content_type") or "application/octet-stream"),
+        body=content,
+        headers={"Content-Disposition": f'inline; filename="{filename}"'},
+        compress=False,
+    )

@@ -286,6 +286,35 @@ def start_outside_services(
     return fakes, stripe_server
 
 
+def banner(
+    base_url: str,
+    demo: list[DemoBusiness],
+    endpoint: str,
+    data_dir: Path,
+    restored: bool,
+    stripe_server: StripeServer,
+) -> str:
+    """What `make dev` prints at start: every URL to open, labels in one column wide enough for the longest
+    (a business's whole name, never cut)."""
+    rows = [
+        ("API", f"{base_url}/v1/health"),
+        ("API docs", f"{base_url}/v1/docs   (OpenAPI: {base_url}/v1/openapi.json)"),
+        ("Demo + tokens", f"{base_url}/dev/demo"),
+        ("Outbox", f"{base_url}/dev/outbox   (dev clock: {base_url}/dev/clock)"),
+        *[(b.name, f"{base_url}/v1/public/businesses/{b.slug}/services") for b in demo],
+        ("Embedded AWS", f"{endpoint}  (data: {data_dir.resolve()}{', restored' if restored else ', new'})"),
+        ("Stripe", f"{stripe_server.base_url}  (localstripe; log: {stripe_server.log_path.resolve()})"),
+    ]
+    width = max(len(label) for label, _ in rows)
+    lines = [
+        "",
+        "Booking backend running locally",
+        *[f"  {label:<{width}}  {url}" for label, url in rows],
+        "",
+    ]
+    return "\n".join(lines)
+
+
 def _register_stripe_webhooks(
     stripe_server: StripeServer, checkout: Checkout, businesses: list[DemoBusiness], base_url: str
 ) -> None:
@@ -393,24 +422,7 @@ def main(argv: list[str] | None = None) -> None:
     # uvicorn shuts down gracefully on SIGTERM and then re-raises it; with the default handler the process
     # would die there, before the `finally` below drains the dispatcher and folds the journal.
     signal.signal(signal.SIGTERM, _exit_on_sigterm)
-    print(
-        "\n".join(
-            [
-                "",
-                "Booking backend running locally",
-                f"  API             {base_url}/v1/health",
-                f"  API docs        {base_url}/v1/docs   (OpenAPI: {base_url}/v1/openapi.json)",
-                f"  Demo + tokens   {base_url}/dev/demo",
-                f"  Outbox          {base_url}/dev/outbox   (dev clock: {base_url}/dev/clock)",
-                *[f"  {b.name:<15.15} {base_url}/v1/public/businesses/{b.slug}/services" for b in demo],
-                f"  Embedded AWS    {resources.endpoint}  (data: {args.data_dir.resolve()}"
-                f"{', restored' if restored else ', new'})",
-                f"  Stripe (localstripe) {stripe_server.base_url}  (log: {stripe_server.log_path.resolve()})",
-                "",
-            ]
-        ),
-        flush=True,
-    )
+    print(banner(base_url, demo, resources.endpoint, args.data_dir, restored, stripe_server), flush=True)
     logging.getLogger("uvicorn.access").addFilter(_PathsWithoutQueries())
     try:
         uvicorn.run(app, host=args.host, port=args.port, log_level="info")

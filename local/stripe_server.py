@@ -37,6 +37,7 @@ from typing import IO
 REPO = Path(__file__).resolve().parents[1]
 HOST = "127.0.0.1"
 STATE_FILE = "localstripe.pickle"
+PORT_FILE = "localstripe.port"
 LOG_FILE = "localstripe.log"
 START_TIMEOUT = 20.0  # seconds; importing aiohttp on a busy machine is the slow part
 STOP_TIMEOUT = 5.0
@@ -127,8 +128,11 @@ def start_stripe(
         log = tempfile.NamedTemporaryFile(prefix="localstripe-", suffix=".log", delete=False)  # noqa: SIM115
         log_path = Path(log.name)
     failure = ""
-    for _ in range(START_ATTEMPTS if port == 0 else 1):
-        chosen = port or _free_port()
+    # The port a data directory's localstripe had before, so its address (in /dev/demo, in a browser tab,
+    # in a webhook registered by hand) stays the same across restarts while that port is free.
+    remembered = _remembered_port(data_dir) if port == 0 else None
+    for attempt in range(START_ATTEMPTS if port == 0 else 1):
+        chosen = port or (remembered if attempt == 0 and remembered else _free_port())
         if not _is_free(chosen):  # else the wait below could take another server's answer for its own
             failure = f"port {chosen} is in use"
             continue
@@ -144,6 +148,8 @@ def start_stripe(
         # stdin stays a pipe from us: localstripe exits when it closes, i.e. when this process dies.
         process = subprocess.Popen(command, cwd=REPO, stdin=subprocess.PIPE, stdout=log, stderr=log)
         failure = _wait_until_answering(process, f"http://{HOST}:{chosen}")
+        if not failure and data_dir is not None:
+            (data_dir / PORT_FILE).write_text(str(chosen), encoding="utf-8")
         if not failure:
             server = StripeServer(process, chosen, log_path, log, temporary_log=data_dir is None)
             atexit.register(server.stop)
@@ -151,6 +157,17 @@ def start_stripe(
         _end(process)
     log.close()
     raise RuntimeError(f"localstripe did not start: {failure} (log: {log_path})\n{_tail(log_path)}")
+
+
+def _remembered_port(data_dir: Path | None) -> int | None:
+    """The port recorded in the data directory, if there is one and it is free now."""
+    if data_dir is None:
+        return None
+    try:
+        port = int((data_dir / PORT_FILE).read_text(encoding="utf-8").strip())
+    except (OSError, ValueError):
+        return None
+    return port if 1024 <= port <= 65535 and _is_free(port) else None
 
 
 def _free_port() -> int:

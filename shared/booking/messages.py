@@ -7,15 +7,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from decimal import Decimal
 from typing import Literal, get_args
 from zoneinfo import ZoneInfo
 
 from babel.numbers import format_currency
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
-from booking.domain.booking import Booking, Fee
+from booking.domain.booking import Booking, BookingStatus, Fee
 from booking.domain.booking_requests import ServiceRequest
 from booking.domain.catalogue import Business
 from booking.domain.payments import minor_unit_exponent
@@ -31,7 +32,13 @@ CustomerKind = Literal[
     "fee_due",
 ]
 StaffKind = Literal[
-    "staff_new", "staff_moved", "staff_cancelled", "staff_removed", "meeting_failed", "authorisation_lapsing"
+    "staff_new",
+    "staff_moved",
+    "staff_cancelled",
+    "staff_removed",
+    "staff_meeting_link",
+    "meeting_failed",
+    "authorisation_lapsing",
 ]
 
 _env = Environment(
@@ -41,6 +48,14 @@ _env = Environment(
     trim_blocks=False,
     keep_trailing_newline=False,
 )
+
+
+def _lines(value: object) -> Markup:
+    """Text typed on several lines (an address) as HTML lines: each escaped, joined by <br>."""
+    return Markup("<br>").join(str(value).splitlines())
+
+
+_env.filters["lines"] = _lines
 
 
 def compile_templates() -> None:
@@ -58,6 +73,7 @@ _SUBJECTS: dict[str, str] = {
     "staff_moved": "Booking moved: {customer}, now {when_short}",
     "staff_cancelled": "Booking cancelled: {customer}, {when_short}",
     "staff_removed": "Booking reassigned away from you: {customer}, {when_short}",
+    "staff_meeting_link": "Meeting link ready: {customer}, {when_short}",
     "meeting_link": "Your meeting link: {services}, {when_short}",
     "series_confirmation": "Sessions booked: {services}, from {when_short}",
     "receipt": "Receipt: {services}, {when_short}",
@@ -70,6 +86,7 @@ _HEADLINES: dict[str, str] = {
     "staff_moved": "one of your bookings has moved",
     "staff_cancelled": "one of your bookings was cancelled",
     "staff_removed": "a booking was moved to a colleague",
+    "staff_meeting_link": "the meeting link for one of your bookings is ready",
 }
 
 
@@ -84,6 +101,28 @@ class MessageContent:
 def format_when(instant: datetime, zone: ZoneInfo) -> str:
     local = instant.astimezone(zone)
     return f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M} ({local:%Z}, {zone.key})"
+
+
+# A booking longer than this (a half-day or full-day job) shows when it ends as well as when it starts.
+LONG_BOOKING = timedelta(hours=3)
+TO = "\u2013"  # an en dash between the start and end of a range of times, as in print
+
+
+def is_long(start: datetime, end: datetime, zone: ZoneInfo) -> bool:
+    """Worth naming the end too: longer than a few hours, or ending on another day than it starts."""
+    return end - start > LONG_BOOKING or start.astimezone(zone).date() != end.astimezone(zone).date()
+
+
+def format_span(start: datetime, end: datetime, zone: ZoneInfo) -> str:
+    """Start and end, the end's day named when it is another: "Monday 14 December 2026 08:00 to Tuesday
+    15 December 2026 17:00 (GMT, Europe/London)" (with an en dash); each time with its abbreviation when
+    the clocks change in between."""
+    s, e = start.astimezone(zone), end.astimezone(zone)
+    first = f"{s:%A} {s.day} {s:%B %Y} {s:%H:%M}"
+    until = f"{e:%H:%M}" if s.date() == e.date() else f"{e:%A} {e.day} {e:%B %Y} {e:%H:%M}"
+    if s.tzname() == e.tzname():
+        return f"{first} {TO} {until} ({s:%Z}, {zone.key})"
+    return f"{first} {s:%Z} {TO} {until} {e:%Z} ({zone.key})"
 
 
 def format_when_short(instant: datetime, zone: ZoneInfo) -> str:
@@ -116,6 +155,33 @@ def format_when_for(instant: datetime, business_zone: ZoneInfo, customer: ZoneIn
     here, there = instant.astimezone(customer), instant.astimezone(business_zone)
     day = "" if here.date() == there.date() else f" on {there:%A} {there.day} {there:%B}"
     return f"{shown} — {there:%H:%M} {there:%Z}{day} in {business_zone.key}, the business's time"
+
+
+def format_span_for(
+    start: datetime, end: datetime, business_zone: ZoneInfo, customer: ZoneInfo | None
+) -> str:
+    """A long booking's start and end on the customer's clock, then the business's when it differs."""
+    if customer is None:
+        return format_span(start, end, business_zone)
+    shown = format_span(start, end, customer)
+    if not clocks_differ(start, business_zone, customer):
+        return shown
+    here, s, e = start.astimezone(customer), start.astimezone(business_zone), end.astimezone(business_zone)
+    day = "" if here.date() == s.date() else f"{s:%A} {s.day} {s:%B} "
+    until = f"{e:%H:%M}" if s.date() == e.date() else f"{e:%A} {e.day} {e:%B} {e:%H:%M}"
+    return f"{shown} — {day}{s:%H:%M} {TO} {until} {e:%Z} in {business_zone.key}, the business's time"
+
+
+def when_row(booking: Booking, business_zone: ZoneInfo, customer: ZoneInfo | None = None) -> str:
+    """What a message's "When" shows: the start, and the end too for a long booking."""
+    if is_long(booking.start, booking.end, customer or business_zone):
+        return format_span_for(booking.start, booking.end, business_zone, customer)
+    return format_when_for(booking.start, business_zone, customer)
+
+
+def address_lines(text: str) -> str:
+    """An address as its lines, each trimmed, no blank ones (a text email indents them under the first)."""
+    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 def format_when_short_for(instant: datetime, business_zone: ZoneInfo, customer: ZoneInfo | None) -> str:
@@ -156,9 +222,11 @@ def _context(
         "services": services,
         "services_short": services if len(services) <= 40 else services[:37] + "...",
         "when": format_when(booking.start, zone),
+        "when_span": when_row(booking, zone),
         "when_short": format_when_short(booking.start, zone),
-        # A job booked from a request happens at the customer's address.
-        "where": booking.job_address or business.address or business.name,
+        # A job booked from a request happens at the customer's address (on its own lines).
+        "where": address_lines(booking.job_address or "") or business.address or business.name,
+        "job_address": address_lines(booking.job_address or "") if booking.delivery != "online" else "",
         "total": format_money(booking.gross_minor, booking.currency),
         "manage_url": manage_url,
         "previous_when": None,
@@ -220,13 +288,15 @@ def customer_message(
     previous: Booking | None = None,
     minutes_before: int | None = None,
     link_changed: bool = False,
-    sessions: Sequence[datetime] = (),
+    sessions: Sequence[Booking] = (),
     receipt: tuple[str, int] | None = None,
 ) -> MessageContent:
+    """`sessions`: a series' bookings as they are now (its confirmation lists each with its own link)."""
     context = _context(booking, business, staff_name, manage_url) | {"link_changed": link_changed}
     zone = ZoneInfo(business.time_zone)
     elsewhere = customer_zone(booking, zone)
     context["when"] = format_when_for(booking.start, zone, elsewhere)
+    context["when_span"] = when_row(booking, zone, elsewhere)
     context["when_short"] = format_when_short_for(booking.start, zone, elsewhere)
     # Both clocks inside a sentence ("on <when> has been cancelled") need the dash aside closed.
     context["when_aside"] = clocks_differ(booking.start, zone, elsewhere)
@@ -236,7 +306,9 @@ def customer_message(
         context["previous_aside"] = clocks_differ(previous.start, zone, elsewhere)
     if minutes_before is not None:
         context["lead_time"] = lead_time(minutes_before)
-    context["sessions"] = [format_when_for(start, zone, elsewhere) for start in sessions]  # a series' dates
+    context["sessions"] = [
+        {"when": format_when_for(s.start, zone, elsewhere), **_meeting_context(s)} for s in _active(sessions)
+    ]
     context["receipt_kind"] = receipt[0] if receipt else None
     context["receipt_amount"] = format_money(receipt[1], booking.currency) if receipt else None
     # A no-show fee the card on file did not pay: how much, and what happened (the email says it).
@@ -252,6 +324,18 @@ def customer_message(
     )
 
 
+def _active(sessions: Sequence[Booking]) -> list[Booking]:
+    return sorted((s for s in sessions if s.status is not BookingStatus.CANCELLED), key=lambda s: s.start)
+
+
+def start_url(booking: Booking) -> str | None:
+    """The link staff start the call by: the host link where the provider has one (only staff see it)."""
+    meeting = booking.meeting
+    if booking.delivery != "online" or meeting is None or not meeting.has_link:
+        return None
+    return meeting.host_url or meeting.join_url
+
+
 def staff_message(
     kind: StaffKind,
     booking: Booking,
@@ -259,23 +343,41 @@ def staff_message(
     *,
     staff_name: str,
     previous: Booking | None = None,
+    sessions: Sequence[Booking] = (),
+    link_changed: bool = False,
 ) -> MessageContent:
+    """`sessions`: a new series' bookings as they are now (listed with each one's host link)."""
     context = _context(booking, business, staff_name, manage_url="")
     meeting = booking.meeting
     context["reason"] = meeting.reason if kind == "meeting_failed" and meeting else None
-    # Staff start the call by the host link where the provider has one (only staff ever see it).
-    context["start_url"] = (meeting.host_url or meeting.join_url) if meeting and meeting.has_link else None
+    context["start_url"] = start_url(booking)
     zone = ZoneInfo(business.time_zone)
     if previous is not None and previous.start != booking.start:
         context["previous_when"] = format_when(previous.start, zone)
+    active = _active(sessions)
+    context["sessions"] = [
+        {
+            "when": format_when(s.start, zone),
+            "start_url": start_url(s),
+            "failed": s.meeting is not None and s.meeting.status == "failed",
+        }
+        for s in active
+    ]
     subject = _SUBJECTS[kind].format(customer=booking.customer.name, when_short=context["when_short"])
+    headline = _HEADLINES.get(kind, "")
+    if kind == "staff_new" and len(active) > 1:
+        subject = f"New series: {booking.customer.name}, {len(active)} sessions from {context['when_short']}"
+        headline = f"you have a new series of {len(active)} sessions"
+    if kind == "staff_meeting_link" and link_changed:
+        headline = "the meeting link for one of your bookings has changed"
     if kind == "authorisation_lapsing" and booking.payment is not None:
         # what the card holds, and when Stripe lets it go unless staff capture it first
         context["authorised"] = format_money(booking.payment.amount_minor, booking.currency)
         expires = booking.payment.authorisation_expires_at
         context["lapses_at"] = format_when(expires, zone) if expires is not None else None
     template = kind if kind in ("meeting_failed", "authorisation_lapsing") else "staff_notice"
-    context["headline"] = _HEADLINES.get(kind, "")
+    context["headline"] = headline
+    context["removes"] = kind in ("staff_cancelled", "staff_removed")
     return MessageContent(
         subject=subject,
         html=_render(f"{template}.html", context | {"subject": subject}),
@@ -329,12 +431,14 @@ def request_message(
     business: Business,
     *,
     portal_url: str,
+    staff_url: str = "",
     waited_hours: int | None = None,
     since_reply: bool = False,
 ) -> MessageContent:
     """A message about a booking request: to its customer (email and SMS: `request_received`...) or to the
     business and its dispatchers (email only: `request_new`...). Proposed times are shown in the business's
-    zone, as a booking's are. `portal_url` is the request's page in the customer portal; `waited_hours`
+    zone, as a booking's are. `portal_url` is the request's page in the customer portal, `staff_url` in the
+    staff app; `waited_hours`
     (an escalation) how long the request has waited, since it was submitted or, `since_reply`, since the
     customer declined the time proposed."""
     zone = ZoneInfo(business.time_zone)
@@ -366,6 +470,7 @@ def request_message(
         "state": request.state.value.replace("_", " "),
         "submitted": format_when(request.created_at, zone),
         "portal_url": portal_url,
+        "staff_url": staff_url,
         "proposed_when": format_when(proposed, zone) if proposed is not None else None,
         "proposed_short": format_when_short(proposed, zone) if proposed is not None else "",
         "proposed_until": format_when(counter.end, zone) if counter is not None and counter.end else None,

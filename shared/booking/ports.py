@@ -179,6 +179,10 @@ class RateLimiter(Protocol):
         `window_start`, atomically; False, and nothing counted, once `limit` were counted in it."""
         ...
 
+    def once_in(self, tenant_id: str, name: str, holder: str, now: datetime, period: timedelta) -> bool:
+        """Takes `name` for `holder` unless another holder took it within `period` before `now` (False)."""
+        ...
+
 
 class Notifier(Protocol):
     def send_login_code(self, business: Business, email: str, code: str, expires_minutes: int) -> None: ...
@@ -191,8 +195,8 @@ class CustomerSessions(Protocol):
         self, tenant_id: str, email: str, acting_user: str | None, now: datetime
     ) -> tuple[str, datetime]: ...
 
-    def verify(self, token: str, now: datetime) -> tuple[str, str, str | None] | None:
-        """(tenant id, email, acting user) for a genuine unexpired token, else None."""
+    def verify(self, token: str, now: datetime) -> tuple[str, str, str | None, datetime] | None:
+        """(tenant id, email, acting user, expiry) for a genuine unexpired token, else None."""
         ...
 
 
@@ -335,7 +339,10 @@ class CredentialsStore(Protocol):
 
     def put(self, tenant_id: str, provider: str, credentials: dict[str, Any]) -> None: ...
 
-    def get(self, tenant_id: str, provider: str) -> dict[str, Any] | None: ...
+    def get(self, tenant_id: str, provider: str, fresh: bool = False) -> dict[str, Any] | None:
+        """The credentials (cached briefly); `fresh` when the cached ones proved wrong (rotated, or just
+        connected): read again, at most once every few seconds."""
+        ...
 
     def delete(self, tenant_id: str, provider: str) -> None: ...
 
@@ -418,9 +425,7 @@ class Journal(Protocol):
 class PhotoStore(Protocol):
     """Request photos: uploaded by the browser straight to storage, read back to check, shown by link."""
 
-    def upload_form(
-        self, key: str, content_type: str, size_bytes: int, expires_in: int = 900
-    ) -> dict[str, Any]:
+    def upload_form(self, key: str, content_type: str, size_bytes: int, expires_in: int) -> dict[str, Any]:
         """`{"url", "fields"}` for one browser upload of exactly this key, content type and size."""
         ...
 
@@ -428,8 +433,16 @@ class PhotoStore(Protocol):
         """The stored size and the first bytes (enough for `check_photo`), or None when nothing is there."""
         ...
 
-    def view_url(self, key: str, expires_in: int = 300) -> str:
-        """A short-lived link to the photo (for staff only)."""
+    def copy(self, source: str, target: str, content_type: str) -> str | None:
+        """Copies `source` to `target` typed `content_type`: the copy's ETag, None when `source` is absent."""
+        ...
+
+    def etag(self, key: str) -> str | None:
+        """The stored object's ETag without reading it, or None when nothing is there."""
+        ...
+
+    def view_url(self, key: str, expires_in: int, content_type: str, filename: str) -> str:
+        """A short-lived link to the photo (for staff only), served as `content_type`, inline as `filename`."""
         ...
 
     def delete(self, key: str) -> None:
@@ -441,9 +454,15 @@ class RequestRepository(Protocol):
     """Booking requests (domain/booking_requests.py)."""
 
     def save(
-        self, request: ServiceRequest, previous: ServiceRequest | None, entry: RequestHistoryEntry
+        self,
+        request: ServiceRequest,
+        previous: ServiceRequest | None,
+        entry: RequestHistoryEntry,
+        open_limit: int | None = None,
     ) -> None:
-        """Writes the request on the version read: Conflict when another change came first."""
+        """Writes the request on the version read: Conflict when another change came first. A new request
+        with `open_limit` is written only while its customer has fewer open (domain OPEN), TooManyOpen
+        otherwise, in the same transaction; a request leaving OPEN stops counting."""
         ...
 
     def get(
@@ -455,3 +474,7 @@ class RequestRepository(Protocol):
         ...
 
     def for_customer(self, tenant_id: str, email: str) -> list[ServiceRequest]: ...
+
+    def open_count(self, tenant_id: str, email: str) -> int:
+        """How many of the customer's requests are open (as `save` counts them)."""
+        ...

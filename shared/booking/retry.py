@@ -7,11 +7,13 @@ from __future__ import annotations
 import random
 import time
 
+from booking import deadline
+
 BASE_SECONDS = 0.01
 CAP_SECONDS = 0.4
 
 
 def pause_before_retry(attempt: int) -> None:
-    """A random pause of 0..min(CAP_SECONDS, BASE_SECONDS * 2**attempt) seconds."""
+    """A random pause of 0..min(CAP_SECONDS, BASE_SECONDS * 2**attempt) seconds, never past the deadline."""
     pause = min(CAP_SECONDS, BASE_SECONDS * 2**attempt)
-    time.sleep(random.uniform(0, pause))  # noqa: S311 - jitter, not a secret
+    time.sleep(deadline.capped(random.uniform(0, pause)))  # noqa: S311 - jitter, not a secret

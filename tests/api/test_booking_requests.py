@@ -1,20 +1,26 @@
 """Booking requests through the API: onboarded customers ask, the business accepts (a booking in the staff
 member's schedule, as long as the job takes), proposes another time (held for the customer) or declines;
 every transition of the one table, the roles' limits, bad input refused with nothing written, and of two
-staff accepting at once exactly one wins."""
+staff accepting at once exactly one wins. Issue 19: a verified photo is a copy no form can change; accepting
+and proposing place a job by one rule (a full day across the lunch break); a flood of requests is refused
+with 429s that write nothing, and texted once."""
 
 from __future__ import annotations
 
+import base64
+import json
 import threading
-from datetime import datetime, timedelta
+import time
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 import requests
 
+from booking.adapters.dynamodb import keys
 from tests.support.images import JPEG, PNG
 from tests.support.lambda_api import ApiResponse, LambdaApi
-from tests.support.notification_fixtures import MakeTenant
+from tests.support.notification_fixtures import WEEK, MakeTenant, emails, texts
 from tests.support.notification_wiring import Notifications
 from tests.support.requests_fixtures import (
     Contractor,
@@ -504,3 +510,225 @@ def test_an_admin_acting_as_the_customer_is_recorded_as_such(
     [entry] = detail["history"]
     assert entry["actor"]["kind"] == "customer" and entry["actor"]["id"] == email
     assert entry["actor"]["on_behalf_of"] is not None  # the owner who acted through "login as client"
+
+
+def test_a_photo_verified_once_is_what_staff_see_whatever_the_form_sends_later(
+    api: LambdaApi, plumber: Contractor, customer: tuple[str, str], embedded_aws: Any, resources: Any
+) -> None:
+    _, token = customer
+    request = submitted(api, plumber, token, photos=[{"content_type": "image/jpeg", "size_bytes": len(JPEG)}])
+    [form] = request["uploads"]
+    policy = json.loads(base64.b64decode(form["fields"]["policy"]))
+    expires = datetime.fromisoformat(policy["expiration"].replace("Z", "+00:00"))
+    assert expires <= datetime.now(UTC) + timedelta(seconds=301)  # the form works five minutes
+    uploaded = f"{requests_path(plumber)}/{request['id']}/photos/0/uploaded"
+    upload(form, JPEG)
+    checked = as_customer(api, "POST", uploaded, token)
+    assert checked.status == 200, checked.text
+    assert checked.json()["status"] == "verified" and checked.json()["etag"]
+
+    # The same form posted again, with a page of the declared type and size: S3 takes it (at the upload's
+    # key), and staff still see the photo that was checked.
+    page = b"<html><script>alert(document.cookie)</script></html>".ljust(len(JPEG), b" ")
+    upload(form, page)
+    again = as_customer(api, "POST", uploaded, token)
+    assert again.status == 200, again.text
+    assert again.json() == checked.json()  # answered from the record, nothing read again
+    detail = api.get(f"{ADMIN}/{request['id']}", token=plumber.admin("dispatcher")).json()
+    shown = requests.get(detail["photo_urls"]["0"], timeout=30)
+    assert shown.status_code == 200 and shown.content == JPEG
+    assert shown.headers["Content-Type"] == "image/jpeg"
+    assert shown.headers["Content-Disposition"] == f'inline; filename="request-{request["id"]}-photo-1.jpg"'
+
+    # Only when the verified copy has gone is the upload checked again: now it is the page, refused.
+    aws, _ = embedded_aws
+    verified = f"tenants/{plumber.salon.tenant.id}/requests/{request['id']}/verified/0"
+    aws.client("s3").delete_object(Bucket=resources.photos_bucket, Key=verified)
+    refused = as_customer(api, "POST", uploaded, token)
+    assert refused.status == 422, refused.text
+    assert "not an image we recognise" in refused.text
+    detail = api.get(f"{ADMIN}/{request['id']}", token=plumber.admin("dispatcher")).json()
+    assert detail["photo_urls"] == {} and detail["photos"][0]["status"] == "rejected"
+
+
+# --- one rule for where an answer places the job ------------------------------------------------------------
+
+
+def with_lunch_break(api: LambdaApi, plumber: Contractor) -> None:
+    """Amelia works 08:00-17:00 with lunch 12:00-13:00 every day."""
+    path = f"/v1/admin/staff/{plumber.salon.staff_id}"
+    member = api.get(path, token=plumber.admin()).json()
+    shifts = [
+        {"weekday": day, "start": "08:00", "end": "17:00", "breaks": [{"start": "12:00", "end": "13:00"}]}
+        for day in WEEK
+    ]
+    body = {k: v for k, v in member.items() if k not in ("id", "version")} | {"shifts": shifts}
+    assert api.put(path, json_body=body, token=plumber.admin()).status == 200
+
+
+@pytest.mark.parametrize("role", ["dispatcher", "admin"])
+def test_a_full_day_across_the_lunch_break_is_accepted_and_proposed_alike(
+    api: LambdaApi, make_tenant: MakeTenant, role: str
+) -> None:
+    plumber = build_contractor(api, make_tenant)
+    with_lunch_break(api, plumber)
+    _, token = onboarded_customer(api, plumber)
+    full_day = {"start": "08:00", "end": "17:00"}
+    for days, action in ((10, "accept"), (11, "counter-proposal")):
+        request = submitted(api, plumber, token)
+        body = job(plumber, days, **full_day) | {"message": "A full day"}
+        answered = staff_action(api, plumber, request["id"], action, body, role=role)
+        assert answered.status == 200, (action, answered.text)
+        booking_id = answered.json()["responses"][-1]["booking_id"]
+        booking = api.get(f"/v1/admin/bookings/{booking_id}", token=plumber.admin()).json()
+        assert (at(booking["start"]), at(booking["end"])) == (at(body["start"]), at(body["end"]))
+        assert in_calendar(api, plumber, days) == [booking_id]
+
+
+def test_outside_the_working_hours_both_answers_follow_the_same_role_rule(
+    api: LambdaApi, make_tenant: MakeTenant, embedded_aws: Any, resources: Any
+) -> None:
+    from tests.support.booking_fixtures import linked_staff_token
+
+    plumber = build_contractor(api, make_tenant)
+    with_lunch_break(api, plumber)
+    _, token = onboarded_customer(api, plumber)
+    early = {"start": "07:00", "end": "17:00"}  # an hour before the shift starts
+    for days, action in ((20, "accept"), (21, "counter-proposal")):
+        request = submitted(api, plumber, token)
+        body = job(plumber, days, **early) | {"message": "An early start"}
+        refused = staff_action(api, plumber, request["id"], action, body)  # a dispatcher
+        assert refused.status == 422, (action, refused.text)
+        assert "within Amelia Hart's working hours" in refused.json()["detail"]
+        assert in_calendar(api, plumber, days) == []
+        detail = api.get(f"{ADMIN}/{request['id']}", token=plumber.admin()).json()
+        assert detail["state"] == "submitted" and detail["responses"] == []
+        answered = staff_action(api, plumber, request["id"], action, body, role="admin")
+        assert answered.status == 200, (action, answered.text)
+
+    # Staff answer with their own time only, whichever the answer.
+    request = submitted(api, plumber, token)
+    assigned = api.put(
+        f"{ADMIN}/{request['id']}/assignee",
+        json_body={"staff_id": plumber.salon.staff_id},
+        token=plumber.admin("dispatcher"),
+    )
+    assert assigned.status == 200, assigned.text
+    amelia = linked_staff_token(embedded_aws[0], resources, plumber.salon.tenant, plumber.salon.staff_id)
+    for_ben = job(plumber, 22, staff=plumber.salon.extra["ben"]) | {"message": "Ben could come"}
+    for action in ("accept", "counter-proposal"):
+        path = f"{ADMIN}/{request['id']}/{action}"
+        assert api.post(path, json_body=for_ben, token=amelia).status == 403
+    mine = job(plumber, 22, **early) | {"message": "I can start early"}
+    proposed = api.post(f"{ADMIN}/{request['id']}/counter-proposal", json_body=mine, token=amelia)
+    assert proposed.status == 200, proposed.text
+
+
+# --- flooding ----------------------------------------------------------------------------------------------
+
+
+def clear_of_the_hour_turning() -> None:
+    """Waits out the last minute of a clock hour, so a test's submissions fall in one hour's window."""
+    now = datetime.now(UTC)
+    left = 3600 - (now.minute * 60 + now.second)
+    if left < 60:
+        time.sleep(left + 1)
+
+
+def refused_as_too_many(response: ApiResponse) -> dict[str, Any]:
+    assert response.status == 429, response.text
+    assert response.headers["Content-Type"].startswith("application/problem+json")
+    problem: dict[str, Any] = response.json()
+    assert problem["type"].endswith("too-many-requests")
+    return problem
+
+
+def test_fifteen_requests_at_once_make_three_and_one_text(
+    notifications: Notifications, api: LambdaApi, make_tenant: MakeTenant, resources: Any, embedded_aws: Any
+) -> None:
+    clear_of_the_hour_turning()
+    plumber = build_contractor(api, make_tenant)
+    email, token = onboarded_customer(api, plumber)
+    photos = [{"content_type": "image/jpeg", "size_bytes": 10 * 1024 * 1024}] * 3
+    answers: list[ApiResponse] = []
+    start = threading.Barrier(15)
+
+    def send() -> None:
+        start.wait()
+        answers.append(submit(api, plumber, token, photos=photos))
+
+    threads = [threading.Thread(target=send) for _ in range(15)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    made = [a.json() for a in answers if a.status == 201]
+    assert len(made) == 3  # at most three open at once
+    assert sum(len(r["uploads"]) for r in made) == 9  # upload forms for those only
+    for refused in (a for a in answers if a.status != 201):
+        problem = refused_as_too_many(refused)
+        if "this hour" in problem["detail"]:  # a window: when it ends
+            assert 0 < int(refused.headers["Retry-After"]) <= 3600
+        else:  # as many open as allowed: nothing to wait for but an answer
+            assert "3 requests waiting for an answer" in problem["detail"]
+            assert "Retry-After" not in refused.headers
+    ids = sorted(r["id"] for r in made)
+    assert sorted(r["id"] for r in as_customer(api, "GET", requests_path(plumber), token).json()) == ids
+    assert sorted(inbox_ids(api, plumber)) == ids
+
+    sent = notifications.deliver()
+    assert len(emails(sent, email)) == 3  # each request acknowledged by email...
+    assert len(texts(sent, "+447911123456")) == 1  # ...and by one text
+    staff_notices = [m for m in sent if m["channel"] == "email" and m["subject"].startswith("New booking")]
+    assert len(staff_notices) == 3 * 2  # the contact address and the dispatcher, per request
+    timers = {n for n in notifications.schedule_names() if n.startswith("req-esc-")}
+    assert {n.removeprefix("req-esc-").removesuffix("-1") for n in timers} >= set(ids)
+    assert len([n for n in timers if any(i in n for i in ids)]) == 3
+    today = datetime.now(UTC).astimezone(plumber.salon.zone).date().isoformat()
+    counter = keys.sms_day_key(plumber.salon.tenant.id, today)
+    dynamodb = embedded_aws[0].client("dynamodb")
+    budget = dynamodb.get_item(
+        TableName=resources.table_name, Key={k: {"S": v} for k, v in counter.items()}, ConsistentRead=True
+    )["Item"]
+    assert budget["sent"]["N"] == "1"  # the day's SMS cap spent once
+
+
+def test_each_limit_refuses_with_a_clear_429_and_writes_nothing(
+    api: LambdaApi, make_tenant: MakeTenant
+) -> None:
+    clear_of_the_hour_turning()
+    plumber = build_contractor(api, make_tenant, max_open_per_customer=2, max_per_customer_hour=3)
+    _, token = onboarded_customer(api, plumber)
+    first, second = submitted(api, plumber, token), submitted(api, plumber, token)
+    before = inbox_ids(api, plumber)
+
+    full = submit(api, plumber, token)
+    assert "2 requests waiting for an answer" in refused_as_too_many(full)["detail"]
+    assert "Retry-After" not in full.headers
+    assert inbox_ids(api, plumber) == before
+
+    # An answered or cancelled request no longer counts; the refusal above used up nothing.
+    as_customer(api, "POST", f"{requests_path(plumber)}/{first['id']}/cancel", token)
+    third = submitted(api, plumber, token)
+    as_customer(api, "POST", f"{requests_path(plumber)}/{second['id']}/cancel", token)
+    hourly = submit(api, plumber, token)  # a fourth this hour
+    assert "3 requests this hour" in refused_as_too_many(hourly)["detail"]
+    assert 0 < int(hourly.headers["Retry-After"]) <= 3600
+    assert sorted(inbox_ids(api, plumber)) == sorted([first["id"], second["id"], third["id"]])
+    _, neighbour = onboarded_customer(api, plumber)
+    assert submit(api, plumber, neighbour).status == 201  # the limits are per customer
+
+    daily = build_contractor(api, make_tenant, max_per_customer_day=1)
+    _, token = onboarded_customer(api, daily)
+    submitted(api, daily, token)
+    tomorrow = submit(api, daily, token)
+    assert "1 requests today" in refused_as_too_many(tomorrow)["detail"]
+    assert 0 < int(tomorrow.headers["Retry-After"]) <= 24 * 3600
+
+    busy = build_contractor(api, make_tenant, max_per_business_hour=2)
+    for _ in range(2):
+        submitted(api, busy, onboarded_customer(api, busy)[1])
+    another = submit(api, busy, onboarded_customer(api, busy)[1])
+    assert "no more requests this hour" in refused_as_too_many(another)["detail"]
+    assert len(inbox_ids(api, busy)) == 2

@@ -489,15 +489,27 @@ def test_after_the_cutoff_the_customer_can_no_longer_cancel_or_reschedule(
 # --- the lifecycle ------------------------------------------------------------------------------------
 
 
-def test_a_booking_is_started_and_completed_with_history(api: LambdaApi, spa: Spa) -> None:
-    start = soon()
-    created = admin_book(api, spa, start.isoformat(), staff="amelia", allow_outside_shift=True)
-    assert created.status == 201, created.text
-    booking_id = created.json()["id"]
+def test_a_booking_is_started_early_but_completed_only_once_it_has_begun(api: LambdaApi, spa: Spa) -> None:
+    upcoming = admin_book(api, spa, soon().isoformat(), staff="amelia", allow_outside_shift=True)
+    assert upcoming.status == 201, upcoming.text
+    booking_id = upcoming.json()["id"]
+
+    started = admin(api, spa, booking_id, "status", status="started")  # the client arrived early
+    assert started.status == 200, started.text
+    assert started.json()["status"] == "started"
+    refused = assert_problem(admin(api, spa, booking_id, "status", status="completed"), 409)
+    assert "once the appointment has begun" in refused["detail"]
+    assert admin(api, spa, booking_id).json()["status"] == "started"
+
+
+def test_a_booking_that_began_is_started_and_completed_with_history(
+    api: LambdaApi, container: Any, make_tenant: MakeTenant, resources: LocalResources
+) -> None:
+    spa = build_spa(container, make_tenant)  # its own: the diary gets a booking in the past
+    booking_id = seed_booking_that_began(resources, spa)
 
     started = admin(api, spa, booking_id, "status", status="started")
     assert started.status == 200, started.text
-    assert started.json()["status"] == "started"
     completed = admin(api, spa, booking_id, "status", status="completed", role="admin")
     assert completed.status == 200, completed.text
     detail = admin(api, spa, booking_id).json()
@@ -590,6 +602,40 @@ def test_a_cancelled_booking_stays_cancelled(api: LambdaApi, spa: Spa) -> None:
     # Starting far ahead of time is refused too.
     early = book_ok(api, spa, spa.iso("11:00"))
     assert_problem(admin(api, spa, early["id"], "status", status="started"), 409)
+
+
+def test_a_job_arranged_with_the_business_is_not_moved_by_the_customer_alone(
+    api: LambdaApi, container: Any, make_tenant: MakeTenant, resources: LocalResources
+) -> None:
+    spa = build_spa(container, make_tenant, customers_move_staff_bookings=False)
+    by_staff = admin_book(api, spa, spa.iso("10:00"), staff="amelia").json()
+    refused = assert_problem(
+        manage(api, by_staff, "reschedule", start=spa.iso("14:00")), 409, "arranged-with-the-business"
+    )
+    assert "ask them" in refused["detail"]
+    assert local_time(admin(api, spa, by_staff["id"]).json()["start"]) == spa.at("10:00")
+    # One the customer booked themselves is still theirs to move.
+    own = book_ok(api, spa, spa.iso("11:00"))
+    assert manage(api, own, "reschedule", start=spa.iso("15:00")).status == 200
+
+    # A job made from a booking request is always asked for, whatever the setting.
+    lenient = build_spa(container, make_tenant)
+    seeded = seed_booking_that_began(resources, lenient, minutes_ago=-60 * 24 * 3)  # three days ahead
+    repository = DynamoBookingRepository(boto3.client("dynamodb"), resources.table_name, SystemClock())
+    job, _ = repository.get(lenient.tenant.id, seeded) or (None, None)
+    assert job is not None
+    from_request = job.model_copy(
+        update={"request_id": "01JREQUEST0000000000000000", "version": job.version + 1}
+    )
+    repository.save(
+        from_request, job, HistoryEntry(at=job.created_at, actor=Actor(kind="owner"), action="noted")
+    )
+    token = container.manage_links._tokens.issue(lenient.tenant.id, seeded, 0)
+    moved = api.post(
+        f"/v1/public/bookings/{seeded}/reschedule?token={token}",
+        json_body={"start": (job.start + timedelta(days=1)).isoformat()},
+    )
+    assert_problem(moved, 409, "arranged-with-the-business")
 
 
 # --- the admin diary ----------------------------------------------------------------------------------

@@ -19,8 +19,20 @@ from typing import Any
 import pytest
 import stripe
 
+from booking.adapters.secrets_manager import REFRESH_SECONDS
+from local.aws import CREDENTIALS_SECRET_PREFIX, EmbeddedAws, LocalResources
 from local.stripe_server import StripeServer
-from tests.support.checkout import book, detail, offered, pay, sdk, signed, stripe_account, wait_until
+from tests.support.checkout import (
+    book,
+    detail,
+    offered,
+    pay,
+    sdk,
+    signed,
+    stripe_account,
+    stripe_salon,
+    wait_until,
+)
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, ManualClock, Salon, build_salon, new_customer
 from tests.support.stripe_webhooks import WebhookReceiver, deliver
@@ -107,6 +119,30 @@ def test_a_declined_card_is_recorded_and_the_booking_keeps_waiting(
     pay(stripe_server, account, intent_id)
     paid = wait_until(api, spa, booking["id"], lambda b: b["payment_status"] == "paid")
     assert (paid["status"], paid["payment"]["failure"]) == ("confirmed", None)
+
+
+def test_a_booking_that_cannot_finish_before_the_function_times_out_answers_503_and_books_nothing(
+    api: LambdaApi, paid_spa: tuple[Salon, dict[str, str]]
+) -> None:
+    spa, _ = paid_spa
+    start = spa.at(spa.day(30), "10:00")
+    late = api.post(
+        f"/v1/public/businesses/{spa.slug}/bookings",
+        json_body={
+            "services": [spa.service_id],
+            "staff": spa.staff_id,
+            "start": start.isoformat(),
+            "customer": new_customer().body(),
+        },
+        headers={"Idempotency-Key": secrets.token_hex(8)},
+        remaining_millis=1_500,  # the function is nearly out of time: too little to reach Stripe and back
+    )
+    assert late.status == 503, late.text
+    assert late.header("Retry-After") == "2"
+    assert late.json()["type"] == "urn:booking:problem:service-unavailable"
+    assert offered(api, spa, start)  # nothing held: the call to Stripe was not even started
+    # With the time a request normally has, the same booking goes through.
+    assert book(api, spa, start).status == 201
 
 
 def test_a_retried_request_returns_the_same_booking_and_checkout(
@@ -227,6 +263,64 @@ def test_bad_or_stale_signatures_are_refused_and_a_replay_does_nothing(
     assert good["statusCode"] == 200 and json.loads(good["body"])["outcome"] == "unchanged"
     replay = deliver(path, {"Stripe-Signature": signed(payload, account["webhook_secret"])}, payload)
     assert json.loads(replay["body"])["outcome"] == "duplicate"
+
+
+def test_a_rotated_webhook_secret_or_a_new_account_is_honoured_at_once(
+    api: LambdaApi,
+    make_tenant: MakeTenant,
+    stripe_server: StripeServer,
+    receiver: WebhookReceiver,
+    embedded_aws: tuple[EmbeddedAws, LocalResources],
+) -> None:
+    spa, account = stripe_salon(api, make_tenant, stripe_server, receiver.base_url)
+    path = f"/v1/webhooks/stripe/{spa.tenant.id}"
+    warm = event_for("pi_unknown_0001")
+    assert (
+        deliver(path, {"Stripe-Signature": signed(warm, account["webhook_secret"])}, warm)["statusCode"]
+        == 200
+    )
+    # The secret is rotated (by another copy of the API, say): this copy still has the old one cached.
+    rotated = account | {"webhook_secret": f"whsec_{secrets.token_hex(16)}"}
+    secrets_manager = embedded_aws[0].client("secretsmanager")
+    secrets_manager.put_secret_value(
+        SecretId=f"{CREDENTIALS_SECRET_PREFIX}{spa.tenant.id}/payments/stripe",
+        SecretString=json.dumps(rotated),
+    )
+    time.sleep(REFRESH_SECONDS)  # a fresh read is made at most this often per secret (forged floods)
+    payload = event_for("pi_unknown_0002")
+    answer = deliver(path, {"Stripe-Signature": signed(payload, rotated["webhook_secret"])}, payload)
+    assert answer["statusCode"] == 200, answer  # read afresh once before refusing
+    old = event_for("pi_unknown_0003")
+    assert (
+        deliver(path, {"Stripe-Signature": signed(old, account["webhook_secret"])}, old)["statusCode"] == 400
+    )
+
+    # A business whose account this copy last saw missing (a 404 cached) is found once connected.
+    newcomer = make_tenant()
+    new_path = f"/v1/webhooks/stripe/{newcomer.id}"
+    first = event_for("pi_unknown_0004")
+    assert deliver(new_path, {"Stripe-Signature": signed(first, "whsec_x")}, first)["statusCode"] == 404
+    secrets_manager.create_secret(
+        Name=f"{CREDENTIALS_SECRET_PREFIX}{newcomer.id}/payments/stripe", SecretString=json.dumps(account)
+    )
+    time.sleep(REFRESH_SECONDS)
+    later = event_for("pi_unknown_0005")
+    found = deliver(new_path, {"Stripe-Signature": signed(later, account["webhook_secret"])}, later)
+    assert found["statusCode"] == 200, found
+
+
+def test_a_signed_event_about_an_intent_the_account_cannot_read_is_answered_as_not_ours(
+    paid_spa: tuple[Salon, dict[str, str]],
+) -> None:
+    spa, account = paid_spa
+    payload = event_for("pi_3NoSuchIntentAtThisAccount")
+    answer = deliver(
+        f"/v1/webhooks/stripe/{spa.tenant.id}",
+        {"Stripe-Signature": signed(payload, account["webhook_secret"])},
+        payload,
+    )
+    assert answer["statusCode"] == 200, answer  # not a 502 Stripe would retry for three days
+    assert json.loads(answer["body"])["outcome"] == "not_ours"
 
 
 # --- holds lapse; a late payment for a taken time is refunded -----------------------------------------------

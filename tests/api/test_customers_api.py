@@ -6,11 +6,12 @@ from __future__ import annotations
 import dataclasses
 import secrets
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 
+from booking.domain.tokens import Delegation
 from local.aws import EmbeddedAws, LocalResources
 from tests.conftest import Tenant
 from tests.support.booking_fixtures import (
@@ -139,7 +140,9 @@ def test_the_code_signs_the_customer_in_with_details_and_bookings(
     assert profile["blocked"] is False
     assert [b["id"] for b in session["upcoming"]] == [coming["id"]]
     assert session["upcoming"][0]["manage_token"] == coming["manage_token"]
-    assert [(b["id"], b["status"]) for b in session["past"]] == [(dropped["id"], "cancelled")]
+    # A cancelled booking for tomorrow is not "past": it is listed as cancelled.
+    assert session["past"] == []
+    assert [(b["id"], b["status"]) for b in session["cancelled"]] == [(dropped["id"], "cancelled")]
 
     again = me(api, spa, session["token"])
     assert again.status == 200, again.text
@@ -245,6 +248,81 @@ def test_an_owner_or_admin_can_see_what_the_client_sees_and_it_is_recorded(
     actor = cancelled.json()["history"][-1]["actor"]
     assert actor["kind"] == "customer" and actor["id"] == jane["email"]
     assert actor["on_behalf_of"] == entry["actor"]["id"]
+
+
+def acting_user(api: LambdaApi, spa: Spa, email: str) -> str:
+    """The user id of the owner or admin who last logged in as the client (their audit entry)."""
+    audit = history(api, spa, email).json()["audit"]
+    user: str = [a for a in audit if a["action"] == "login_as_client"][-1]["actor"]["id"]
+    return user
+
+
+def test_login_as_client_shows_only_links_that_record_the_admin_and_end_with_the_session(
+    api: LambdaApi, container: Any, spa: Spa, jane: dict[str, Any]
+) -> None:
+    booking = book_ok(api, spa, spa.iso("10:00"), customer=jane)
+    impersonated = api.post(f"/v1/admin/customers/{jane['email']}/impersonate", token=spa.tenant.token())
+    session = impersonated.json()["token"]
+    owner = acting_user(api, spa, jane["email"])
+    [seen] = me(api, spa, session).json()["upcoming"]
+
+    # Not the customer's own link: a delegated one, which dies with the session.
+    delegated = seen["manage_token"]
+    assert delegated != booking["manage_token"] and len(delegated.split(".")) == 5
+    until = datetime.fromtimestamp(int(delegated.split(".")[3]), UTC)
+    assert timedelta(minutes=55) < until - datetime.now(UTC) <= timedelta(hours=1)
+
+    # A change made with it, with no bearer at all, is recorded on behalf of the admin.
+    later = api.post(
+        f"/v1/public/bookings/{booking['id']}/reschedule?token={delegated}",
+        json_body={"start": spa.iso("11:00")},
+    )
+    assert later.status == 200, later.text
+    actor = later.json()["history"][-1]["actor"]
+    assert (actor["id"], actor["on_behalf_of"]) == (jane["email"], owner)
+    assert later.json()["manage_token"] != booking["manage_token"]  # what it shows is delegated too
+    assert len(later.json()["manage_token"].split(".")) == 5
+
+    # Once the session is over the link opens nothing (the same admin, the same link, an hour later).
+    tokens = container.manage_links._tokens
+    ended = tokens.issue(
+        spa.tenant.id, booking["id"], 0, Delegation(owner, datetime.now(UTC) - timedelta(seconds=1))
+    )
+    for path in ("", "/cancellation-quote"):
+        assert_problem(api.get(f"/v1/public/bookings/{booking['id']}{path}?token={ended}"), 401)
+    refused = api.post(f"/v1/public/bookings/{booking['id']}/cancel?token={ended}", json_body={})
+    assert_problem(refused, 401)
+    # A delegated link forged for another admin, or edited to last longer, is no link at all.
+    forged = delegated.split(".")
+    forged[3] = str(int(forged[3]) + 86_400)
+    assert_problem(api.get(f"/v1/public/bookings/{booking['id']}?token={'.'.join(forged)}"), 401)
+
+
+def test_a_booking_made_in_a_login_as_client_session_is_recorded_on_behalf_of_the_admin(
+    api: LambdaApi, spa: Spa, jane: dict[str, Any]
+) -> None:
+    book_ok(api, spa, spa.iso("09:00"), customer=jane)  # Jane is a customer
+    session = api.post(f"/v1/admin/customers/{jane['email']}/impersonate", token=spa.tenant.token("admin"))
+    admin = acting_user(api, spa, jane["email"])
+    booked = api.post(
+        f"/v1/public/businesses/{spa.slug}/bookings",
+        json_body=booking_body(spa, spa.iso("12:00"), customer=jane),
+        headers={
+            "Idempotency-Key": secrets.token_hex(8),
+            "Authorization": f"Bearer {session.json()['token']}",
+        },
+    )
+    assert booked.status == 201, booked.text
+    [created] = booked.json()["history"]
+    assert created["actor"]["on_behalf_of"] == admin
+    assert len(booked.json()["manage_token"].split(".")) == 3  # the customer's own link, for her emails
+    # A bearer that is no session is refused, rather than the booking recorded as Jane's own doing.
+    refused = api.post(
+        f"/v1/public/businesses/{spa.slug}/bookings",
+        json_body=booking_body(spa, spa.iso("13:00"), customer=jane),
+        headers={"Idempotency-Key": secrets.token_hex(8), "Authorization": "Bearer expired.or.forged"},
+    )
+    assert_problem(refused, 401)
 
 
 def test_another_customers_session_is_not_recorded_as_the_actor(

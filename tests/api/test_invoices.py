@@ -257,9 +257,19 @@ def test_an_issued_invoice_never_changes_and_a_refund_issues_a_credit_note(
 
 
 def test_the_trial_balance_agrees_with_the_journal_and_sums_to_zero(
-    api: LambdaApi, paid_spa: tuple[Salon, dict[str, str]]
+    notifications: Notifications,
+    api: LambdaApi,
+    paid_spa: tuple[Salon, dict[str, str]],
+    stripe_server: StripeServer,
 ) -> None:
-    salon, _ = paid_spa
+    salon, account = paid_spa
+    booking = paid_booking(api, salon, account, stripe_server, 70)  # today's books hold at least this
+    api.post(
+        f"/v1/admin/bookings/{booking['id']}/cancel",
+        json_body={"refund": "custom", "refund_amount_minor": 1500},
+        token=salon.tenant.token(),
+    )
+    notifications.deliver()
     day = today(salon)
     answer = api.get(f"/v1/admin/accounts?from={day}&to={day}", token=salon.tenant.token())
     assert answer.status == 200, answer.text

@@ -15,6 +15,7 @@ import json
 import secrets
 from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -38,6 +39,7 @@ from tests.support.notification_fixtures import (
     utc_instant,
 )
 from tests.support.notification_wiring import DIARY, Notifications, booked, context, entry, raw_email
+from tests.support.requests_fixtures import build_contractor, onboarded_customer, submit
 
 # --- confirmation ---------------------------------------------------------------------------------------
 
@@ -112,12 +114,17 @@ def test_a_booking_gets_a_confirmation_with_invite_an_sms_a_staff_notice_and_two
     assert sms["text"].startswith("Serenity Day Spa: booked Swedish massage ")
     assert booking["manage_url"] in sms["text"]
 
-    # the staff member: one notice, no invite, no manage link
+    # the staff member: one notice with their own copy of the invite, never the customer's manage link
     [notice] = emails(sent, salon.staff_email)
     assert notice["subject"].startswith("New booking: Ada Lovelace, ")
     assert "Hi Amelia Hart, you have a new booking." in notice["text"]
-    assert notice["attachments"] == []
-    assert booking["manage_token"] not in notice["text"] + notice["html"]
+    staff_copy = parse_with_icaljs(invite_of(notice)["content"])
+    assert (staff_copy["method"], staff_copy["attendee"]["value"]) == (
+        "REQUEST",
+        f"mailto:{salon.staff_email}",
+    )
+    assert utc_instant(staff_copy["dtstart"]["utc"]) == start
+    assert booking["manage_token"] not in notice["text"] + notice["html"] + invite_of(notice)["content"]
 
     schedules = notifications.schedules(booking["id"])
     check_reminder_schedules(
@@ -687,3 +694,125 @@ def test_a_change_that_fails_midway_is_delivered_again_and_completes_without_rep
         ("reminder", "schedule", "scheduled"),
         ("staff_new", "email", "sent"),
     ]
+
+
+# --- a job at the customer's address (a booking request accepted) ---------------------------------------------
+
+
+@dataclasses.dataclass(frozen=True)
+class Job:
+    salon: Salon
+    owner: str  # the owner's token
+    booking_id: str
+    customer_email: str
+    start: datetime
+    end: datetime
+
+
+@pytest.fixture
+def job(notifications: Notifications, api: LambdaApi, make_tenant: MakeTenant) -> Job:
+    """A plumber's job over two days at the customer's address on file ("4 Mill Lane\nBath BA2 3AB"),
+    booked by accepting their request."""
+    plumber = build_contractor(api, make_tenant)
+    salon = plumber.salon
+    email, token = onboarded_customer(api, plumber)
+    request = submit(api, plumber, token)
+    assert request.status == 201, request.text
+    start, end = salon.at(salon.day(10), "09:00"), salon.at(salon.day(11), "17:00")
+    accepted = api.post(
+        f"/v1/admin/booking-requests/{request.json()['id']}/accept",
+        json_body={"staff_id": salon.staff_id, "start": start.isoformat(), "end": end.isoformat()},
+        token=plumber.admin(),
+    )
+    assert accepted.status == 200, accepted.text
+    return Job(salon, plumber.admin(), accepted.json()["booking_id"], email, start, end)
+
+
+def spoken(instant: datetime) -> str:
+    local = instant.astimezone(ZoneInfo("Europe/London"))
+    return f"{local:%A} {local.day} {local:%B %Y} {local:%H:%M}"
+
+
+def span(start: datetime, end: datetime) -> str:
+    return f"{spoken(start)} \u2013 {spoken(end)} ({start.astimezone(ZoneInfo('Europe/London')):%Z}, Europe/London)"
+
+
+ADDRESS_BLOCK = "Where:  4 Mill Lane\n        Bath BA2 3AB\n"  # the staff notice's, under its label
+
+
+def test_field_staff_see_the_job_address_and_customers_see_when_a_long_job_ends(
+    notifications: Notifications, job: Job
+) -> None:
+    salon = job.salon
+    sent = notifications.deliver()
+
+    # the admin booking detail carries the address, on its lines
+    assert notifications.detail(salon, job.booking_id)["job_address"] == "4 Mill Lane\nBath BA2 3AB"
+
+    # the staff member's notice: the address as one block, and when the job ends
+    [notice] = emails(sent, salon.staff_email)
+    assert notice["subject"].startswith("New booking: Harriet Home, ")
+    assert ADDRESS_BLOCK in notice["text"]
+    assert "4 Mill Lane<br>Bath BA2 3AB" in notice["html"]
+    assert f"When:   {span(job.start, job.end)}" in notice["text"]
+    # ... and their calendar copy is located there (parsed by both parsers)
+    staff_copy = parse_with_icaljs(invite_of(notice)["content"])
+    assert staff_copy["location"] == "4 Mill Lane, Bath BA2 3AB"
+    assert staff_copy["attendee"]["value"] == f"mailto:{salon.staff_email}"
+    assert utc_instant(staff_copy["dtstart"]["utc"]) == job.start
+    assert utc_instant(staff_copy["dtend"]["utc"]) == job.end
+    _, event = parse_with_icalendar(invite_of(notice)["content"])
+    assert str(event["LOCATION"]) == "4 Mill Lane, Bath BA2 3AB"
+    assert "Bath BA2 3AB" in str(event["DESCRIPTION"])
+
+    # the customer: start and end, the address kept on its lines in both parts of the email
+    [confirmation] = [
+        m for m in emails(sent, job.customer_email) if m["subject"].startswith("Booking confirmed")
+    ]
+    assert f"When:  {span(job.start, job.end)}" in confirmation["text"]
+    assert span(job.start, job.end) in confirmation["html"]
+    assert "Where: 4 Mill Lane\n       Bath BA2 3AB\n" in confirmation["text"]
+    assert "4 Mill Lane<br>Bath BA2 3AB" in confirmation["html"]
+    assert parse_with_icaljs(invite_of(confirmation)["content"])["location"] == "4 Mill Lane, Bath BA2 3AB"
+
+
+def test_a_job_moved_or_given_to_a_colleague_keeps_its_address_in_every_notice(
+    notifications: Notifications, api: LambdaApi, job: Job
+) -> None:
+    salon = job.salon
+    first = parse_with_icaljs(invite_of(emails(notifications.deliver(), salon.staff_email)[0])["content"])
+
+    # moved a week on: both hear it, with the address and the whole span
+    later, later_end = job.start + timedelta(days=7), job.end + timedelta(days=7)
+    moved = api.post(
+        f"/v1/admin/bookings/{job.booking_id}/reschedule",
+        json_body={"start": later.isoformat(), "allow_outside_shift": True},  # a job past the shift's end
+        token=job.owner,
+    )
+    assert moved.status == 200, moved.text
+    sent = notifications.deliver()
+    [notice] = [m for m in emails(sent, salon.staff_email) if m["subject"].startswith("Booking moved")]
+    assert ADDRESS_BLOCK in notice["text"]
+    update = parse_with_icaljs(invite_of(notice)["content"])
+    assert (update["uid"], update["sequence"]) == (first["uid"], first["sequence"] + 1)
+    [rescheduled] = [m for m in emails(sent, job.customer_email) if m["subject"].startswith("Booking moved")]
+    assert f"New time: {span(later, later_end)}" in rescheduled["text"]
+    assert "Where:    4 Mill Lane\n          Bath BA2 3AB\n" in rescheduled["text"]
+
+    # given to a colleague: the one it left has it taken out of their calendar, the other gets it
+    reassigned = api.post(
+        f"/v1/admin/bookings/{job.booking_id}/reassign",
+        json_body={"staff_id": salon.extra["ben"]},
+        token=job.owner,
+    )
+    assert reassigned.status == 200, reassigned.text
+    sent = notifications.deliver()
+    [removed] = [m for m in emails(sent, salon.staff_email) if m["subject"].startswith("Booking reassigned")]
+    assert ADDRESS_BLOCK in removed["text"]
+    gone = parse_with_icaljs(invite_of(removed)["content"])
+    assert (gone["method"], gone["uid"]) == ("CANCEL", first["uid"])
+    [given] = emails(sent, salon.extra["ben_email"])
+    assert ADDRESS_BLOCK in given["text"]
+    theirs = parse_with_icaljs(invite_of(given)["content"])
+    assert (theirs["method"], theirs["location"]) == ("REQUEST", "4 Mill Lane, Bath BA2 3AB")
+    assert theirs["attendee"]["value"] == f"mailto:{salon.extra['ben_email']}"

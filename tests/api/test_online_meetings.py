@@ -7,6 +7,7 @@ booking or sends a dead link."""
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,7 @@ import pytest
 
 from local.fakes.providers import DEMO_CREDENTIALS, MeetingFakes
 from tests.support.lambda_api import LambdaApi
+from tests.support.late_links import gated_retries, wait_for_executions
 from tests.support.meetings import executions, online_practice, settings_of, settle
 from tests.support.notification_fixtures import (
     MakeTenant,
@@ -40,6 +42,21 @@ def zoom(meeting_fakes: MeetingFakes, retry_pauses: list[float]) -> Iterator[Any
     retry_pauses.clear()
     yield meeting_fakes.zoom
     meeting_fakes.zoom.clear_faults()
+
+
+@pytest.fixture
+def gate(meeting_fakes: MeetingFakes) -> Iterator[threading.Event]:
+    yield from gated_retries(meeting_fakes)
+
+
+def check_host_link_only(notice: dict[str, Any], meeting: dict[str, Any]) -> None:
+    """A staff notice, and the staff member's copy of the invite, start the call by the host link; the
+    client's join link is never offered to the host in its place."""
+    assert f"start the call at {meeting['host_url']}" in notice["text"]
+    assert "no meeting link yet" not in notice["text"]
+    assert meeting["join_url"] not in notice["text"] + notice["html"] + invite_of(notice)["content"]
+    staff_copy = parse_with_icaljs(invite_of(notice)["content"])
+    assert (staff_copy["url"], staff_copy["location"]) == (meeting["host_url"], meeting["host_url"])
 
 
 def zoom_meeting(zoom: Any, join_url: str) -> dict[str, Any]:
@@ -108,9 +125,10 @@ def test_an_online_booking_gets_a_zoom_link_in_its_confirmation_text_invite_and_
     assert "VIDEO" in conference["feature"]
     assert seen["google_conference"] is None  # a Zoom link is not labelled as Google Meet or Teams
 
-    # the staff member was told at once (the link is in their booking detail, with the host link)
+    # the staff member's notice waited for the link too: the host link, never the client's
     [notice] = emails(sent, zoom_practice.staff_email)
     assert notice["subject"].startswith("New booking: ")
+    check_host_link_only(notice, meeting)
 
     # the customer's own view: the link, passcode and dial-in notes; never the host link
     view = public_view(api, booking)
@@ -157,6 +175,39 @@ def test_a_provider_outage_is_retried_with_backoff_until_the_link_is_made(
     assert meeting["status"] == "ready"
     [email] = emails(sent, customer.email)
     assert meeting["join_url"] in email["text"]
+
+
+def test_a_link_made_after_the_wait_follows_to_the_client_and_the_host_link_to_the_staff_member(
+    notifications: Notifications, zoom_practice: Salon, zoom: Any, api: LambdaApi, gate: threading.Event
+) -> None:
+    zoom.fail_next(1, status=503)  # the first call to Zoom fails: the retry waits at the gate
+    customer = new_customer()
+    booking = book(api, zoom_practice, zoom_practice.at(zoom_practice.day(31), "10:00"), customer)
+    notifications.deliver()
+    wait_for_executions(notifications, [booking["id"]], running=1)
+    for timer in notifications.retry_timers(booking["id"]):  # the wait is over
+        notifications.fire(timer, handled="message_retry")
+    sent = notifications.sent()
+    [confirmation] = emails(sent, customer.email)
+    assert "Your meeting link will follow in a separate message." in confirmation["text"]
+    [notice] = emails(sent, zoom_practice.staff_email)
+    assert "Online: no meeting link yet" in notice["text"]
+
+    gate.set()
+    sent = settle(notifications, booking["id"])
+    meeting = notifications.detail(zoom_practice, booking["id"])["meeting"]
+    [link] = [e for e in emails(sent, customer.email) if e["subject"].startswith("Your meeting link")]
+    assert meeting["join_url"] in link["text"]
+    assert meeting["host_url"] not in link["text"] + link["html"]
+    # the staff member is told the host link once it is made (before, they never were)
+    [ready] = [
+        e for e in emails(sent, zoom_practice.staff_email) if e["subject"].startswith("Meeting link ready")
+    ]
+    check_host_link_only(ready, meeting)
+    # the same event in their calendar, updated
+    updated = parse_with_icaljs(invite_of(ready)["content"])
+    assert updated["uid"] == parse_with_icaljs(invite_of(notice)["content"])["uid"]
+    assert len(emails(sent, zoom_practice.staff_email)) == 2
 
 
 def test_a_provider_that_refuses_marks_the_link_failed_tells_staff_and_never_sends_a_dead_link(

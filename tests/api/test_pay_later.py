@@ -111,7 +111,7 @@ def test_paying_later_after_cash_at_the_desk_charges_only_what_is_still_owed(
     paid = wait_until(api, salon, booking["id"], lambda b: b["payment_status"] == "paid")
     assert (paid["payment"]["captured_minor"], paid["balance_minor"], paid["credit_minor"]) == (3500, 0, 0)
     received = [h for h in paid["history"] if h["action"] == "payment_captured"][-1]
-    assert received["details"]["amount_minor"] == "3500" and "overpaid_minor" not in received["details"]
+    assert received["details"]["amount_minor"] == 3500 and "overpaid_minor" not in received["details"]
 
 
 def test_an_overpayment_is_a_credit_the_business_refunds_in_one_action(

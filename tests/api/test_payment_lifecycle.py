@@ -175,7 +175,7 @@ def test_cancelling_a_booking_whose_card_was_only_authorised_releases_the_hold(
     assert released["payment_status"] == "not_required"
     assert (released["payment"]["captured_minor"], released["payment"]["refunded_minor"]) == (0, 0)
     [entry] = actions(released, "authorisation_released")
-    assert entry["details"]["intent"] == intent_id and entry["details"]["amount_minor"] == "6500"
+    assert entry["details"]["intent"] == intent_id and entry["details"]["amount_minor"] == 6500
     client = sdk(stripe_server, account)
     assert client.v1.payment_intents.retrieve(intent_id).status == "canceled"
     assert client.v1.refunds.list(params={"payment_intent": intent_id}).data == []

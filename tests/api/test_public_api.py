@@ -543,3 +543,15 @@ def test_unknown_routes_are_404_problems(api: LambdaApi, method: str, path: str)
 
 def test_the_dev_routes_are_not_part_of_the_lambda_app(api: LambdaApi) -> None:
     assert_problem(api.get("/dev/demo"), 404)
+
+
+def test_every_operation_has_a_summary_of_its_own(openapi: dict[str, Any]) -> None:
+    """The docs list operations by their summary: one for each, saying what it does (not its path)."""
+    missing = [
+        f"{method.upper()} {path}"
+        for path, method, op in operations(openapi)
+        if not op.get("summary") or op["summary"].upper().startswith(("GET ", "POST ", "PUT ", "DELETE "))
+    ]
+    assert missing == [], missing
+    summaries = [op["summary"] for _, _, op in operations(openapi)]
+    assert len(set(summaries)) == len(summaries)

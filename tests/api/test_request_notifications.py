@@ -279,6 +279,11 @@ def portal(desk: Desk, salon: Salon, request: ServiceRequest) -> str:
     return f"{desk.notifications.resources.public_base_url}/requests/{request.id}?business={salon.slug}"
 
 
+def staff(desk: Desk, request: ServiceRequest) -> str:
+    """The request in the staff app, on the same base as the portal's and the manage links."""
+    return f"{desk.notifications.resources.public_base_url}/staff/requests/{request.id}"
+
+
 def logged(desk: Desk, request: ServiceRequest, kind: str, channel: str) -> list[MessageRecord]:
     return [r for r in desk.communications(request) if r.kind == kind and r.channel == channel]
 
@@ -302,7 +307,11 @@ def test_the_business_and_every_dispatcher_hear_of_a_new_request_and_the_custome
         day = contractor.day(3)
         assert f"{day:%A} {day.day} {day:%B %Y}" in notice["text"]
         assert "mornings" in notice["text"]
-        assert f"/v1/admin/booking-requests/{request.id}" in notice["text"]
+        # a link to the request in the staff app, not an API call to type out
+        to_do = "Review it, then accept it, propose another time or decline it"
+        assert f"{to_do}: {staff(desk, request)}\n" in notice["text"]
+        assert f'<a href="{staff(desk, request)}">Open the request</a>' in notice["html"]
+        assert "GET /v1" not in notice["text"] + notice["html"]
     [ack] = emails(sent, customer.email)
     assert ack["subject"] == f"{RECEIVED}: Boiler service"
     assert portal(desk, contractor, request) in ack["text"]
@@ -454,7 +463,57 @@ def test_a_request_the_customer_cancels_is_announced_to_the_business(desk: Desk,
     assert messages_for_customer(sent, customer) == []
 
 
+def test_a_burst_of_requests_is_texted_once_in_ten_minutes_and_acknowledged_by_email(
+    desk: Desk, contractor: Salon
+) -> None:
+    customer = new_customer()
+    first = desk.submit(contractor, customer)
+    sent = desk.run()
+    texted = desk.clock.now()  # the first text went before this
+    desk.clock.advance(timedelta(minutes=9))
+    second = desk.submit(contractor, customer)
+    sent += desk.run()
+    assert len(texts(sent, customer.phone)) == 1
+    assert [m["subject"] for m in emails(sent, customer.email)] == [f"{RECEIVED}: Boiler service"] * 2
+    [skipped] = logged(desk, second, "request_received", "sms")
+    assert skipped.status == "skipped"
+    assert skipped.detail == "the customer was texted about a request in the last 10 minutes: email only"
+    assert [r.status for r in logged(desk, first, "request_received", "sms")] == ["sent"]
+
+    other = new_customer()  # per customer: someone else is texted as usual
+    desk.submit(contractor, other)
+    assert len(texts(desk.run(), other.phone)) == 1
+
+    desk.clock.set(texted + timedelta(minutes=10, seconds=1))  # ten minutes after the first text
+    third = desk.submit(contractor, customer)
+    assert len(texts(desk.run(), customer.phone)) == 1
+    assert [r.status for r in logged(desk, third, "request_received", "sms")] == ["sent"]
+
+
 # --- the escalation ---------------------------------------------------------------------------------------
+
+
+def test_the_reminder_says_in_words_where_the_request_stands_and_links_to_it(
+    desk: Desk, contractor: Salon
+) -> None:
+    waiting = desk.submit(contractor, new_customer())
+    reviewed = desk.review(desk.submit(contractor, new_customer()))
+    desk.run()
+    desk.clock.set(waiting.created_at + timedelta(hours=48, seconds=1))
+    sent = desk.run()
+    texts_of = {
+        r.id: next(m for m in emails(sent, DISPATCHERS[0]) if r.id in m["text"]) for r in (waiting, reviewed)
+    }
+    first = texts_of[waiting.id]
+    assert first["text"].startswith(
+        "Hello, a booking request from Ada Lovelace has been waiting 48 hours and is still waiting for a "
+        "first answer.\n"
+    )
+    assert "(it is" not in first["text"] + first["html"]
+    assert f"Please accept it, propose a time or decline it: {staff(desk, waiting)}\n" in first["text"]
+    assert f'<a href="{staff(desk, waiting)}">Open the request</a>' in first["html"]
+    under_review = "for an answer: it is under review, but nobody has answered it yet."
+    assert under_review in texts_of[reviewed.id]["text"]
 
 
 def test_an_unanswered_request_reminds_the_dispatchers_once_per_interval_and_at_most_three_times(

@@ -1,10 +1,15 @@
 """Recurring video series: staff book a client's sessions in one call; each session is its own booking
-with its own meeting (a different Zoom link each, from the local fake), one series confirmation carries
-the first link, and each later session's link travels in its own reminders."""
+with its own meeting (a different Zoom link each, from the local fake). One series confirmation, once the
+links are made, carries every session with its own link, in the email and in the calendar invite (one
+recurring event whose instances carry their own links); the staff member gets one notice with every host
+link; a link made after the wait is over follows by itself; each session's link is in its reminders too."""
 
 from __future__ import annotations
 
 import json
+import re
+import threading
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -12,12 +17,29 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from booking.domain.series import occurrence_starts
+from local.fakes.providers import MeetingFakes
 from tests.support.lambda_api import LambdaApi
+from tests.support.late_links import gated_retries, wait_for_executions
 from tests.support.meetings import online_practice, settle
-from tests.support.notification_fixtures import MakeTenant, Salon, emails, new_customer, texts
+from tests.support.notification_fixtures import (
+    MakeTenant,
+    Salon,
+    emails,
+    invite_of,
+    new_customer,
+    parse_with_icalendar,
+    texts,
+    utc_instant,
+)
 from tests.support.notification_wiring import Notifications, entry
+from tests.support.series_invites import expand_with_icalendar, expand_with_icaljs
 
 LONDON = ZoneInfo("Europe/London")
+
+
+@pytest.fixture
+def gate(meeting_fakes: MeetingFakes) -> Iterator[threading.Event]:
+    yield from gated_retries(meeting_fakes)
 
 
 @pytest.fixture(scope="module")
@@ -109,16 +131,34 @@ def test_a_weekly_series_of_four_online_sessions_gets_four_links_and_one_confirm
     assert len(set(links)) == 4  # never one link reused across a series
 
     sent = notifications.sent()
-    [confirmation] = emails(sent, customer.email)  # one message for the whole series
+    [confirmation] = emails(sent, customer.email)  # one message for the whole series, once every link is made
     assert confirmation["subject"].startswith("Sessions booked: Video consultation")
     assert "your 4 sessions with" in confirmation["text"]
-    for session in sessions:
+    for session, link in zip(sessions, links, strict=True):
         local = datetime.fromisoformat(session["start"]).astimezone(LONDON)
-        assert f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}" in confirmation["text"]
-    assert links[0] in confirmation["text"]
-    assert not [link for link in links[1:] if link in confirmation["text"] + confirmation["html"]]
+        when = f"{local:%A} {local.day} {local:%B %Y} at {local:%H:%M}"
+        # each date with its own link, beside it
+        assert re.search(rf"{when} \(GMT, Europe/London\)\n +Join: {re.escape(link)} ", confirmation["text"])
+        assert f'href="{link}"' in confirmation["html"]
+    hosts = [s["meeting"]["host_url"] for s in sessions]
+    assert not [h for h in hosts if h in confirmation["text"] + confirmation["html"]]
+    # the customer's calendar: every session at its time with its own link, read by both parsers
+    ics = invite_of(confirmation)["content"]
+    seen = expand_with_icaljs(ics)
+    assert [utc_instant(i["start"]["utc"]) for i in seen["instances"]] == [
+        first + timedelta(weeks=i) for i in range(4)
+    ]
+    assert [i["url"] for i in seen["instances"]] == links
+    assert [i["location"] for i in seen["instances"]] == links
+    assert [i["conference"] for i in seen["instances"]] == [[link] for link in links]
+    assert [(i["start"], i["url"]) for i in expand_with_icalendar(ics)] == [
+        (first + timedelta(weeks=i), link) for i, link in enumerate(links)
+    ]
     [text] = texts(sent, customer.phone)
     assert links[0] in text["text"]
+
+    check_staff_series_notice(emails(sent, practice.staff_email), practice, sessions)
+
     # the communications of each session: the first carries the series confirmation, each its reminders
     assert entry(sessions[0]["communications"], "series_confirmation", "email")["status"] == "sent"
     for session in sessions[1:]:
@@ -139,6 +179,83 @@ def test_a_weekly_series_of_four_online_sessions_gets_four_links_and_one_confirm
     ]
     assert links[2] in reminder["text"]
     assert links[0] not in reminder["text"]
+
+
+def check_staff_series_notice(
+    notices: list[dict[str, Any]], practice: Salon, sessions: list[dict[str, Any]]
+) -> None:
+    """One notice to the staff member, once the links are made, with each session's host link (never the
+    client's), and their own calendar copy of the series."""
+    links = [s["meeting"]["join_url"] for s in sessions]
+    hosts = [s["meeting"]["host_url"] for s in sessions]
+    [notice] = notices
+    assert notice["subject"].startswith("New series: ")
+    assert "no meeting link yet" not in notice["text"].lower()
+    for host in hosts:
+        assert f"Start the call: {host}" in notice["text"]
+    assert not [link for link in links if link in notice["text"] + notice["html"]]
+    theirs = expand_with_icaljs(invite_of(notice)["content"])
+    assert [i["url"] for i in theirs["instances"]] == hosts
+    assert {i["attendee"] for i in theirs["instances"]} == {f"mailto:{practice.staff_email}"}
+
+
+def test_a_link_made_after_the_series_wait_follows_by_itself_to_the_client_and_the_staff_member(
+    notifications: Notifications,
+    practice: Salon,
+    api: LambdaApi,
+    meeting_fakes: MeetingFakes,
+    gate: threading.Event,
+) -> None:
+    meeting_fakes.zoom.fail_next(1, status=503)  # one session's first call to Zoom fails: its retry waits
+    customer = new_customer()
+    first = practice.at(practice.day(250), "10:00")  # a part of the diary no other test uses
+    response = book_series(api, practice, start=first.isoformat(), count=3, customer=customer.body())
+    assert response.status == 201, response.text
+    ids = [s["booking_id"] for s in response.json()["sessions"]]
+    notifications.deliver()  # the sessions' changes: the links are asked for, the confirmation waits
+    [late] = wait_for_executions(notifications, ids, running=1)
+    sent = notifications.deliver()  # the links made so far: the confirmation still waits for the last
+    assert emails(sent, customer.email) == [] and emails(sent, practice.staff_email) == []
+
+    # the wait is over (its timers fire): the series' confirmation goes with the links there are
+    for timer in notifications.retry_timers(ids[0]):
+        notifications.fire(timer, handled="message_retry")
+    sent = notifications.sent()
+    [confirmation] = emails(sent, customer.email)
+    assert confirmation["subject"].startswith("Sessions booked: ")
+    assert confirmation["text"].count("Join: https://") == 2
+    assert confirmation["text"].count("Meeting link to follow.") == 1
+    [notice] = emails(sent, practice.staff_email)
+    assert notice["subject"].startswith("New series: ")
+    assert notice["text"].count("Start the call: ") == 2
+    assert "No meeting link yet: it will be sent when it is made." in notice["text"]
+    waiting = notifications.log(practice, late)
+    assert entry(waiting, "meeting_link", "email")["status"] == "waiting"
+    assert entry(waiting, "staff_meeting_link", "email")["status"] == "waiting"
+
+    # the last link is made: it follows by itself, to the client and to the staff member
+    gate.set()
+    sent = settle(notifications, late)
+    meeting = notifications.detail(practice, late)["meeting"]
+    assert meeting["status"] == "ready"
+    [link_email] = [e for e in emails(sent, customer.email) if e["subject"].startswith("Your meeting link")]
+    assert meeting["join_url"] in link_email["text"]
+    assert meeting["host_url"] not in link_email["text"] + link_email["html"]
+    assert [t for t in texts(sent, customer.phone) if meeting["join_url"] in t["text"]]
+    # its invite changes that session's instance of the series in the client's calendar
+    [instance] = expand_with_icaljs(invite_of(link_email)["content"])["instances"]
+    whole = expand_with_icaljs(invite_of(confirmation)["content"])["instances"]
+    [planned] = [i for i in whole if i["recurrence_id"] == instance["recurrence_id"]]
+    assert (instance["uid"], instance["url"]) == (planned["uid"], meeting["join_url"])
+    assert planned["url"] != meeting["join_url"] and instance["sequence"] > planned["sequence"]
+    [ready] = [e for e in emails(sent, practice.staff_email) if e["subject"].startswith("Meeting link ready")]
+    assert f"start the call at {meeting['host_url']}" in ready["text"]
+    assert meeting["join_url"] not in ready["text"] + ready["html"]
+    [staff_instance] = expand_with_icaljs(invite_of(ready)["content"])["instances"]
+    assert staff_instance["url"] == meeting["host_url"] and staff_instance["recurrence_id"] is not None
+    # and nothing twice: one confirmation, one notice
+    assert len([e for e in emails(sent, customer.email) if e["subject"].startswith("Sessions booked")]) == 1
+    assert len([e for e in emails(sent, practice.staff_email) if e["subject"].startswith("New series")]) == 1
 
 
 def test_cancel_one_session_or_every_future_one_and_move_one_without_touching_the_rest(
@@ -175,6 +292,27 @@ def test_cancel_one_session_or_every_future_one_and_move_one_without_touching_th
     assert cancelled.status == 200, cancelled.text
     assert [s["status"] for s in cancelled.json()["sessions"]] == ["cancelled"] * 4
     for booking_id in ids:
+        settle(notifications, booking_id)
+
+
+def test_a_sessions_invite_downloaded_from_its_manage_link_is_its_instance_of_the_series(
+    notifications: Notifications, practice: Salon, api: LambdaApi, container: Any
+) -> None:
+    first = practice.at(practice.day(200), "11:00")  # clear of the other tests' dates (to day 150)
+    response = book_series(api, practice, start=first.isoformat(), count=3, delivery="online")
+    assert response.status == 201, response.text
+    series = response.json()
+    second = series["sessions"][1]["booking_id"]
+    token = container.manage_links._tokens.issue(practice.tenant.id, second, 0)
+    ics = api.get(f"/v1/public/bookings/{second}/invite.ics?token={token}").content
+
+    _, event = parse_with_icalendar(ics)
+    # The series' event (the UID its confirmation's invite used), this session's instance of it: the
+    # download updates the entry already in the client's calendar instead of adding another.
+    assert series["id"] in str(event["UID"])
+    assert event.decoded("RECURRENCE-ID") == first + timedelta(weeks=1)
+    assert event.decoded("DTSTART") == first + timedelta(weeks=1)
+    for booking_id in [s["booking_id"] for s in series["sessions"]]:
         settle(notifications, booking_id)
 
 

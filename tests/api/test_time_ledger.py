@@ -5,6 +5,7 @@ and checks the sheets against the bookings after every step."""
 from __future__ import annotations
 
 import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
@@ -18,7 +19,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, consumes, initialize, invariant, rule
 from ulid import ULID
 
-from booking import retry
+from booking import deadline, retry
 from booking.adapters.dynamodb import bookings as bookings_adapter
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository, booking_claim
@@ -27,7 +28,7 @@ from booking.domain.booking import (
     Booking,
     BookingStatus,
 )
-from booking.domain.errors import SlotTaken
+from booking.domain.errors import SlotTaken, Unavailable
 from booking.domain.ledger import Claim, IntervalKind, SheetKey, overlapping
 from local.aws import LocalResources
 from tests.support.ledger_fixtures import a_booking, created
@@ -523,3 +524,23 @@ def test_a_change_that_keeps_losing_races_gives_up_as_slot_taken_after_a_bounded
     assert client.attempts == bookings_adapter.ATTEMPTS
     assert repository.get(tenant_id, booking.id) is None
     assert stored_sheets(resources, tenant_id, ["2026-11"]) == {}
+
+
+def test_a_change_that_keeps_losing_races_gives_up_with_a_503_before_the_deadline_and_writes_nothing(
+    resources: LocalResources, clock: ManualClock, tenant_id: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With 1.5 s left (a function near its timeout) the write does not wait out twelve rounds of pauses
+    and be killed mid-way: it stops as soon as another round would not fit."""
+    monkeypatch.setattr(
+        retry, "BASE_SECONDS", retry.CAP_SECONDS
+    )  # every pause up to 0.4 s: 12 rounds > 1.5 s
+    client = _AlwaysConflicting(boto3.client("dynamodb"))
+    repository = DynamoBookingRepository(client, resources.table_name, clock)  # type: ignore[arg-type]
+    booking = a_booking(tenant_id, "ann", BASE + timedelta(hours=2), BASE + timedelta(hours=3))
+    started = time.monotonic()
+    with deadline.within(1.5 + deadline.RESERVE_SECONDS), pytest.raises(Unavailable) as refused:
+        repository.save(booking, None, created(booking))
+    assert time.monotonic() - started < 1.5 + 0.5  # stopped inside its deadline
+    assert refused.value.retry_after > 0
+    assert 1 <= client.attempts < bookings_adapter.ATTEMPTS
+    assert repository.get(tenant_id, booking.id) is None

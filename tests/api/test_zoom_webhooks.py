@@ -17,6 +17,7 @@ from typing import Any
 
 import pytest
 
+from booking.adapters.secrets_manager import REFRESH_SECONDS
 from local.auth import CognitoIdTokenVerifier
 from local.fakes.providers import DEMO_CREDENTIALS, MeetingFakes
 from local.lambda_lifecycle import run
@@ -238,6 +239,20 @@ def test_requests_not_signed_by_the_businesss_app_now_are_refused_and_change_not
     assert [e["action"] for e in zoom_entries(history(notifications, salon, booking_id))] == [
         "meeting_started"
     ]
+
+
+def test_a_rotated_secret_token_is_honoured_at_once(
+    api: LambdaApi, hooks: LambdaApi, make_tenant: MakeTenant
+) -> None:
+    practice = online_practice(api, make_tenant, "zoom")
+    old, new = ("wh-" + secrets.token_urlsafe(16) for _ in range(2))
+    connect_zoom(api, practice, old)
+    event = {"event": "endpoint.url_validation", "payload": {"plainToken": "abc"}}
+    assert deliver(hooks, practice.tenant.id, event, old).status == 200  # the webhooks function caches it
+    connect_zoom(api, practice, new)  # rotated in the app and saved through the API (another function)
+    time.sleep(REFRESH_SECONDS)  # a fresh read is made at most this often per secret
+    assert deliver(hooks, practice.tenant.id, event, new).status == 200  # read afresh before refusing
+    assert deliver(hooks, practice.tenant.id, event, old).status == 401
 
 
 def test_an_unknown_business_or_one_without_a_webhook_secret_is_404(

@@ -6,6 +6,9 @@ process on the same data directory.
 
 from __future__ import annotations
 
+import json
+import re
+import subprocess
 from collections.abc import Iterator
 from datetime import date, datetime, time, timedelta
 from typing import Any
@@ -13,7 +16,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from tests.support.local_stack import LocalStack
+from tests.support.local_stack import REPO, LocalStack
 
 pytestmark = [pytest.mark.e2e, pytest.mark.xdist_group("local_stack")]
 
@@ -58,6 +61,10 @@ def test_the_stack_prints_its_urls(stack: LocalStack) -> None:
     assert f"{stack.base_url}/v1/health" in log
     assert f"{stack.base_url}/dev/demo" in log
     assert f"{stack.base_url}/v1/public/businesses/{SPA}/services" in log
+    # Every business's whole name, in a column as wide as the longest label.
+    for name in ("Serenity Day Spa", "Northwind Advisory", "Flowright Plumbing"):
+        [line] = [line for line in log.splitlines() if "/v1/public/businesses/" in line and name in line]
+        assert f"  {name}  " in line
 
 
 def test_the_seeded_spa_is_served(stack: LocalStack) -> None:
@@ -239,6 +246,59 @@ def test_a_full_day_job_and_a_three_day_job_are_booked_and_shown_over_http(
         assert free(first + timedelta(days=offset)) == []
 
 
+def test_the_outbox_page_opens_links_emails_and_attachments(
+    stack: LocalStack, demo: dict[str, dict[str, Any]]
+) -> None:
+    owner = token(demo, SPA)
+    swedish = services_of(menu(stack, SPA))["Swedish massage"]
+    london = ZoneInfo("Europe/London")
+    start = datetime.combine(datetime.now(london).date() + timedelta(days=30), time(9, 0), tzinfo=london)
+    body = {
+        "services": [swedish["id"]],
+        "staff": swedish["staff"][0]["id"],
+        "start": start.isoformat(),
+        "allow_outside_shift": True,
+        "customer": {"name": "Olly Outbox", "email": "olly.outbox@example.com"},
+    }
+    booked = stack.request("POST", "/v1/admin/bookings", token=owner, json=body)
+    assert booked.status_code == 201, booked.text
+    booking_id = booked.json()["id"]
+
+    page = stack.get("/dev/outbox").text
+    [section] = [part for part in page.split("<section>") if "olly.outbox@example.com" in part]
+    links = re.findall(r'<a href="([^"]+)"', section)
+    assert any(f"/bookings/{booking_id}?token=" in link for link in links)  # the manage link, a link
+    [message] = [m for m in stack.outbox() if "olly.outbox@example.com" in m["to"]]
+    email = stack.get(f"/dev/outbox/{message['id']}/html")
+    assert email.status_code == 200 and email.headers["Content-Type"].startswith("text/html")
+    assert "Olly" in email.text
+    invite_index = next(
+        i for i, a in enumerate(message["attachments"]) if a["content_type"] == "text/calendar"
+    )
+    invite = stack.get(f"/dev/outbox/{message['id']}/attachments/{invite_index}")
+    assert invite.status_code == 200 and invite.headers["Content-Type"].startswith("text/calendar")
+    assert invite.text.startswith("BEGIN:VCALENDAR")
+    assert stack.get(f"/dev/outbox/{message['id']}/attachments/99").status_code == 404
+
+
+def test_the_readmes_availability_example_runs_as_written_on_any_date(stack: LocalStack) -> None:
+    """The README's first examples, run by bash as a newcomer pastes them (dates relative to today, no
+    tool but Python and curl), with the one thing the reader fills in: a service id from the catalogue."""
+    readme = (REPO / "README.md").read_text(encoding="utf-8")
+    block = readme.split("# Dates for the examples", 1)[1].split("```", 1)[0]
+    lines = [line for line in block.splitlines() if line.startswith(("FROM=", "TO=", "KEY="))]
+    [availability] = [line for line in block.splitlines() if "/availability?" in line]
+    swedish = services_of(menu(stack, SPA))["Swedish massage"]
+    script = "\n".join([*lines, availability]).replace(
+        "localhost:8000", stack.base_url.removeprefix("http://")
+    )
+    script = script.replace("<service id>", swedish["id"])
+    ran = subprocess.run(["bash", "-c", script], capture_output=True, text=True, timeout=30, check=False)
+    assert ran.returncode == 0, ran.stderr
+    days = json.loads(ran.stdout)["days"]
+    assert days and any(day["slots"] for day in days)  # a week of free times, whatever today is
+
+
 def test_the_stack_logged_no_errors(stack: LocalStack) -> None:
     # runs after the tests above: none of their requests may have crashed the server (e.g. empty 204s)
     log = stack.log()
@@ -256,9 +316,11 @@ def test_data_and_tokens_survive_a_restart(stack: LocalStack, demo: dict[str, di
     category = stack.request("POST", "/v1/admin/categories", token=owner_before, json={"name": "Seasonal"})
     assert category.status_code == 201
 
+    stripe_before = stack.json("GET", "/dev/demo")["stripe_api_base"]
     assert stack.stop() == 0, stack.log()
     stack.start()
     assert "restored" in stack.log()
+    assert stack.json("GET", "/dev/demo")["stripe_api_base"] == stripe_before  # the same address as before
 
     # the token issued before the restart still works, and the data is there
     again = stack.get(f"/v1/admin/services/{service['id']}", token=owner_before)

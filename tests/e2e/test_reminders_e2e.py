@@ -9,6 +9,7 @@ the clock as it finds it, days ahead of it.
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta
@@ -264,8 +265,10 @@ def test_the_outbox_is_a_page_people_can_read(stack: Stack) -> None:
     assert page.headers["Content-Type"].startswith("text/html")
     assert "<h1>Outbox</h1>" in page.text
     assert "Booking confirmed: Swedish massage" in page.text
-    assert "invite.ics (text/calendar)" in page.text
-    assert "METHOD:CANCEL" in page.text
+    assert "invite.ics</a> (text/calendar)" in page.text  # an attachment opens from the page
+    links = re.findall(r'href="(/dev/outbox/[^"]+/attachments/\d+)"', page.text)
+    invites = [stack.request("GET", link).text for link in links]
+    assert any("METHOD:CANCEL" in invite for invite in invites)  # the cancellation's invite, opened
     assert "SMS" in page.text
     # newest first: the last reminders above the first confirmation
     assert page.text.index("Reminder: Swedish massage") < page.text.rindex(

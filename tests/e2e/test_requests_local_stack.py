@@ -2,7 +2,8 @@
 customer signs in with an emailed code and submits a request with two photos (uploaded straight to the
 embedded S3 and checked); moving the dev clock 48 hours sends the dispatcher a reminder; the business
 proposes a full-day job, the customer accepts, and the job is in the staff member's calendar with a
-confirmation and invite in the outbox."""
+confirmation and invite in the outbox. And issue 19's flooding, photo overwrite and full day across a
+lunch break, as an attacker and a dispatcher would meet them."""
 
 from __future__ import annotations
 
@@ -165,3 +166,74 @@ def test_request_with_photos_escalation_counter_proposal_and_the_job_in_the_cale
 def lead_staff(stack: LocalStack, token: str, name: str) -> str:
     staff = stack.json("GET", "/v1/admin/staff", token=token)
     return str(next(s["id"] for s in staff if s["name"] == name))
+
+
+def test_a_flood_of_requests_is_bounded_a_checked_photo_stays_and_a_full_day_spans_the_lunch_break(
+    stack: LocalStack, plumber: dict[str, Any]
+) -> None:
+    """Issue 19 over HTTP: fifteen requests at once make three (one text, however many emails); a photo
+    re-posted after its check changes nothing staff see; a dispatcher proposes a full day for Piotr, whose
+    shift has a lunch break."""
+    _, email, phone, _ = DEMO_HOMEOWNERS[1]
+    auth = {"Authorization": f"Bearer {sign_in(stack, email)}"}
+    mine = f"/v1/public/businesses/{PLUMBER}/customers/me/booking-requests"
+    form = stack.json("GET", f"/v1/public/businesses/{PLUMBER}/services")
+    services = {s["name"]: s["id"] for section in form["categories"] for s in section["services"]}
+    first_day = (stack.now() + timedelta(days=7)).astimezone(LONDON).date()
+    body = {
+        "service_id": services["Leak repair"],
+        "preferred_dates": [first_day.isoformat()],
+        "photos": [{"content_type": "image/jpeg", "size_bytes": len(JPEG)}],
+    }
+    answers = [stack.request("POST", mine, headers=auth, json=body) for _ in range(15)]
+    assert [a.status_code for a in answers] == [201] * 3 + [429] * 12
+    for refused in answers[3:]:
+        assert refused.headers["Content-Type"].startswith("application/problem+json")
+        assert refused.json()["type"].endswith("too-many-requests")
+        assert "3 requests waiting for an answer" in refused.json()["detail"]
+    made = [a.json() for a in answers[:3]]
+    assert len(stack.json("GET", mine, headers=auth)) == 3
+
+    def received() -> list[dict[str, Any]]:
+        return [m for m in emails(stack.outbox(), email) if (m["subject"] or "").startswith("Your request")]
+
+    dispatcher = plumber["tokens"]["dispatcher"]
+
+    def texts_settled() -> list[str]:
+        leads = [stack.json("GET", f"/v1/admin/booking-requests/{r['id']}", token=dispatcher) for r in made]
+        found = [m["status"] for lead in leads for m in lead["communications"] if m["channel"] == "sms"]
+        return sorted(found) if len(found) == 3 and "sending" not in found else []
+
+    assert until("the texts", texts_settled) == ["sent", "skipped", "skipped"]
+    assert len(received()) == 3
+    assert len([m for m in stack.outbox() if m["channel"] == "sms" and m["to"] == [phone]]) == 1
+
+    # The photo, checked, then its form posted again with a page: staff still see the photo.
+    request, [photo_form] = made[0], made[0]["uploads"]
+    upload(photo_form, JPEG)
+    uploaded = f"{mine}/{request['id']}/photos/0/uploaded"
+    assert stack.json("POST", uploaded, headers=auth)["status"] == "verified"
+    upload(photo_form, b"<html><script>alert(1)</script></html>".ljust(len(JPEG), b" "))
+    assert stack.json("POST", uploaded, headers=auth)["status"] == "verified"
+    lead = stack.json("GET", f"/v1/admin/booking-requests/{request['id']}", token=dispatcher)
+    shown = requests.get(lead["photo_urls"]["0"], timeout=10)
+    assert (shown.content, shown.headers["Content-Type"]) == (JPEG, "image/jpeg")
+    assert shown.headers["Content-Disposition"].startswith("inline; filename=")
+
+    # A full day, 08:00-17:00, for Piotr (lunch 12:30-13:00), proposed by the dispatcher.
+    job_day = first_day + timedelta(days=3)
+    while job_day.weekday() >= 5:
+        job_day += timedelta(days=1)
+    start = datetime.combine(job_day, datetime.min.time(), LONDON).replace(hour=8)
+    countered = stack.json(
+        "POST",
+        f"/v1/admin/booking-requests/{request['id']}/counter-proposal",
+        token=dispatcher,
+        json={
+            "staff_id": lead_staff(stack, dispatcher, "Piotr Nowak"),
+            "start": start.isoformat(),
+            "end": start.replace(hour=17).isoformat(),
+            "message": "A full day to replace the pipe run",
+        },
+    )
+    assert countered["state"] == "counter_proposed"

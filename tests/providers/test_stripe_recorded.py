@@ -14,6 +14,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -23,8 +24,10 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from booking import deadline
 from booking.adapters.stripe_payments import StripePayments
-from booking.domain.checkout import AuthenticationRequired, CardDeclined, StripeAccount
+from booking.domain.checkout import AuthenticationRequired, CardDeclined, PaymentProviderDown, StripeAccount
+from booking.domain.errors import Unavailable
 
 ACCOUNT = StripeAccount(
     secret_key="sk_test_recorded_0000000000",
@@ -296,3 +299,18 @@ def test_the_recorded_server_saw_only_our_key() -> None:
         assert urlsplit(server.base_url).hostname == "127.0.0.1"
     finally:
         server.stop()
+
+
+def test_a_stripe_that_does_not_answer_is_given_up_on_within_the_deadline() -> None:
+    """The SDK would wait 80 s (and retry); inside a function with 3 s left the call ends in time."""
+    silent = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    silent.bind(("127.0.0.1", 0))
+    silent.listen(8)  # accepts connections and never answers
+    try:
+        gateway = StripePayments(f"http://127.0.0.1:{silent.getsockname()[1]}")
+        started = time.monotonic()
+        with deadline.within(3 + deadline.RESERVE_SECONDS), pytest.raises((PaymentProviderDown, Unavailable)):
+            gateway.intent(ACCOUNT, "pi_3RecordedRefund00000000001")
+        assert time.monotonic() - started < 3.5
+    finally:
+        silent.close()

@@ -61,8 +61,10 @@ class LambdaApi:
         headers: dict[str, str] | None = None,
         claims: dict[str, Any] | None = None,
         source_ip: str | None = None,
+        remaining_millis: int = 10_000,
     ) -> ApiResponse:
-        """`claims`, when given, are what API Gateway's authorizer passes on (instead of those of `token`)."""
+        """`claims`, when given, are what API Gateway's authorizer passes on (instead of those of `token`);
+        `remaining_millis`, what is left of the function's timeout when the request arrives."""
         if claims is None and token and urlsplit(url).path.startswith("/v1/admin/"):
             claims = self._verifier.verify(token)
         event = proxy_event(
@@ -75,7 +77,7 @@ class LambdaApi:
             claims=claims,
             source_ip=source_ip,
         )
-        result = self._handler(event, LambdaContext())
+        result = self._handler(event, LambdaContext(remaining_millis=remaining_millis))
         raw = result.get("body") or ""
         content = base64.b64decode(raw) if result.get("isBase64Encoded") else raw.encode()
         text = content.decode(errors="replace")

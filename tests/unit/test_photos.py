@@ -1,4 +1,5 @@
-"""Request photos in the pure domain: where each is stored, what a customer may declare, and the check that
+"""Request photos in the pure domain: where each is uploaded and where its verified copy goes (out of every
+form's reach), how long a form works, the name staff see, what a customer may declare, and the check that
 the stored object really is the image declared (a PNG sent as a JPEG, a PDF, text, an empty or oversized
 object are refused in plain words)."""
 
@@ -12,10 +13,13 @@ from booking.domain.photos import (
     MAX_PHOTO_BYTES,
     MAX_PHOTOS,
     PHOTO_TYPES,
+    UPLOAD_FORM_SECONDS,
     Photo,
     PhotoDeclaration,
     check_photo,
+    photo_filename,
     photo_key,
+    verified_photo_key,
 )
 from tests.support.images import JPEG, PNG, SAMPLES, WEBP, heif
 
@@ -37,6 +41,31 @@ def test_the_limits_are_four_image_types_ten_megabytes_and_three_photos() -> Non
 def test_the_key_is_scoped_to_the_tenant_and_the_request() -> None:
     assert photo_key("t-1", "r-9", 2) == "tenants/t-1/requests/r-9/photos/2"
     assert photo_key("t-1", "r-9", 0) != photo_key("t-2", "r-9", 0) != photo_key("t-1", "r-8", 0)
+
+
+def test_the_verified_copy_has_a_key_no_upload_form_names() -> None:
+    # A form is signed for exactly its upload key (S3's "eq" condition): any other key is out of its reach.
+    verified = verified_photo_key("t-1", "r-9", 2)
+    assert verified == "tenants/t-1/requests/r-9/verified/2"
+    assert verified not in {photo_key("t-1", "r-9", i) for i in range(MAX_PHOTOS)}
+    assert verified.startswith("tenants/t-1/requests/r-9/")  # a request's photos still go together
+
+
+def test_forms_work_five_minutes() -> None:
+    assert UPLOAD_FORM_SECONDS == 300
+
+
+@pytest.mark.parametrize(
+    ("content_type", "name"),
+    [
+        ("image/jpeg", "request-01JABC-photo-1.jpg"),
+        ("image/png", "request-01JABC-photo-1.png"),
+        ("image/heic", "request-01JABC-photo-1.heic"),
+        ("image/webp", "request-01JABC-photo-1.webp"),
+    ],
+)
+def test_a_photo_is_named_from_our_ids_and_its_verified_type(content_type: str, name: str) -> None:
+    assert photo_filename("01JABC", 0, content_type) == name
 
 
 @pytest.mark.parametrize("content_type", sorted(SAMPLES))

@@ -12,6 +12,7 @@ from pydantic import ValidationError
 
 from booking.domain.booking import BookingStatus, CustomerDetails
 from booking.domain.catalogue import BusinessSettings, Catalogue, Service
+from booking.domain.meetings import Meeting
 from booking.domain.reminders import DEFAULT_REMINDERS, ReminderRule, plan_reminders, still_due
 from booking.messages import (
     CustomerKind,
@@ -392,3 +393,167 @@ def test_no_message_shows_a_raw_utc_timestamp() -> None:
             assert "+00:00" not in shown
             assert "UTC" not in shown
         assert "Thursday 11 June 2026 at 08:30 (JST, Asia/Tokyo)" in content.text
+
+
+# --- long jobs, addresses on several lines, and series ---------------------------------------------------
+
+TWO_LINES = "4 Mill Lane\r\n  Bath BA2 3AB  \n"  # as typed, with a Windows line end and stray spaces
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "reminder", "rescheduled"])
+def test_a_job_over_two_days_shows_its_end_as_well_as_its_start(kind: CustomerKind) -> None:
+    job = make_booking(datetime(2026, 12, 14, 8, 0, tzinfo=LONDON), minutes=33 * 60)  # to Tuesday 17:00
+    content = customer_message(
+        kind,
+        job,
+        make_business(),
+        staff_name="Amelia Hart",
+        manage_url=MANAGE_URL,
+        minutes_before=24 * 60,
+        previous=job.model_copy(update={"start": job.start - timedelta(days=1)}),
+    )
+    span = "Monday 14 December 2026 08:00 \u2013 Tuesday 15 December 2026 17:00 (GMT, Europe/London)"
+    label = "New time:" if kind == "rescheduled" else "When: "
+    assert f"{label} {span}" in content.text
+    assert span in content.html
+
+
+def test_a_half_day_shows_its_end_a_short_appointment_only_its_start() -> None:
+    morning = make_booking(datetime(2026, 12, 14, 8, 0, tzinfo=LONDON), minutes=4 * 60)
+    content = confirmation(booking=morning)
+    assert "When:  Monday 14 December 2026 08:00 \u2013 12:00 (GMT, Europe/London)" in content.text
+    massage = confirmation(booking=make_booking(datetime(2026, 12, 14, 8, 0, tzinfo=LONDON), minutes=90))
+    assert "When:  Monday 14 December 2026 at 08:00 (GMT, Europe/London)" in massage.text
+    assert "\u2013" not in massage.text
+    # a job the clocks change during names each time's zone; the subject and text keep the start
+    autumn = make_booking(datetime(2026, 10, 24, 8, 0, tzinfo=LONDON), minutes=57 * 60)  # to Monday 17:00
+    content = confirmation(booking=autumn)
+    assert (
+        "Saturday 24 October 2026 08:00 BST \u2013 Monday 26 October 2026 16:00 GMT (Europe/London)"
+        in content.text
+    )
+    assert content.subject == "Booking confirmed: Swedish massage, Sat 24 Oct 08:00"
+    assert "Sat 24 Oct 08:00" in (content.sms or "")
+
+
+def test_a_long_job_for_a_customer_elsewhere_shows_both_clocks() -> None:
+    customer = CustomerDetails(
+        name="Ada Lovelace", email="ada@customers.example", time_zone="America/New_York"
+    )
+    job = make_booking(datetime(2026, 12, 14, 8, 0, tzinfo=LONDON), minutes=33 * 60, customer=customer)
+    content = confirmation(booking=job)
+    assert (
+        "Monday 14 December 2026 03:00 \u2013 Tuesday 15 December 2026 12:00 (EST, America/New_York)"
+        " \u2014 08:00 \u2013 Tuesday 15 December 17:00 GMT in Europe/London, the business's time"
+    ) in content.text
+
+
+@pytest.mark.parametrize("kind", ["confirmation", "reminder", "rescheduled"])
+def test_an_address_on_two_lines_keeps_its_lines_in_html_and_one_block_in_text(kind: CustomerKind) -> None:
+    job = make_booking(START, minutes=8 * 60, job_address='Flat 2 "The <Old> Mill"\r\n  Bath BA2 3AB  \n')
+    content = customer_message(
+        kind, job, make_business(), staff_name="Amelia Hart", manage_url=MANAGE_URL, minutes_before=60
+    )
+    assert "Flat 2 &#34;The &lt;Old&gt; Mill&#34;<br>Bath BA2 3AB</td>" in content.html
+    assert "<Old>" not in content.html
+    lines = content.text.splitlines()
+    label = "Where:    " if kind == "rescheduled" else "Where: "
+    first = lines.index(f'{label}Flat 2 "The <Old> Mill"')
+    # the second line sits under the first, and the details go on below
+    assert lines[first + 1] == " " * len(label) + "Bath BA2 3AB"
+    assert not lines[first + 2].startswith(" ")
+    assert "\r" not in content.text
+
+
+def test_staff_notices_show_the_job_address_and_its_whole_span() -> None:
+    job = make_booking(datetime(2026, 12, 14, 8, 0, tzinfo=LONDON), minutes=33 * 60, job_address=TWO_LINES)
+    before = job.model_copy(
+        update={"start": job.start - timedelta(days=7), "end": job.end - timedelta(days=7)}
+    )
+    kinds: tuple[StaffKind, ...] = ("staff_new", "staff_moved", "staff_removed", "staff_cancelled")
+    for kind in kinds:
+        notice = staff_message(kind, job, make_business(), staff_name="Amelia Hart", previous=before)
+        assert "Where:  4 Mill Lane\n        Bath BA2 3AB\n" in notice.text, kind
+        assert "4 Mill Lane<br>Bath BA2 3AB" in notice.html, kind
+        assert (
+            "When:   Monday 14 December 2026 08:00 \u2013 Tuesday 15 December 2026 17:00 (GMT, Europe/London)"
+            in notice.text
+        ), kind
+    # a booking at the business names no address of its own
+    plain = staff_message("staff_new", make_booking(START), make_business(), staff_name="Amelia Hart")
+    assert "Where" not in plain.text + plain.html
+
+
+def online_session(n: int, start: datetime, **fields: Any) -> Any:
+    meeting = Meeting(
+        status="ready",
+        provider="zoom",
+        join_url=f"https://zoom.us/j/{n}",
+        host_url=f"https://zoom.us/s/{n}?zak=host",
+        passcode=f"p{n}",
+    )
+    return make_booking(start, id=f"session-{n}", delivery="online", meeting=meeting, **fields)
+
+
+def test_a_series_confirmation_lists_every_session_with_its_own_link() -> None:
+    sessions = [online_session(n, START + timedelta(weeks=n), series_index=n) for n in range(3)]
+    sessions.append(online_session(3, START + timedelta(weeks=3), status=BookingStatus.CANCELLED))
+    content = customer_message(
+        "series_confirmation",
+        sessions[0],
+        make_business(),
+        staff_name="Amelia Hart",
+        manage_url=MANAGE_URL,
+        sessions=sessions,
+    )
+    assert "your 3 sessions with Serenity Day Spa are booked" in content.text
+    for n, day in enumerate(("Wednesday 10 June", "Wednesday 17 June", "Wednesday 24 June")):
+        assert (
+            f"  {n + 1}. {day} 2026 at 14:00 (BST, Europe/London)\n     Join: https://zoom.us/j/{n} (passcode p{n})"
+            in content.text
+        )
+        assert f'href="https://zoom.us/j/{n}"' in content.html
+    assert "zoom.us/j/3" not in content.text + content.html  # the cancelled one is not listed
+    assert "zak=host" not in content.text + content.html  # never a host link to a customer
+
+
+def test_a_new_series_tells_staff_every_session_with_its_host_link() -> None:
+    waiting = make_booking(START + timedelta(weeks=2), id="session-2", delivery="online", meeting=None)
+    failed = make_booking(
+        START + timedelta(weeks=3),
+        id="session-3",
+        delivery="online",
+        meeting=Meeting(status="failed", provider="zoom", reason="Invalid access token."),
+    )
+    sessions = [online_session(0, START), online_session(1, START + timedelta(weeks=1)), waiting, failed]
+    notice = staff_message(
+        "staff_new", sessions[0], make_business(), staff_name="Amelia Hart", sessions=sessions
+    )
+    assert notice.subject == "New series: Ada Lovelace, 4 sessions from Wed 10 Jun 14:00"
+    assert notice.text.startswith("Hi Amelia Hart, you have a new series of 4 sessions.")
+    assert (
+        "  1. Wednesday 10 June 2026 at 14:00 (BST, Europe/London)\n     Start the call: https://zoom.us/s/0?zak=host"
+        in notice.text
+    )
+    assert "Start the call: https://zoom.us/s/1?zak=host" in notice.text
+    assert (
+        "  3. Wednesday 24 June 2026 at 14:00 (BST, Europe/London)\n     No meeting link yet: it will be sent when it is made."
+        in notice.text
+    )
+    assert "The link could not be made (see the separate message)." in notice.text
+    assert 'href="https://zoom.us/s/1?zak=host"' in notice.html
+    assert "zoom.us/j/" not in notice.text + notice.html  # the client's links are not the host's
+    assert "no meeting link yet\n" not in notice.text  # no "Online: no meeting link yet" for the series
+
+
+def test_staff_hear_when_a_meeting_link_is_ready_with_the_host_link() -> None:
+    booking = online_session(5, START)
+    notice = staff_message("staff_meeting_link", booking, make_business(), staff_name="Amelia Hart")
+    assert notice.subject == "Meeting link ready: Ada Lovelace, Wed 10 Jun 14:00"
+    assert "the meeting link for one of your bookings is ready" in notice.text
+    assert "Online: start the call at https://zoom.us/s/5?zak=host" in notice.text
+    assert "zoom.us/j/5" not in notice.text + notice.html
+    changed = staff_message(
+        "staff_meeting_link", booking, make_business(), staff_name="Amelia Hart", link_changed=True
+    )
+    assert "the meeting link for one of your bookings has changed" in changed.text

@@ -7,9 +7,9 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-import boto3
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
+from booking.adapters import clients
 from booking.adapters.cache import CachedCatalogue
 from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
 from booking.adapters.dynamodb.bookings import DynamoBookingRepository
@@ -102,7 +102,7 @@ def build_container(
     USER_POOL_CLIENT_ID, CREDENTIALS_SECRET_PREFIX, APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and
     AWS_ENDPOINT_URL (and MEETING_PROVIDER_ENDPOINTS) when not on AWS. `claims` defaults to API Gateway's
     authorizer claims for our app client."""
-    dynamodb = boto3.client("dynamodb")
+    dynamodb = clients.client("dynamodb", clients.API_RETRIES)
     table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
     ids = ids or UlidGenerator()
@@ -114,14 +114,17 @@ def build_container(
     tokens = ManageTokens(secret)
     sessions = JwtCustomerSessions(secret)
     engine = BookingEngine(cached, bookings, clock, ids, tokens, os.environ["PUBLIC_BASE_URL"])
-    secretsmanager = boto3.client("secretsmanager")
+    secretsmanager = clients.client("secretsmanager", clients.API_RETRIES)
     credentials = SecretsManagerCredentials(secretsmanager, os.environ["CREDENTIALS_SECRET_PREFIX"])
     payment_accounts = SecretsManagerCredentials(
         secretsmanager, os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
     )
     stripe_gateway = StripePayments()
     refunds = Refunds(cached, bookings, payment_accounts, stripe_gateway, clock)
-    manage_links = ManageLinkService(engine, customers, clock, tokens, os.environ["SENDER_EMAIL"], refunds)
+    series = DynamoSeriesRepository(dynamodb, table)
+    manage_links = ManageLinkService(
+        engine, customers, clock, tokens, os.environ["SENDER_EMAIL"], refunds, series
+    )
     return Container(
         catalogue=CatalogueService(
             catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
@@ -140,7 +143,7 @@ def build_container(
         series=SeriesService(
             engine,
             bookings,
-            DynamoSeriesRepository(dynamodb, table),
+            series,
             DynamoMessageLog(dynamodb, table),
             clock,
             ids,
@@ -161,6 +164,7 @@ def build_container(
             DynamoMessageLog(dynamodb, table),
             clock,
             ids,
+            DynamoRateLimiter(dynamodb, table),
         ),
         bookkeeping=Bookkeeping(
             cached,

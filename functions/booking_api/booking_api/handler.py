@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.logging import correlation_paths
 
+from booking import deadline
 from booking.adapters import snapstart
 from booking_api.bodies import body_problem, lambda_response
 
@@ -83,7 +84,9 @@ def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, A
         return lambda_response(refused)
     resolver = api()
     _container().idempotency.register_lambda_context(context)
-    return resolver.resolve(event, context)
+    # Every outside call and retry fits in what is left of the timeout, or the request answers 503.
+    with deadline.within(context.get_remaining_time_in_millis() / 1000):
+        return resolver.resolve(event, context)
 
 
 def _container() -> Container:

@@ -17,6 +17,7 @@ works, so a route added later documents its errors without anyone remembering to
 from __future__ import annotations
 
 import copy
+import inspect
 import json
 from collections.abc import Callable
 from typing import Any
@@ -203,9 +204,27 @@ def document(generated: dict[str, Any]) -> dict[str, Any]:
     return result
 
 
+def summary_of(description: str) -> str:
+    """An operation's summary (the line the docs list it by): its description's first sentence."""
+    first = " ".join(description.split()).split(". ")[0].split(" (")[0].rstrip(".:;")
+    return first if len(first) <= 90 else first[:87].rsplit(" ", 1)[0] + "..."
+
+
+def describe_routes(app: Any) -> None:
+    """Each route's docstring as its operation's description, and the docstring's first sentence as its
+    summary (Powertools would name it by method and path, and leave the docstring out)."""
+    for route in [*app._static_routes, *app._dynamic_routes]:
+        doc = inspect.getdoc(route.func)
+        if doc and route.description is None:
+            route.description = doc
+        if doc and route.summary is None:
+            route.summary = summary_of(doc)
+
+
 def install(app: Any) -> None:
     """Makes the app's OpenAPI document (and so /v1/openapi.json and the Swagger UI) the documented one;
     built once per container, on first use."""
+    describe_routes(app)
     generate: Callable[..., OpenAPI] = app.get_openapi_schema
     built: dict[str, OpenAPI] = {}
 

@@ -29,6 +29,7 @@ from booking.domain.errors import (
     ProviderDown,
     TooManyRequests,
     Unauthorized,
+    Unavailable,
 )
 from booking_api.problem_json import PROBLEM_JSON, problem_body
 
@@ -41,6 +42,7 @@ _STATUS: dict[type[DomainError], HTTPStatus] = {
     Unauthorized: HTTPStatus.UNAUTHORIZED,
     InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
     TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
+    Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
     IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
     ProviderDown: HTTPStatus.BAD_GATEWAY,
     PaymentProviderDown: HTTPStatus.BAD_GATEWAY,
@@ -94,7 +96,7 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
         # series' clashing dates).
         errors = _field_errors(error.problems) if isinstance(error, InvalidInput) or error.problems else None
         headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
-        if isinstance(error, TooManyRequests):
+        if isinstance(error, TooManyRequests | Unavailable) and error.retry_after is not None:
             headers = {"Retry-After": str(error.retry_after)}
         return problem(status, error.kind, error.title, error.detail, path(), errors, headers)
 

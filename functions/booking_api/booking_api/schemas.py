@@ -87,7 +87,7 @@ class HistoryOut(BaseModel):
     action: str
     from_status: str | None
     to_status: str | None
-    details: dict[str, str]
+    details: dict[str, str | int]  # amounts (`*_minor`) in minor units as numbers
 
 
 class MeetingOut(BaseModel):
@@ -252,6 +252,9 @@ class AdminBookingOut(BookingOut):
 
     source: str
     outside_shift: bool
+    # Where the job is (a booking made from a request), on its lines: what field staff drive to. Not on
+    # the calendar's diary entries, which are kept small (adapters/dynamodb/bookings.py diary_item).
+    job_address: str | None = None
     payment: Payment | None = None  # the intent, amounts captured and refunded, the last failure
     authorisation_expires_at: datetime | None = None  # an uncaptured authorisation lapses then
     offline_payments: list[OfflinePayment] = []
@@ -278,6 +281,7 @@ class AdminBookingOut(BookingOut):
             **base.model_dump(exclude={"meeting"}),
             source=booking.source,
             outside_shift=booking.outside_shift,
+            job_address=booking.job_address,
             payment=booking.payment,
             authorisation_expires_at=booking.payment.authorisation_expires_at
             if booking.payment and booking.payment_status == "pending"
@@ -324,8 +328,9 @@ class DiaryEntryOut(BaseModel):
 class CustomerSessionOut(BaseModel):
     token: str
     profile: CustomerProfile
-    upcoming: list[BookingOut]
-    past: list[BookingOut]
+    upcoming: list[BookingOut]  # soonest first
+    past: list[BookingOut]  # what took place (or was missed), latest first
+    cancelled: list[BookingOut] = []  # cancelled, whenever they were for, latest first
 
     @classmethod
     def of(
@@ -338,6 +343,9 @@ class CustomerSessionOut(BaseModel):
                 BookingOut.of(b, catalogue, views.get(b.id), for_customer=True) for b in overview.upcoming
             ],
             past=[BookingOut.of(b, catalogue, views.get(b.id), for_customer=True) for b in overview.past],
+            cancelled=[
+                BookingOut.of(b, catalogue, views.get(b.id), for_customer=True) for b in overview.cancelled
+            ],
         )
 
 

@@ -13,6 +13,7 @@ from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
 from booking.adapters.dynamodb.customers import DynamoCustomerRepository
 from booking.adapters.dynamodb.invoices import DynamoDocuments, DynamoJournal
 from booking.adapters.dynamodb.messages import DynamoMessageLog
+from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
 from booking.adapters.dynamodb.series import DynamoSeriesRepository
 from booking.adapters.dynamodb.sms_budget import DynamoSmsBudget
 from booking.adapters.scheduler import EventBridgeScheduler
@@ -128,7 +129,7 @@ def build_payment_timers(clock: Clock | None = None) -> PaymentTimers:
 
 def build_request_notifications(clock: Clock | None = None) -> RequestNotifications:
     """Booking requests' messages and escalation timers (services/request_notifications.py), from
-    build_service's environment; the customer portal's links start with PUBLIC_BASE_URL."""
+    build_service's environment; the customer portal's and the staff app's links start with PUBLIC_BASE_URL."""
     dynamodb = clients.client("dynamodb")
     table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
@@ -144,6 +145,7 @@ def build_request_notifications(clock: Clock | None = None) -> RequestNotificati
         sms_budget=DynamoSmsBudget(dynamodb, table),
         portal_base_url=os.environ["PUBLIC_BASE_URL"],
         clock=clock,
+        limiter=DynamoRateLimiter(dynamodb, table),
     )
 
 

@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from booking import deadline
 from booking.adapters import snapstart
 
 if TYPE_CHECKING:
@@ -234,7 +235,9 @@ def request_logged(request_id: str) -> Iterator[None]:
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
     try:
-        return _handle(event, context)
+        # Every outside call and retry fits in what is left of the timeout (or fails, to be retried).
+        with deadline.within(context.get_remaining_time_in_millis() / 1000):
+            return _handle(event, context)
     finally:
         logger.clear_state()  # nothing of this invocation rides on the next log line, here or beside us
 

@@ -18,12 +18,12 @@ from booking.services.webhooks import ZoomWebhooks
 
 def build_zoom_webhooks(clock: Clock | None = None) -> ZoomWebhooks:
     """From the environment: TABLE_NAME and CREDENTIALS_SECRET_PREFIX."""
-    dynamodb = clients.client("dynamodb")
+    dynamodb = clients.client("dynamodb", clients.API_RETRIES)
     table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
     return ZoomWebhooks(
         credentials=SecretsManagerCredentials(
-            clients.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"]
+            clients.client("secretsmanager", clients.API_RETRIES), os.environ["CREDENTIALS_SECRET_PREFIX"]
         ),
         meetings=DynamoMeetingIndex(dynamodb, table),
         bookings=DynamoBookingRepository(dynamodb, table, clock),
@@ -34,13 +34,15 @@ def build_zoom_webhooks(clock: Clock | None = None) -> ZoomWebhooks:
 
 def build_payment_events(clock: Clock | None = None) -> PaymentEvents:
     """From the environment: TABLE_NAME, CREDENTIALS_SECRET_PREFIX and (locally) STRIPE_API_BASE."""
-    dynamodb = clients.client("dynamodb")
+    dynamodb = clients.client("dynamodb", clients.API_RETRIES)
     table = os.environ["TABLE_NAME"]
     clock = clock or SystemClock()
     return PaymentEvents(
         bookings=DynamoBookingRepository(dynamodb, table, clock),
         accounts=SecretsManagerCredentials(
-            clients.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
+            clients.client("secretsmanager", clients.API_RETRIES),
+            os.environ["CREDENTIALS_SECRET_PREFIX"],
+            area="payments",
         ),
         gateway=StripePayments(),
         events=DynamoWebhookEvents(dynamodb, table),

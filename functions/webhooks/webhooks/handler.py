@@ -23,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from booking import deadline
 from booking.adapters import snapstart
 
 if TYPE_CHECKING:
@@ -82,6 +83,12 @@ snapstart.on_snapshot(prime, restored)
 
 @logger.inject_lambda_context(clear_state=True)
 def lambda_handler(event: dict[str, Any], context: LambdaContext) -> dict[str, Any]:
+    # Every outside call fits in what is left of the timeout, or the delivery is answered 503 (retried).
+    with deadline.within(context.get_remaining_time_in_millis() / 1000):
+        return _route(event)
+
+
+def _route(event: dict[str, Any]) -> dict[str, Any]:
     _, found, rest = (event.get("path") or "").partition(PREFIX)
     parts = rest.split("/") if found else []
     if event.get("httpMethod") != "POST":
@@ -122,8 +129,8 @@ def _zoom_event(tenant_id: str, event: dict[str, Any]) -> dict[str, Any]:
 
 
 def _stripe_event(tenant_id: str, event: dict[str, Any]) -> dict[str, Any]:
-    from booking.domain.checkout import BadSignature  # noqa: PLC0415 - loaded with the service
-    from booking.domain.errors import NotFound  # noqa: PLC0415
+    from booking.domain.checkout import BadSignature, PaymentProviderDown  # noqa: PLC0415 - with the service
+    from booking.domain.errors import NotFound, Unavailable  # noqa: PLC0415
 
     logger.append_keys(tenant_id=tenant_id, provider="stripe")
     body = _raw_body(event)
@@ -137,6 +144,12 @@ def _stripe_event(tenant_id: str, event: dict[str, Any]) -> dict[str, Any]:
     except BadSignature as error:
         logger.warning("stripe webhook refused", extra={"reason": error.detail})
         return problem(HTTPStatus.BAD_REQUEST, error.kind, error.detail, error.title)
+    except (Unavailable, PaymentProviderDown) as error:
+        # Nothing was recorded (the event id is recorded last): Stripe delivers it again later.
+        logger.warning("stripe webhook deferred", extra={"reason": error.kind})
+        answer = problem(HTTPStatus.SERVICE_UNAVAILABLE, error.kind, error.detail, error.title)
+        answer["headers"]["Retry-After"] = "30"
+        return answer
     logger.info("stripe webhook handled", extra={"outcome": outcome})
     return {
         "statusCode": 200,

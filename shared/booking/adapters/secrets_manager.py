@@ -3,7 +3,10 @@
 One secret per business and provider, named `<prefix><tenant id>/<area>/<provider>` (area `meetings` for
 meeting providers, `payments` for Stripe); each function's
 IAM policy is scoped to the prefix. Values are read back only by the back end, cached briefly per
-container (a rotated key takes effect within CACHE_SECONDS), and never logged.
+container (CACHE_SECONDS), and never logged. A caller that finds the cached value wrong (a signature that
+does not verify with it: the secret was rotated; none stored: the account was just connected) asks for a
+fresh read, which is made at most once every REFRESH_SECONDS per secret, so forged requests cannot turn
+into a read of Secrets Manager each.
 """
 
 from __future__ import annotations
@@ -16,6 +19,7 @@ from typing import Any
 from botocore.exceptions import ClientError
 
 CACHE_SECONDS = 300.0
+REFRESH_SECONDS = 1.0
 
 
 class SecretsManagerCredentials:
@@ -44,11 +48,13 @@ class SecretsManagerCredentials:
             )
         self._remember(name, credentials)
 
-    def get(self, tenant_id: str, provider: str) -> dict[str, Any] | None:
+    def get(self, tenant_id: str, provider: str, fresh: bool = False) -> dict[str, Any] | None:
+        """The stored credentials; `fresh`: read afresh unless read in the last REFRESH_SECONDS."""
         name = self.name(tenant_id, provider)
         with self._lock:
             cached = self._cache.get(name)
-        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+        limit = REFRESH_SECONDS if fresh else CACHE_SECONDS
+        if cached is not None and time.monotonic() - cached[0] < limit:
             return cached[1]
         try:
             answer = self._client.get_secret_value(SecretId=name)

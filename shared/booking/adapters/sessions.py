@@ -6,7 +6,7 @@ the API starts without it (with `cryptography` installed, as locally, it costs m
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ class JwtCustomerSessions:
             claims["act"] = {"sub": acting_user}  # RFC 8693 actor claim: who is acting as the customer
         return _jwt().encode(claims, self._secret, algorithm="HS256"), expires
 
-    def verify(self, token: str, now: datetime) -> tuple[str, str, str | None] | None:
+    def verify(self, token: str, now: datetime) -> tuple[str, str, str | None, datetime] | None:
         jwt = _jwt()
         try:
             claims = jwt.decode(
@@ -61,7 +61,8 @@ class JwtCustomerSessions:
         if not int(claims["iat"]) <= now.timestamp() < int(claims["exp"]):
             return None
         act = claims.get("act") or {}
-        return str(claims["tenant"]), str(claims["sub"]), act.get("sub")
+        expires = datetime.fromtimestamp(int(claims["exp"]), UTC)
+        return str(claims["tenant"]), str(claims["sub"]), act.get("sub"), expires
 
 
 def _jwt() -> ModuleType:

@@ -20,6 +20,7 @@ import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
+from booking import deadline
 from booking.domain.checkout import (
     AuthenticationRequired,
     BadSignature,
@@ -37,6 +38,12 @@ if TYPE_CHECKING:
     import stripe
 
 NETWORK_RETRIES = 2
+# Each Stripe request: at most this long to connect and to read the answer, and never past the function's
+# deadline (booking/deadline.py): the timeouts shrink to what is left, and a retry that would not fit is
+# not made. The SDK's own default is 80 s, far past any of our functions' timeouts.
+CONNECT_SECONDS = 2.0
+READ_SECONDS = 6.0
+MIN_CALL_SECONDS = 1.0  # a call is not started with less than this left: a 503 to retry instead
 
 
 class StripePayments:
@@ -55,6 +62,7 @@ class StripePayments:
                 account.secret_key,
                 base_addresses={"api": self._api_base} if self._api_base else None,
                 max_network_retries=NETWORK_RETRIES,
+                http_client=_deadline_http_client(),
             )
             self._clients[account.secret_key] = client
         return client
@@ -291,6 +299,25 @@ def _failure(error: Any) -> str | None:
     if isinstance(error, dict):
         return str(error.get("message") or error.get("code") or "declined")
     return str(error)
+
+
+def _deadline_http_client() -> Any:
+    """The SDK's requests-based client, with timeouts and retries that respect the function's deadline."""
+    import stripe  # noqa: PLC0415 - see _client
+
+    class DeadlineRequestsClient(stripe.RequestsClient):
+        def _request_internal(self, *args: Any, **kwargs: Any) -> Any:
+            deadline.require(MIN_CALL_SECONDS, "reach the payment provider")
+            left = deadline.remaining()
+            self._timeout = (min(CONNECT_SECONDS, left), min(READ_SECONDS, max(left - CONNECT_SECONDS, 0.5)))
+            return super()._request_internal(*args, **kwargs)
+
+        def _should_retry(self, *args: Any, **kwargs: Any) -> bool:
+            wanted = bool(super()._should_retry(*args, **kwargs))
+            # A retry waits (0.5 s and more), then needs a call of its own: not when that would not fit.
+            return wanted and deadline.remaining() > MIN_CALL_SECONDS + stripe.HTTPClient.MAX_DELAY
+
+    return DeadlineRequestsClient(timeout=(CONNECT_SECONDS, READ_SECONDS))
 
 
 def _call(action: Any) -> Any:

@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import NamedTuple
 from zoneinfo import ZoneInfo
 
-from booking.domain.catalogue import WEEKDAYS, Business, Service, StaffMember, TimeWindow
+from booking.domain.catalogue import WEEKDAYS, Business, Service, StaffMember, TimeWindow, WeeklyHours
 
 MAX_RANGE_DAYS = 31
 
@@ -176,6 +176,28 @@ def working_windows(
         hours = _local_windows([h for h in business.operating_hours if h.weekday == weekday], day, zone)
         windows = _intersect(sorted(windows), hours)
     return sorted(windows)
+
+
+def within_working_hours(business: Business, member: StaffMember, start: datetime, end: datetime) -> bool:
+    """Whether a job placed by hand from `start` to `end` lies within one of `member`'s shifts that day,
+    breaks included (a full day's job spans the lunch break; the worker takes it on the job), inside the
+    business's operating hours if it sets any, on no closure day and clear of the member's time off."""
+    zone = ZoneInfo(business.time_zone)
+    day = start.astimezone(zone).date()
+    weekday = WEEKDAYS[day.weekday()]
+    lo, hi = to_minute(start), to_minute(end)
+
+    def inside(windows: Iterable[WeeklyHours]) -> bool:
+        spans = _local_windows([w for w in windows if w.weekday == weekday], day, zone)
+        return any(s <= lo and hi <= e for s, e in spans)
+
+    if not inside(member.shifts):
+        return False
+    if business.operating_hours and not inside(business.operating_hours):
+        return False
+    if day in _closed_dates(business):
+        return False
+    return not any(t.start < end and start < t.end for t in member.time_off)
 
 
 def _merge(intervals: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:

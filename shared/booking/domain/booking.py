@@ -59,10 +59,28 @@ HOLDS_TIME: frozenset[BookingStatus] = frozenset(set(BookingStatus) - {BookingSt
 ActorKind = Literal["customer", "owner", "admin", "staff", "dispatcher", "system"]
 
 
+# Staff may mark an appointment started a little early (the client arrived early), never sooner.
+EARLIEST_START_MARK = timedelta(hours=1)
+
+
 def check_transition(current: BookingStatus, target: BookingStatus) -> None:
     if target not in TRANSITIONS[current]:
         allowed = ", ".join(sorted(s.value for s in TRANSITIONS[current])) or "none (final state)"
         raise Conflict(f"a {current.value} booking cannot become {target.value}; allowed: {allowed}")
+
+
+def check_status_change(
+    current: BookingStatus, target: BookingStatus, start: datetime, now: datetime
+) -> None:
+    """The lifecycle's moves (check_transition), and when each may happen: started at most an hour before
+    the start; completed, or marked a no-show, only once the appointment has begun."""
+    check_transition(current, target)  # a cancelled booking is never "too early" to start
+    if target is BookingStatus.STARTED and now < start - EARLIEST_START_MARK:
+        raise Conflict("too early to start: the appointment is more than an hour away")
+    if target is BookingStatus.COMPLETED and now < start:
+        raise Conflict("a booking can only be completed once the appointment has begun")
+    if target is BookingStatus.NO_SHOW and now < start:
+        raise Conflict("a customer can only be a no-show once the appointment has begun")
 
 
 class Actor(BaseModel):
@@ -99,7 +117,8 @@ class HistoryEntry(BaseModel):
     action: str
     from_status: BookingStatus | None = None
     to_status: BookingStatus | None = None
-    details: dict[str, str] = Field(default_factory=dict)
+    # Amounts (`*_minor`) are whole numbers; everything else is text.
+    details: dict[str, str | int] = Field(default_factory=dict)
 
 
 NoteKind = Literal["internal", "session", "follow_up"]

@@ -16,14 +16,16 @@ customer's replies are appended, never changed.
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
+from math import ceil
 from typing import Annotated, Literal, Self
 
 from pydantic import BaseModel, Field, field_validator, model_validator
 
 from booking.domain.booking import Actor
-from booking.domain.errors import Conflict
+from booking.domain.errors import Conflict, TooManyRequests
 from booking.domain.photos import MAX_PHOTOS, Photo, PhotoDeclaration
 from booking.domain.types import Description, Email, Id, Instant, Model, Name, PhoneE164, ShortText
 
@@ -57,6 +59,8 @@ TRANSITIONS: dict[tuple[RequestState, RequestState], Party] = {
 # Waiting for the business's answer: what the escalation reminds the dispatcher of.
 UNANSWERED = frozenset({RequestState.SUBMITTED, RequestState.UNDER_REVIEW})
 FINAL = frozenset({RequestState.CONFIRMED, RequestState.DECLINED, RequestState.CANCELLED})
+# Still open (counted against max_open_per_customer): everything not final.
+OPEN = frozenset(set(RequestState) - FINAL)
 
 TimePreference = Literal["morning", "afternoon", "flexible"]
 Address = Annotated[str, Field(min_length=5, max_length=300, description="the job's address, lines by \\n")]
@@ -98,6 +102,19 @@ class RequestSettings(Model):
     )
     onboard_after_first_job: bool = Field(
         default=False, description="a customer whose first job is completed is onboarded automatically"
+    )
+    # Flood limits: past one, a submission is refused (429) and nothing is written.
+    max_open_per_customer: int = Field(
+        default=3, ge=1, le=20, description="requests one customer may have open (not yet final) at once"
+    )
+    max_per_customer_hour: int = Field(
+        default=5, ge=1, le=100, description="requests one customer may submit in a clock hour"
+    )
+    max_per_customer_day: int = Field(
+        default=10, ge=1, le=500, description="requests one customer may submit in a day (UTC)"
+    )
+    max_per_business_hour: int = Field(
+        default=100, ge=1, le=10_000, description="requests the business takes in a clock hour, from everyone"
     )
 
     @field_validator("services", "dispatcher_emails")
@@ -251,6 +268,71 @@ class ServiceRequest(BaseModel):
             return None
         last = self.responses[-1]
         return (len(self.responses) - 1, last) if last.kind == "counter_proposal" else None
+
+
+# --- flood limits ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SubmissionWindow:
+    """One fixed window submissions are counted in: `counter` (per customer or for the business) may count
+    `limit` submissions from `start` for `length`."""
+
+    counter: str
+    start: datetime
+    length: timedelta
+    limit: int
+    refusal: str  # what the customer is told when it is full
+
+    def retry_after(self, now: datetime) -> int:
+        """Whole seconds until the window ends (at least 1): the Retry-After of a refusal."""
+        return max(1, ceil((self.start + self.length - now).total_seconds()))
+
+
+def submission_windows(settings: RequestSettings, email: str, now: datetime) -> list[SubmissionWindow]:
+    """The windows a customer's submission at `now` counts in: theirs per hour and per day, and the
+    business's per hour (UTC clock hours and days)."""
+    now = now.astimezone(UTC)
+    hour = now.replace(minute=0, second=0, microsecond=0)
+    day = hour.replace(hour=0)
+    customer = email.lower()
+    return [
+        SubmissionWindow(
+            f"requests-customer-hour:{customer}",
+            hour,
+            timedelta(hours=1),
+            settings.max_per_customer_hour,
+            f"you have sent {settings.max_per_customer_hour} requests this hour, the most we take in an "
+            "hour; please try again later",
+        ),
+        SubmissionWindow(
+            f"requests-customer-day:{customer}",
+            day,
+            timedelta(days=1),
+            settings.max_per_customer_day,
+            f"you have sent {settings.max_per_customer_day} requests today, the most we take in a day; "
+            "please try again tomorrow",
+        ),
+        SubmissionWindow(
+            "requests-business-hour",
+            hour,
+            timedelta(hours=1),
+            settings.max_per_business_hour,
+            "we are taking no more requests this hour; please try again later",
+        ),
+    ]
+
+
+class TooManyOpen(TooManyRequests):
+    """The customer already has as many open requests as the business allows: no window to wait for, it
+    lifts when one of them is answered or cancelled."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(
+            f"you already have {limit} requests waiting for an answer; cancel one or wait for an answer "
+            "before asking again",
+            None,
+        )
 
 
 def answering_state(request: ServiceRequest, now: datetime) -> RequestState:

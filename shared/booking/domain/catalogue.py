@@ -180,6 +180,11 @@ class BusinessSettings(Model):
         le=24 * 30,
         description="customers may cancel or reschedule online until this long before",
     )
+    customers_move_staff_bookings: bool = Field(
+        default=True,
+        description="customers may reschedule bookings staff made for them through their link; false: they "
+        "ask the business instead (a job arranged from a booking request is always asked for)",
+    )
     widget_origins: list[Origin] = Field(default_factory=list, max_length=20)
     reminders: list[ReminderRule] | None = Field(
         default=None,

@@ -80,12 +80,13 @@ class RequestInProgress(Conflict):
 
 
 class TooManyRequests(DomainError):
-    """A limit on how often something may be asked for was reached; `retry_after` seconds until it lifts."""
+    """A limit on how often something may be asked for was reached; `retry_after` seconds until it lifts
+    (None: a limit on how many at once, with no window to wait for)."""
 
     kind = "too-many-requests"
     title = "Too many requests"
 
-    def __init__(self, detail: str, retry_after: int) -> None:
+    def __init__(self, detail: str, retry_after: int | None) -> None:
         super().__init__(detail)
         self.retry_after = retry_after
 
@@ -95,3 +96,15 @@ class ProviderDown(DomainError):
 
     kind = "provider-unavailable"
     title = "An outside provider is unavailable"
+
+
+class Unavailable(DomainError):
+    """The request could not be finished in the time the function has (a change kept losing races, an
+    outside call would not fit): nothing was changed; `retry_after` seconds is a good moment to retry."""
+
+    kind = "service-unavailable"
+    title = "Please try again in a moment"
+
+    def __init__(self, detail: str, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after

@@ -2,8 +2,9 @@
 stored, and the check that the stored object really is the image declared.
 
 The browser uploads straight to S3 with a presigned POST whose policy pins the key, the content type and
-the size; S3 does not look at the bytes, so after the upload the first bytes are read back and checked here
-(`filetype`, magic numbers). Pure: the caller reads the object.
+the size; S3 does not look at the bytes, so after the upload the object is copied to its verified key (one
+no form names, so nothing a browser sends can change it) and the copy's first bytes are checked here
+(`filetype`, magic numbers). Staff are only ever shown the verified copy. Pure: the caller reads the object.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ MAX_PHOTO_BYTES = 10 * 1024 * 1024
 MAX_PHOTOS = 3
 # How much of the object `check_photo` needs: filetype's signatures all lie within the first 262 bytes.
 HEAD_BYTES = 262
+# How long an upload form works: enough to send 10 MB from a phone, short enough that a form copied out of
+# the page is soon useless (and the verified copy never changes whatever a form sends).
+UPLOAD_FORM_SECONDS = 300
+_EXTENSIONS = {"image/jpeg": "jpg", "image/png": "png", "image/heic": "heic", "image/webp": "webp"}
 
 PhotoStatus = Literal["awaiting_upload", "verified", "rejected"]
 
@@ -45,12 +50,26 @@ class Photo(BaseModel):
     size_bytes: int
     status: PhotoStatus = "awaiting_upload"
     problem: str | None = None
+    verified_key: str | None = None  # the checked copy staff are shown (None: not verified)
+    etag: str | None = None  # the verified copy's ETag, as it was checked
 
 
 def photo_key(tenant_id: str, request_id: str, index: int) -> str:
-    """The object key: under the tenant and the request, so a form signed for one photo can write nothing
+    """The upload's key: under the tenant and the request, so a form signed for one photo can write nothing
     else, and a tenant's photos can be found (and deleted) together."""
     return f"tenants/{tenant_id}/requests/{request_id}/photos/{index}"
+
+
+def verified_photo_key(tenant_id: str, request_id: str, index: int) -> str:
+    """Where a photo is copied once checked: a key no upload form names (a form is signed for exactly its
+    upload key), so re-posting a form cannot change what staff see."""
+    return f"tenants/{tenant_id}/requests/{request_id}/verified/{index}"
+
+
+def photo_filename(request_id: str, index: int, content_type: str) -> str:
+    """The name a staff member's browser gives a photo (`request-<id>-photo-1.jpg`): built from our own ids
+    only, so it is safe in a Content-Disposition header."""
+    return f"request-{request_id}-photo-{index + 1}.{_EXTENSIONS.get(content_type, 'bin')}"
 
 
 class _HeicHeix(IsoBmff):  # type: ignore[misc]

@@ -11,6 +11,11 @@ sent long ago stays good exactly as long as a fresh one would:
 - the business revokes the booking's links: the booking's `link_version` rises, and only tokens of the
   new version are accepted (messages sent afterwards carry new links).
 Tokens issued before versions existed (`<tenant>.<mac>`) count as version 0.
+
+A link shown to an owner or admin acting as the customer ("login as client") is delegated:
+`<tenant>.<version>.<acting user, base64url>.<until, epoch seconds>.<HMAC of all of it>`. It records every
+change made with it on behalf of that user, and stops working when their session ends (it never outlives
+the session that was given it, unlike the customer's own link).
 """
 
 from __future__ import annotations
@@ -19,21 +24,32 @@ import base64
 import hashlib
 import hmac
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 LIFETIME_AFTER_END = timedelta(days=30)
+
+
+@dataclass(frozen=True)
+class Delegation:
+    """Who acts through a delegated link (a 'login as client' session's user) and until when."""
+
+    acting_user: str
+    until: datetime
 
 
 @dataclass(frozen=True)
 class TokenClaim:
     tenant_id: str
     version: int
+    delegation: Delegation | None = None
 
 
 def link_problem(booking_end: datetime, link_version: int, claim: TokenClaim, now: datetime) -> str | None:
     """Why a genuine token no longer opens its booking (None: it does)."""
     if claim.version != link_version:
         return "this link was replaced; use the one in the business's latest message"
+    if claim.delegation is not None and now >= claim.delegation.until:
+        return "this link belonged to a 'login as client' session that has ended"
     if now >= booking_end + LIFETIME_AFTER_END:
         return f"this link expired {LIFETIME_AFTER_END.days} days after the appointment"
     return None
@@ -52,14 +68,35 @@ class ManageTokens:
     def _versioned_mac(self, tenant_id: str, booking_id: str, version: int) -> bytes:
         return self._mac(f"manage|{tenant_id}|{booking_id}|v{version}")
 
-    def issue(self, tenant_id: str, booking_id: str, version: int = 0) -> str:
-        return f"{tenant_id}.{version}.{self._versioned_mac(tenant_id, booking_id, version).decode()}"
+    def issue(
+        self, tenant_id: str, booking_id: str, version: int = 0, delegation: Delegation | None = None
+    ) -> str:
+        if delegation is None:
+            return f"{tenant_id}.{version}.{self._versioned_mac(tenant_id, booking_id, version).decode()}"
+        acting = base64.urlsafe_b64encode(delegation.acting_user.encode()).rstrip(b"=").decode()
+        until = int(delegation.until.timestamp())
+        mac = self._delegated_mac(tenant_id, booking_id, version, acting, until).decode()
+        return f"{tenant_id}.{version}.{acting}.{until}.{mac}"
+
+    def _delegated_mac(self, tenant_id: str, booking_id: str, version: int, acting: str, until: int) -> bytes:
+        return self._mac(f"manage|{tenant_id}|{booking_id}|v{version}|as|{acting}|until|{until}")
 
     def claim(self, token: str, booking_id: str) -> TokenClaim | None:
         """What a genuine token for this booking claims; None for anything else."""
         parts = token.split(".")
         # bytes: compare_digest refuses str with non-ASCII characters (a token is whatever a client sends)
         given = parts[-1].encode("utf-8", "surrogatepass")
+        delegated = len(parts) == 5 and parts[3].isdigit() and len(parts[3]) <= 12
+        if delegated and parts[0] and parts[1].isdigit() and len(parts[1]) <= 6:
+            tenant_id, version, acting, until = parts[0], int(parts[1]), parts[2], int(parts[3])
+            genuine = self._delegated_mac(tenant_id, booking_id, version, acting, until)
+            if not hmac.compare_digest(given, genuine):
+                return None
+            try:
+                user = base64.urlsafe_b64decode(acting + "=" * (-len(acting) % 4)).decode()
+            except ValueError:
+                return None
+            return TokenClaim(tenant_id, version, Delegation(user, datetime.fromtimestamp(until, UTC)))
         if len(parts) == 3 and parts[0] and parts[1].isdigit() and len(parts[1]) <= 6:
             tenant_id, version = parts[0], int(parts[1])
             genuine = self._versioned_mac(tenant_id, booking_id, version)

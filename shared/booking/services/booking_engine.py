@@ -36,7 +36,7 @@ from booking.domain.booking import (
 from booking.domain.catalogue import Business, Catalogue, Service, StaffMember
 from booking.domain.errors import Conflict, FieldProblem, InvalidInput, NotFound, SlotTaken
 from booking.domain.meetings import delivery_options, initial_meeting
-from booking.domain.tokens import ManageTokens
+from booking.domain.tokens import Delegation, ManageTokens
 from booking.domain.types import Delivery
 from booking.ports import BookingRepository, CatalogueReader, Clock, IdGenerator
 
@@ -415,8 +415,11 @@ class BookingEngine:
             raise NotFound(f"booking {booking_id} not found")
         return found
 
-    def view(self, booking: Booking, history: list[HistoryEntry]) -> BookingView:
-        token = self._tokens.issue(booking.tenant_id, booking.id, booking.link_version)
+    def view(
+        self, booking: Booking, history: list[HistoryEntry], delegation: Delegation | None = None
+    ) -> BookingView:
+        """The booking with its manage link (a delegated one, for 'login as client': domain/tokens.py)."""
+        token = self._tokens.issue(booking.tenant_id, booking.id, booking.link_version, delegation)
         return BookingView(
             booking=booking,
             history=history,

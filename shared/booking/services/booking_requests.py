@@ -17,6 +17,7 @@ from typing import Literal
 from zoneinfo import ZoneInfo
 
 from booking.domain.access import OUTSIDE_SHIFT_BOOKERS, Principal, Role
+from booking.domain.availability import within_working_hours
 from booking.domain.booking import Actor, AdminBookingRequest, Booking, BookingStatus, CustomerDetails
 from booking.domain.booking_requests import (
     AcceptRequest,
@@ -30,13 +31,22 @@ from booking.domain.booking_requests import (
     RequestSettings,
     RequestState,
     ServiceRequest,
+    TooManyOpen,
     answering_state,
     check_transition,
+    submission_windows,
 )
 from booking.domain.catalogue import Catalogue
 from booking.domain.communications import MessageRecord
-from booking.domain.errors import Conflict, Forbidden, NotFound, SlotTaken
-from booking.domain.photos import Photo, check_photo, photo_key
+from booking.domain.errors import Conflict, Forbidden, NotFound, SlotTaken, TooManyRequests
+from booking.domain.photos import (
+    UPLOAD_FORM_SECONDS,
+    Photo,
+    check_photo,
+    photo_filename,
+    photo_key,
+    verified_photo_key,
+)
 from booking.ports import (
     BookingRepository,
     Clock,
@@ -44,6 +54,7 @@ from booking.ports import (
     IdGenerator,
     MessageLog,
     PhotoStore,
+    RateLimiter,
     RequestRepository,
 )
 from booking.services.booking_engine import BookingEngine, invalid
@@ -92,6 +103,7 @@ class BookingRequests:
         messages: MessageLog,
         clock: Clock,
         ids: IdGenerator,
+        limiter: RateLimiter,
     ) -> None:
         self._engine = engine
         self._requests = requests
@@ -101,6 +113,7 @@ class BookingRequests:
         self._messages = messages
         self._clock = clock
         self._ids = ids
+        self._limiter = limiter
 
     # --- customers ------------------------------------------------------------------------------------
 
@@ -158,12 +171,26 @@ class BookingRequests:
             updated_at=now,
         )
         actor = _customer(caller)
+        # Flood limits last, once the request is known good: a refused submission writes nothing (no
+        # request, no upload forms, so no messages and no timer); a bad one costs no allowance. The open
+        # requests are read first so a customer at that limit uses up no window; the save checks them
+        # again in its transaction (two submissions at once).
+        if self._requests.open_count(caller.tenant_id, caller.email) >= settings.max_open_per_customer:
+            raise TooManyOpen(settings.max_open_per_customer)
+        for window in submission_windows(settings, caller.email, now):
+            if not self._limiter.take(
+                caller.tenant_id, window.counter, window.start, window.length, window.limit
+            ):
+                raise TooManyRequests(window.refusal, window.retry_after(now))
         self._requests.save(
             request,
             None,
             RequestHistoryEntry(at=now, actor=actor, action="submitted", to_state=request.state),
+            open_limit=settings.max_open_per_customer,
         )
-        uploads = [self._photos.upload_form(p.key, p.content_type, p.size_bytes) for p in photos]
+        uploads = [
+            self._photos.upload_form(p.key, p.content_type, p.size_bytes, UPLOAD_FORM_SECONDS) for p in photos
+        ]
         return Submitted(request, uploads)
 
     def mine(self, caller: RequestCaller) -> list[ServiceRequest]:
@@ -174,24 +201,38 @@ class BookingRequests:
         return RequestDetail(request, history, {})
 
     def photo_uploaded(self, caller: RequestCaller, request_id: str, index: int) -> Photo:
-        """Checks an uploaded photo: really an image of the declared type and size. A photo that is not is
-        deleted and refused (422 naming it); the request keeps it as rejected."""
+        """Checks an uploaded photo: copied to its verified key (which no upload form can write), and the
+        copy really an image of the declared type and size. A photo that is not is deleted and refused (422
+        naming it); the request keeps it as rejected. Once verified, the record answers (the photo is not
+        read again) unless its verified copy has gone."""
         request, _ = self._own(caller, request_id)
         if not 0 <= index < len(request.photos):
             raise NotFound(f"this request has no photo {index}")
         photo = request.photos[index]
-        if photo.status == "verified":
-            return photo
-        stored = self._photos.head(photo.key)
-        if stored is None:
+        if (
+            photo.status == "verified"
+            and photo.verified_key is not None
+            and self._photos.etag(photo.verified_key) == photo.etag
+        ):
+            return photo  # answered from the record: the checked copy is still there
+        target = verified_photo_key(request.tenant_id, request.id, index)
+        etag = self._photos.copy(photo.key, target, photo.content_type)
+        if etag is None:
             raise Conflict("the photo has not been uploaded yet")
-        size, first_bytes = stored
+        # The copy is what is checked and shown: a form re-posted after this changes only the upload.
+        size, first_bytes = self._photos.head(target) or (0, b"")
         problem = check_photo(photo, first_bytes, size)
-        checked = photo.model_copy(
-            update={"status": "rejected" if problem else "verified", "problem": problem, "size_bytes": size}
-        )
         if problem:
-            self._photos.delete(photo.key)
+            self._photos.delete(target)
+        checked = photo.model_copy(
+            update={
+                "status": "rejected" if problem else "verified",
+                "problem": problem,
+                "size_bytes": size,
+                "verified_key": None if problem else target,
+                "etag": None if problem else etag,
+            }
+        )
         photos = list(request.photos)
         photos[index] = checked
         self._change(
@@ -202,6 +243,9 @@ class BookingRequests:
             {"photo": str(index)} | ({"problem": problem} if problem else {}),
             photos=photos,
         )
+        # Once recorded (a save refused meanwhile leaves it for the customer's retry), the upload has
+        # served: it is in the verified copy, or it was refused.
+        self._photos.delete(photo.key)
         if problem:
             raise invalid(f"photos.{index}", problem)
         return checked
@@ -283,7 +327,14 @@ class BookingRequests:
     def view(self, principal: Principal, request_id: str) -> RequestDetail:
         request, history = self._for(principal, request_id)
         urls = {
-            p.index: self._photos.view_url(p.key, PHOTO_VIEW_SECONDS)
+            p.index: self._photos.view_url(
+                # A photo verified before verified copies existed is still at its upload key, whose forms
+                # (900 s then) have long expired.
+                p.verified_key or p.key,
+                PHOTO_VIEW_SECONDS,
+                p.content_type,
+                photo_filename(request.id, p.index, p.content_type),
+            )
             for p in request.photos
             if p.status == "verified"
         }
@@ -386,6 +437,7 @@ class BookingRequests:
         if service_id is None:
             raise invalid("service_id", "name the service booked: the request was described in free text")
         catalogue = self._engine.tenant_catalogue(request.tenant_id)
+        anywhere = self._may_place(principal, catalogue, answer)
         booking_id = f"{request.id}-r{request.version}"
         try:
             self._engine.create(
@@ -399,11 +451,11 @@ class BookingRequests:
                         name=request.customer.name, email=request.customer.email, phone=request.customer.phone
                     ),
                     notes=request.notes,
-                    allow_outside_shift=principal.role in OUTSIDE_SHIFT_BOOKERS,
+                    allow_outside_shift=anywhere,
                 ),
                 actor_for(principal),
                 public=False,
-                allow_outside_shift=principal.role in OUTSIDE_SHIFT_BOOKERS,
+                allow_outside_shift=anywhere,
                 booking_id=booking_id,
                 hold_until=hold_until,
                 from_request=(request.id, request.address),
@@ -413,6 +465,27 @@ class BookingRequests:
                 raise Conflict("the request was answered by someone else a moment ago") from None
             raise
         return booking_id
+
+    @staticmethod
+    def _may_place(principal: Principal, catalogue: Catalogue, answer: AcceptRequest) -> bool:
+        """The one rule for where an answer (accepting or proposing a time) may place the job, so both
+        answer alike: owners, admins and the staff member themselves anywhere (a job over several days, an
+        evening), never over another booking; a dispatcher within the staff member's working hours, breaks
+        included (a full day across the lunch break). InvalidInput naming the hours otherwise."""
+        if principal.role in OUTSIDE_SHIFT_BOOKERS:
+            return True
+        member = catalogue.staff_member(answer.staff_id)
+        if member is None:
+            return False  # the engine names the unknown staff member
+        if not within_working_hours(catalogue.business, member, answer.start, answer.end):
+            raise invalid(
+                "start",
+                f"a dispatcher places jobs within {member.name}'s working hours that day (their breaks "
+                "may fall inside the job); an owner or admin can place it outside them",
+            )
+        # Within the shift but across a break: the slot engine would refuse it; the ledger still refuses
+        # any overlap with another booking.
+        return True
 
     def _answer(
         self,

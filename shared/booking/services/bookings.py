@@ -17,12 +17,12 @@ from booking.domain.booking import (
     HistoryEntry,
     Note,
     NoteKind,
-    check_transition,
+    check_status_change,
 )
 from booking.domain.catalogue import Business
 from booking.domain.communications import MessageRecord
 from booking.domain.diary import DiaryEntry
-from booking.domain.errors import Conflict, Forbidden, NotFound
+from booking.domain.errors import Forbidden, NotFound
 from booking.ports import BookingRepository, Clock, CustomerRepository, IdGenerator, MessageLog
 from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingView, check_day_range, invalid
 from booking.services.no_shows import NoShows
@@ -30,7 +30,6 @@ from booking.services.refunds import RefundChoice, Refunds
 
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
 LINK_REVOKERS = frozenset({Role.OWNER, Role.ADMIN})
-EARLIEST_START_MARK = timedelta(hours=1)
 
 
 @dataclass(frozen=True)
@@ -211,12 +210,7 @@ class BookingService:
 
     def change_status(self, principal: Principal, booking_id: str, status: BookingStatus) -> BookingView:
         booking, _ = self._load_for(principal, booking_id)
-        check_transition(booking.status, status)  # a cancelled booking is never "too early" to start
-        now = self._clock.now()
-        if status is BookingStatus.STARTED and now < booking.start - EARLIEST_START_MARK:
-            raise Conflict("too early to start: the appointment is more than an hour away")
-        if status is BookingStatus.NO_SHOW and now < booking.start:
-            raise Conflict("a customer can only be a no-show once the appointment has begun")
+        check_status_change(booking.status, status, booking.start, self._clock.now())
         view = self._engine.set_status(booking, status, actor_for(principal), None)
         if status is BookingStatus.NO_SHOW and self._no_shows is not None:
             applied = self._no_shows.after_no_show(view.booking, actor_for(principal))

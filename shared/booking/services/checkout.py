@@ -160,7 +160,8 @@ class Checkout:
 
     # --- booking ------------------------------------------------------------------------------------
 
-    def book(self, slug: str, request: BookingRequest) -> CheckoutView:
+    def book(self, slug: str, request: BookingRequest, on_behalf_of: str | None = None) -> CheckoutView:
+        """Books for the customer; `on_behalf_of`: the owner or admin acting as them ('login as client')."""
         catalogue = self._engine.public_catalogue(slug)
         business = catalogue.business
         services = self._engine.services(catalogue, request.services)
@@ -174,7 +175,7 @@ class Checkout:
         except PaymentRuleError as error:  # e.g. the business's default rule on a very cheap service
             raise invalid("services", f"these services cannot be paid for online: {error}") from None
         kind: Kind | None = "card_on_file" if rule.mode == "card_on_file" else ("charge" if due > 0 else None)
-        actor = Actor(kind="customer", id=request.customer.email.lower())
+        actor = Actor(kind="customer", id=request.customer.email.lower(), on_behalf_of=on_behalf_of)
         if kind is None:
             return CheckoutView(self._plain(catalogue, request, actor, "not_required"), None)
         if request.skip_payment:

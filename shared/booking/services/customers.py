@@ -5,11 +5,13 @@ read before an appointment."""
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from booking.domain.access import Principal, Role
 from booking.domain.booking import Actor, Booking, BookingStatus, HistoryEntry, Note
 from booking.domain.customers import CustomerProfile, OnboardingUpdate
 from booking.domain.errors import NotFound, Unauthorized
+from booking.domain.tokens import Delegation
 from booking.ports import (
     BookingRepository,
     CatalogueReader,
@@ -26,18 +28,29 @@ HISTORY_READERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER, Role.STAFF
 class CustomerSession:
     tenant_id: str
     email: str
-    acting_user: str | None
+    acting_user: str | None  # an owner or admin acting as the customer ("login as client")
+    expires_at: datetime
 
     @property
     def actor(self) -> Actor:
         return Actor(kind="customer", id=self.email, on_behalf_of=self.acting_user)
 
+    @property
+    def delegation(self) -> Delegation | None:
+        """What a manage link shown in this session carries: none for the customer's own session; for
+        'login as client', the acting user and the session's end, so the link records them and dies with
+        the session."""
+        if self.acting_user is None:
+            return None
+        return Delegation(self.acting_user, self.expires_at)
+
 
 @dataclass(frozen=True)
 class CustomerOverview:
     profile: CustomerProfile
-    upcoming: list[Booking]
-    past: list[Booking]
+    upcoming: list[Booking]  # pending or confirmed, not over yet: soonest first
+    past: list[Booking]  # over (done, started, missed, or never confirmed): latest first
+    cancelled: list[Booking]  # cancelled, whatever their date: latest first
 
 
 @dataclass(frozen=True)
@@ -67,8 +80,8 @@ class CustomerService:
         verified = self._sessions.verify(token or "", self._clock.now())
         if verified is None:
             raise Unauthorized("sign in again: the session is missing or has expired")
-        tenant_id, email, acting = verified
-        return CustomerSession(tenant_id, email, acting)
+        tenant_id, email, acting, expires = verified
+        return CustomerSession(tenant_id, email, acting, expires)
 
     def overview(self, session: CustomerSession) -> CustomerOverview:
         profile = self._customers.profile(session.tenant_id, session.email)
@@ -83,8 +96,9 @@ class CustomerService:
             for b in bookings
             if b.end > now and b.status in (BookingStatus.PENDING, BookingStatus.CONFIRMED)
         ]
-        past = [b for b in reversed(bookings) if b not in upcoming]
-        return CustomerOverview(profile=profile, upcoming=upcoming, past=past)
+        cancelled = [b for b in reversed(bookings) if b.status is BookingStatus.CANCELLED]
+        past = [b for b in reversed(bookings) if b not in upcoming and b not in cancelled]
+        return CustomerOverview(profile=profile, upcoming=upcoming, past=past, cancelled=cancelled)
 
     # --- staff side -----------------------------------------------------------------------------------
 

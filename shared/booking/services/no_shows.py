@@ -64,10 +64,10 @@ class NoShows:
             )
         if fee is None and not policy.block_customer:
             return booking
-        details = {"blocked": str(policy.block_customer).lower()}
+        details: dict[str, str | int] = {"blocked": str(policy.block_customer).lower()}
         status: PaymentStatus = booking.payment_status
         if fee is not None:
-            details |= {"fee": fee.status, "amount_minor": str(fee.amount_minor)}
+            details |= {"fee": fee.status, "amount_minor": fee.amount_minor}
             if fee.failure:
                 details["reason"] = fee.failure[:200]
             if fee.status == "failed":
@@ -108,7 +108,7 @@ class NoShows:
             at=self._clock.now(),
             actor=actor,
             action="payment_captured",
-            details={"amount_minor": str(state.received_minor), "reason": "no-show"},
+            details={"amount_minor": state.received_minor, "reason": "no-show"},
             payment_status="paid",
             payment=payment.model_copy(update={"captured_minor": state.received_minor}),
         )

@@ -10,7 +10,7 @@ mid-way is taken over; provider failures are retried by a timer and never undo a
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime, timedelta
 from functools import partial
 from typing import Any, Literal
@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 from aws_lambda_powertools import Logger
 
 from booking.domain.booking import Booking, BookingStatus, ends_unannounced
-from booking.domain.catalogue import Business, Catalogue
+from booking.domain.catalogue import Business, Catalogue, StaffMember
 from booking.domain.communications import (
     InviteMethod,
     MessageChannel,
@@ -27,7 +27,7 @@ from booking.domain.communications import (
     MessageRequest,
     stale_reason,
 )
-from booking.domain.invite import build_invite
+from booking.domain.invite import StaffCopy, build_invite, build_series_invite
 from booking.domain.invoices import InvoiceFile
 from booking.domain.reminders import (
     DEFAULT_REMINDERS,
@@ -39,9 +39,17 @@ from booking.domain.reminders import (
     plan_reminders,
     still_due,
 )
+from booking.domain.series import Series
 from booking.domain.sms import allowed_countries, country_refusal
 from booking.domain.tokens import ManageTokens
-from booking.messages import CustomerKind, StaffKind, customer_message, login_code_message, staff_message
+from booking.messages import (
+    CustomerKind,
+    StaffKind,
+    customer_message,
+    login_code_message,
+    staff_message,
+    start_url,
+)
 from booking.ports import (
     Attachment,
     BookingRepository,
@@ -58,6 +66,23 @@ from booking.ports import (
 from booking.services.delivery import MessageDelivery, Rendered
 
 logger = Logger(child=True)
+
+# A series' confirmation (and its staff notice) waits for every session's meeting link, at most this long
+# (or the business's own wait, if longer): the meeting-links state machine has retried and given up on
+# each session by then (pauses of 5, 10, 20, 40, 80 and 120 s), so one message carries every link.
+SERIES_LINKS_WAIT = timedelta(minutes=6)
+# What staff hear about a booking, and what it does to their copy of the calendar invite.
+STAFF_INVITES: dict[str, InviteMethod] = {
+    "staff_new": "REQUEST",
+    "staff_moved": "REQUEST",
+    "staff_meeting_link": "REQUEST",
+    "staff_cancelled": "CANCEL",
+    "staff_removed": "CANCEL",
+}
+# The messages held back for meeting links, released when the links arrive.
+HELD_KINDS = frozenset(
+    {"confirmation", "series_confirmation", "staff_new", "meeting_link", "staff_meeting_link"}
+)
 
 
 def _paid_and_refunded(booking: Booking | None) -> tuple[int, int]:
@@ -147,23 +172,25 @@ class NotificationService:
             old is None or old.status is BookingStatus.PENDING
         )
         if became_active:
-            # A series: one confirmation, from its first session, listing every date; the other
-            # sessions are confirmed by it and reminded (with their own links) as usual.
+            # A series: one confirmation, from its first session, listing every session with its own
+            # link (and one notice to staff with every host link); the other sessions are confirmed by
+            # it and reminded (with their own links) as usual.
             kind: CustomerKind = "series_confirmation" if new.series_id is not None else "confirmation"
-            wait = catalogue.business.meeting_link_wait_seconds
-            hold = new.meeting is not None and new.meeting.status == "provisioning" and wait > 0
             if new.series_index in (None, 0):
-                # Held back a little for the meeting link; it goes out when the link arrives or, at the
-                # latest, when the wait is over, saying the link will follow.
+                # Held back a little for the meeting link(s); they go out when the links arrive or, at the
+                # latest, when the wait is over, saying a link will follow.
+                hold_until = self._hold_for_links(catalogue, new, now)
                 self._customer(
+                    catalogue, new, kind, f"{kind}@v{new.version}", invite="REQUEST", hold_until=hold_until
+                )
+                self._staff(
                     catalogue,
                     new,
-                    kind,
-                    f"{kind}@v{new.version}",
-                    invite="REQUEST",
-                    hold_until=now + timedelta(seconds=wait) if hold else None,
+                    "staff_new",
+                    new.staff_id,
+                    f"staff_new@v{new.version}",
+                    hold_until=hold_until,
                 )
-                self._staff(catalogue, new, "staff_new", new.staff_id, f"staff_new@v{new.version}")
             self._schedule(catalogue, new, now)
             return
         if old is None:
@@ -227,41 +254,100 @@ class NotificationService:
             self._customer(catalogue, new, "fee_due", f"fee_due@v{new.version}", channels=("email",))
 
     def _meeting_changed(self, catalogue: Catalogue, old: Booking, new: Booking) -> None:
-        """The link arrived, changed or could not be made: a confirmation held back for it goes now; a
-        customer who was already told goes the link by itself; staff hear of a failure."""
+        """The link arrived, changed or could not be made: messages held back for it go now; a customer
+        (and staff member) already told of the booking get the link by itself; staff hear of a failure."""
         before, after = old.meeting, new.meeting
         if after is None or before == after or new.status not in REMINDABLE:
             return
-        released = False
-        if before is not None and before.status == "provisioning" and after.status != "provisioning":
-            released = self._release_held(catalogue, new)
         if after.status == "failed" and (before is None or before.status != "failed"):
             self._staff(catalogue, new, "meeting_failed", new.staff_id, f"meeting_failed@v{new.version}")
+        settled = before is not None and before.status == "provisioning" and after.status != "provisioning"
+        covered = settled and self._release_held(catalogue, new)
         had_link = before is not None and before.has_link
         new_link = after.has_link and (not had_link or before is None or before.join_url != after.join_url)
-        by_hand = after.provider == "manual"
-        # A later session of a series gets its own link in its reminders, not in a message of its own.
-        later_session = new.series_index not in (None, 0) and not had_link
-        provided = new_link and not released and not later_session
-        if (by_hand and after.notify_customer) or (not by_hand and provided):
+        if after.provider == "manual":
+            # Set by hand: the customer hears only when staff asked for it (staff set it themselves).
+            if after.notify_customer:
+                self._meeting_link(catalogue, new, had_link, customer=True, staff=False)
+            return
+        host_changed = start_url(new) is not None and start_url(new) != start_url(old)
+        if not covered and (new_link or host_changed):
+            self._meeting_link(catalogue, new, had_link, customer=new_link, staff=host_changed)
+
+    def _meeting_link(
+        self, catalogue: Catalogue, booking: Booking, had_link: bool, *, customer: bool, staff: bool
+    ) -> None:
+        if customer:
             self._customer(
                 catalogue,
-                new,
+                booking,
                 "meeting_link",
-                f"meeting_link@v{new.version}",
+                f"meeting_link@v{booking.version}",
                 invite="REQUEST",
                 link_changed=had_link,
             )
+        if staff:
+            self._staff(
+                catalogue,
+                booking,
+                "staff_meeting_link",
+                booking.staff_id,
+                f"staff_meeting_link@v{booking.version}",
+                link_changed=had_link,
+            )
+
+    # --- waiting for meeting links ------------------------------------------------------------------
+
+    def _hold_for_links(self, catalogue: Catalogue, booking: Booking, now: datetime) -> datetime | None:
+        """Until when a new booking's confirmation and staff notice wait for meeting links (None: not at
+        all): a booking's own link for the business's wait; every link of a series, longer."""
+        wait = timedelta(seconds=catalogue.business.meeting_link_wait_seconds)
+        meeting = booking.meeting
+        if wait <= timedelta(0) or meeting is None or meeting.provider == "manual":
+            return None  # the business never waits (each link follows by itself), or nobody makes one
+        series = self._series_record(booking)
+        if series is None:
+            return now + wait if meeting.status == "provisioning" else None
+        # Read as they are now: a later session's link may have been made before this change is seen.
+        return None if self._all_settled(series, booking) else now + max(wait, SERIES_LINKS_WAIT)
 
     def _release_held(self, catalogue: Catalogue, booking: Booking) -> bool:
-        """Sends the confirmation held back for the meeting link now; False when none was waiting."""
-        released = False
+        """A booking's meeting settled (ready or failed): sends what waited for it. True when its link is
+        covered: a message about it went now, or the series' confirmation still waits for its other links
+        and will carry it, or carried it already."""
+        series = self._series_record(booking)
+        if series is None:
+            return self._release_waiting(catalogue, booking, HELD_KINDS)
+        if self._release_waiting(catalogue, booking, ("meeting_link", "staff_meeting_link")):
+            return True  # its link missed the series' confirmation (see _late_links): it goes by itself now
+        lead = self._lead(series, booking)
+        if lead is None:
+            return True  # the first session's confirmation is still to be made, from the links as they are
+        announcing = ("series_confirmation", "staff_new")
+        if self._waiting(lead, announcing) and self._all_settled(series, booking):
+            self._release_waiting(catalogue, lead, announcing)
+        # Waiting, released now, or gone earlier with this link (a session still without one when the
+        # wait ran out was given messages of its own, released above). A business that never waits sends
+        # the series' confirmation at once, and each link by itself.
+        return catalogue.business.meeting_link_wait_seconds > 0
+
+    def _waiting(self, booking: Booking, kinds: Collection[str]) -> list[MessageRecord]:
+        """The messages of `kinds` held back for `booking`, as the log has them (with what they are)."""
+        found = []
         for listed in self._log.records(booking.tenant_id, booking.id):
-            if listed.kind not in ("confirmation", "series_confirmation") or listed.status != "waiting":
+            if listed.kind not in kinds or listed.status != "waiting":
                 continue
             record = self._log.get(booking.tenant_id, booking.id, listed.key, listed.channel)
-            if record is None or record.request is None or record.status != "waiting":
-                continue
+            if record is not None and record.request is not None and record.status == "waiting":
+                found.append(record)
+        return found
+
+    def _release_waiting(self, catalogue: Catalogue, booking: Booking, kinds: Collection[str]) -> bool:
+        """Sends the messages of `kinds` held back for `booking`'s meeting link now; False when none was
+        waiting."""
+        held = self._waiting(booking, kinds)
+        for record in held:
+            assert record.request is not None
             self.delivery.release(
                 booking.tenant_id,
                 booking.id,
@@ -270,8 +356,60 @@ class NotificationService:
                 partial(self._render, catalogue, booking, record.request, record.channel),
                 stale=partial(stale_reason, record.request, booking, self._clock.now()),
             )
-            released = True
-        return released
+        return bool(held)
+
+    # --- a series' sessions -----------------------------------------------------------------------------
+
+    def _series_record(self, booking: Booking) -> Series | None:
+        if self._series is None or booking.series_id is None:
+            return None
+        return self._series.get(booking.tenant_id, booking.series_id)
+
+    def _session(self, series: Series, booking_id: str | None, known: Booking) -> Booking | None:
+        if booking_id == known.id:
+            return known
+        found = self._bookings.get(series.tenant_id, booking_id or "")
+        return found[0] if found is not None else None
+
+    def _lead(self, series: Series, known: Booking) -> Booking | None:
+        """The series' first booked session, which carries its confirmation."""
+        return self._session(series, series.booked[0].booking_id, known) if series.booked else None
+
+    def _all_settled(self, series: Series, known: Booking) -> bool:
+        """Whether every session's meeting is settled, read one by one until one is not."""
+        return all(_settled(self._session(series, o.booking_id, known)) for o in series.booked)
+
+    def _sessions(self, series: Series, known: Booking) -> list[Booking]:
+        """The series' sessions as they are now, soonest first (`known`: one of them, as it is now)."""
+        found = (self._session(series, o.booking_id, known) for o in series.booked)
+        return sorted((b for b in found if b is not None), key=lambda b: b.start)
+
+    def _late_links(self, catalogue: Catalogue, lead: Booking) -> None:
+        """The series' confirmation goes out before every link was made: each session still without one
+        gets its link by itself (email, text and its instance of the invite; staff the host link) once
+        it is made, held until then (at the latest until the session, when its reminders carry it)."""
+        series = self._series_record(lead)
+        if series is None:
+            return
+        for session in self._sessions(series, lead):
+            if _settled(session):
+                continue
+            self._customer(
+                catalogue,
+                session,
+                "meeting_link",
+                f"meeting_link@v{session.version}",
+                invite="REQUEST",
+                hold_until=session.start,
+            )
+            self._staff(
+                catalogue,
+                session,
+                "staff_meeting_link",
+                session.staff_id,
+                f"staff_meeting_link@v{session.version}",
+                hold_until=session.start,
+            )
 
     def _schedule(self, catalogue: Catalogue, booking: Booking, now: datetime) -> None:
         for reminder in plan_reminders(booking, list(reminder_rules(catalogue, booking)), now):
@@ -388,6 +526,10 @@ class NotificationService:
             return
         booking, catalogue = found
         request = record.request
+        if record.status == "waiting" and request.kind in ("series_confirmation", "staff_new"):
+            # The series' wait is over before every link was made: the sessions still without one get
+            # theirs by themselves once it is made.
+            self._late_links(catalogue, booking)
         self.delivery.resume(
             tenant_id,
             booking_id,
@@ -411,15 +553,6 @@ class NotificationService:
     def _manage_url(self, booking: Booking) -> str:
         token = self._tokens.issue(booking.tenant_id, booking.id, booking.link_version)
         return f"{self._manage_base_url}/bookings/{booking.id}?token={token}"
-
-    def _series_starts(self, booking: Booking) -> list[datetime]:
-        """The booked sessions of the booking's series, soonest first."""
-        if self._series is None or booking.series_id is None:
-            return [booking.start]
-        series = self._series.get(booking.tenant_id, booking.series_id)
-        if series is None:
-            return [booking.start]
-        return [o.start for o in series.booked]
 
     def _sms_refusal(self, booking: Booking, business: Business) -> str | None:
         """Why this text must not go out; taking one from the day's cap is the last check, so a text
@@ -492,11 +625,37 @@ class NotificationService:
         staff_id: str,
         key: str,
         previous: Booking | None = None,
+        *,
+        hold_until: datetime | None = None,
+        link_changed: bool = False,
     ) -> None:
         member = catalogue.staff_member(staff_id)
         if member is None:
             return
-        request = _request(kind, booking, previous, audience="staff", staff_id=staff_id)
+        request = _request(
+            kind,
+            booking,
+            previous,
+            audience="staff",
+            staff_id=staff_id,
+            invite=STAFF_INVITES.get(kind),
+            link_changed=link_changed,
+        )
+        if hold_until is not None:
+            record = MessageRecord(
+                key=f"{key}:{member.email}",
+                kind=kind,
+                channel="email",
+                audience="staff",
+                recipient=member.email,
+                status="waiting",
+                at=self._clock.now(),
+                request=request,
+            )
+            self.delivery.hold(
+                booking.tenant_id, booking.id, record, hold_until, "waiting for the meeting link"
+            )
+            return
         self._send(catalogue, booking, f"{key}:{member.email}", "email", member.email, request)
 
     def _send(
@@ -539,18 +698,21 @@ class NotificationService:
                     "staff_id": request.previous_staff_id or booking.staff_id,
                 }
             )
+        if request.kind in ("meeting_link", "staff_meeting_link"):
+            if booking.status not in REMINDABLE:
+                return Rendered(None, skip_reason="the booking is no longer active")
+            if start_url(booking) is None:
+                # Held for a link that never came (the provider gave up): staff were told of that instead.
+                return Rendered(None, skip_reason="no meeting link was made")
+        needs_series = request.invite is not None or request.kind == "series_confirmation"
+        series = self._series_record(booking) if needs_series else None
+        # A new series' first session announces them all: each session as it is now, soonest first (a
+        # session reassigned later is announced to its new staff member alone).
+        first_notice = request.kind == "staff_new" and request.previous_staff_id is None
+        announces = series is not None and (request.kind == "series_confirmation" or first_notice)
+        sessions = self._sessions(series, booking) if series is not None and announces else []
         if request.audience == "staff":
-            member = catalogue.staff_member(request.staff_id or "")
-            if member is None:
-                return Rendered(None, skip_reason="the staff member no longer exists")
-            content = staff_message(
-                request.kind,  # type: ignore[arg-type]
-                booking,
-                business,
-                staff_name=member.name,
-                previous=previous,
-            )
-            return Rendered(member.email, content)
+            return self._render_staff(catalogue, booking, request, previous, series, sessions)
         member = catalogue.staff_member(booking.staff_id)
         manage_url = self._manage_url(booking)
         content = customer_message(
@@ -562,25 +724,35 @@ class NotificationService:
             previous=previous,
             minutes_before=request.minutes_before,
             link_changed=request.link_changed,
-            sessions=self._series_starts(booking) if request.kind == "series_confirmation" else (),
+            sessions=sessions,
             receipt=request.receipt,
         )
         attachments: tuple[Attachment, ...] = ()
         if request.invite is not None:
-            ics = build_invite(
-                booking,
-                business,
-                staff_name=member.name if member else None,
-                manage_url=manage_url,
-                organizer_email=business.contact_email or self._sender_email,
-                now=self._clock.now(),
-                method=request.invite,
-            )
-            attachments = (
-                Attachment(
-                    "invite.ics", "text/calendar", ics, (("method", request.invite), ("charset", "UTF-8"))
-                ),
-            )
+            staff_name = member.name if member else None
+            organizer = business.contact_email or self._sender_email
+            if series is not None and sessions and request.invite == "REQUEST":
+                ics = build_series_invite(
+                    series,
+                    sessions,
+                    business,
+                    staff_name=staff_name,
+                    manage_urls={s.id: self._manage_url(s) for s in sessions},
+                    organizer_email=organizer,
+                    now=self._clock.now(),
+                )
+            else:
+                ics = build_invite(
+                    booking,
+                    business,
+                    staff_name=staff_name,
+                    manage_url=manage_url,
+                    organizer_email=organizer,
+                    now=self._clock.now(),
+                    method=request.invite,
+                    series=series,
+                )
+            attachments = (_ics(ics, request.invite),)
         if request.kind == "receipt" and channel == "email" and self._invoice_pdf is not None:
             invoice = self._invoice_pdf(booking)
             if invoice is not None:
@@ -592,6 +764,83 @@ class NotificationService:
             skip = self._sms_refusal(booking, business)
         recipient = booking.customer.email if channel == "email" else booking.customer.phone
         return Rendered(recipient, content, attachments, skip)
+
+    def _render_staff(
+        self,
+        catalogue: Catalogue,
+        booking: Booking,
+        request: MessageRequest,
+        previous: Booking | None,
+        series: Series | None,
+        sessions: list[Booking],
+    ) -> Rendered:
+        """A notice to a staff member, with their own copy of the calendar invite: the job's address as
+        its location, the client's details and the host link; never the customer's manage link."""
+        business = catalogue.business
+        member = catalogue.staff_member(request.staff_id or "")
+        if member is None:
+            return Rendered(None, skip_reason="the staff member no longer exists")
+        ours = series is not None and series.staff_id == member.id  # a series in this member's diary
+        content = staff_message(
+            request.kind,  # type: ignore[arg-type]
+            booking,
+            business,
+            staff_name=member.name,
+            previous=previous,
+            sessions=sessions if ours else (),
+            link_changed=request.link_changed,
+        )
+        attachments: tuple[Attachment, ...] = ()
+        if request.invite is not None:
+            copy = _copy(member)
+            organizer = business.contact_email or self._sender_email
+            if series is not None and sessions and ours and request.invite == "REQUEST":
+                ics = build_series_invite(
+                    series,
+                    sessions,
+                    business,
+                    staff_name=member.name,
+                    manage_urls={},
+                    organizer_email=organizer,
+                    now=self._clock.now(),
+                    copy=copy,
+                )
+            else:
+                ics = build_invite(
+                    booking,
+                    business,
+                    staff_name=member.name,
+                    manage_url="",
+                    organizer_email=organizer,
+                    now=self._clock.now(),
+                    method=request.invite,
+                    series=series,
+                    copy=copy,
+                )
+            attachments = (_ics(ics, request.invite),)
+        return Rendered(member.email, content, attachments)
+
+
+def _settled(session: Booking | None) -> bool:
+    """Whether a session's meeting is settled (made, failed, or not needed): None is a session whose
+    booking is not written yet."""
+    if session is None:
+        return False
+    meeting = session.meeting
+    return (
+        session.status is BookingStatus.CANCELLED
+        or session.delivery != "online"
+        or meeting is None
+        or meeting.status != "provisioning"
+    )
+
+
+def _copy(member: StaffMember) -> StaffCopy:
+    return StaffCopy(staff_id=member.id, email=member.email, name=member.name)
+
+
+def _ics(content: bytes, method: InviteMethod) -> Attachment:
+    return Attachment("invite.ics", "text/calendar", content, (("method", method), ("charset", "UTF-8")))
 
 
 class LoginCodeMailer:

@@ -123,7 +123,7 @@ class PayLater:
                 at=self._clock.now(),
                 actor=_customer(booking),
                 action="payment_started",
-                details={"intent": started.intent_id, "amount_minor": str(due)},
+                details={"intent": started.intent_id, "amount_minor": due},
                 payment=Payment(
                     kind="charge", intent_id=started.intent_id, amount_minor=due, currency=booking.currency
                 ),

@@ -3,6 +3,7 @@ desk), saved the way every booking change is: a new version with its history ent
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -17,7 +18,7 @@ def save_change(
     at: datetime,
     actor: Actor,
     action: str,
-    details: dict[str, str] | None = None,
+    details: Mapping[str, str | int] | None = None,
     **updates: Any,
 ) -> Booking:
     """`booking` with `updates`, its version and time moved on, saved with a history entry naming the
@@ -34,7 +35,7 @@ def save_change(
         action=action,
         from_status=booking.status if moved else None,
         to_status=changed.status if moved else None,
-        details=details or {},
+        details=dict(details or {}),
     )
     bookings.save(changed, booking, entry)
     return changed

@@ -28,7 +28,7 @@ from booking.domain.booking import (
     PaymentStatus,
     RefundRecord,
 )
-from booking.domain.checkout import IntentState, StripeAccount, StripeRefund
+from booking.domain.checkout import BadSignature, IntentState, PaymentRefused, StripeAccount, StripeRefund
 from booking.domain.errors import Conflict, NotFound, SlotTaken
 from booking.domain.invoices import account_of
 from booking.ports import BookingRepository, Clock, CredentialsStore, WebhookEvents
@@ -75,11 +75,16 @@ class PaymentEvents:
     def receive(self, tenant_id: str, payload: bytes, signature: str | None) -> str:
         """Verifies and handles one webhook delivery; returns what was done. NotFound for a business
         without a Stripe account, BadSignature for anything not signed by it."""
-        stored = self._accounts.get(tenant_id, "stripe")
-        if stored is None:
-            raise NotFound("no Stripe account is connected for this business")
-        account = StripeAccount.model_validate(stored)
-        event = self._gateway.verify_event(account, payload, signature)
+        account = self._account(tenant_id)
+        try:
+            event = self._gateway.verify_event(account, payload, signature)
+        except BadSignature:
+            # Perhaps the webhook secret was just rotated: read it afresh once before refusing.
+            fresh = self._account(tenant_id, fresh=True)
+            if fresh.webhook_secret == account.webhook_secret:
+                raise
+            account = fresh
+            event = self._gateway.verify_event(account, payload, signature)
         if self._events.seen(tenant_id, "stripe", event.id):
             return "duplicate"
         outcome = "ignored"
@@ -91,9 +96,25 @@ class PaymentEvents:
         self._events.record(tenant_id, "stripe", event.id, outcome, now, now + EVENT_MEMORY)
         return outcome
 
+    def _account(self, tenant_id: str, fresh: bool = False) -> StripeAccount:
+        stored = self._accounts.get(tenant_id, "stripe", fresh)
+        if stored is None and not fresh:
+            stored = self._accounts.get(tenant_id, "stripe", fresh=True)  # connected since it was cached
+        if stored is None:
+            raise NotFound("no Stripe account is connected for this business")
+        return StripeAccount.model_validate(stored)
+
     def intent_changed(self, account: StripeAccount, tenant_id: str, intent_id: str) -> str:
         """Brings the booking in line with the intent as Stripe has it now. Returns what was done."""
-        state = self._gateway.intent(account, intent_id)
+        try:
+            state = self._gateway.intent(account, intent_id)
+        except PaymentRefused:
+            # Signed with this business's secret, about an object its key cannot read (another account's,
+            # or gone): not ours to act on. Answered, so Stripe does not retry it for three days.
+            logger.warning(
+                "a Stripe event about an intent this account cannot read", extra={"intent": intent_id}
+            )
+            return "not_ours"
         booking_id = state.metadata.get("booking_id")
         if state.metadata.get("tenant_id") != tenant_id or not booking_id:
             logger.warning("a Stripe intent that is not one of ours", extra={"intent": intent_id})
@@ -230,7 +251,7 @@ class PaymentEvents:
             action="payment_refunded",
             details={
                 "intent": state.intent_id,
-                "amount_minor": str(sum(refund.amount_minor for refund in unknown)),
+                "amount_minor": sum(refund.amount_minor for refund in unknown),
                 "refunds": ",".join(refund.id for refund in unknown),
                 "reason": "refunded in Stripe",
             },
@@ -290,18 +311,17 @@ class PaymentEvents:
             status = "refunded" if changed.refunded_minor >= changed.captured_minor else "partially_refunded"
         elif released:
             status = "not_required"  # nothing was taken, and nothing is held any more
+        details: dict[str, str | int] = {"intent": state.intent_id, "reason": why}
+        details |= (
+            {"amount_minor": record.amount_minor, "refund": record.id} if record else {"amount_minor": 0}
+        )
         save_change(
             self._bookings,
             booking,
             at=self._clock.now(),
             actor=STRIPE,
             action="authorisation_released" if released else "payment_refunded",
-            details={
-                "intent": state.intent_id,
-                "amount_minor": str(record.amount_minor if record else 0),
-                "reason": why,
-            }
-            | ({"refund": record.id} if record else {}),
+            details=details,
             status=BookingStatus.CANCELLED,
             hold_expires_at=None,
             cancellation_reason=booking.cancellation_reason
@@ -326,7 +346,7 @@ class PaymentEvents:
             at=self._clock.now(),
             actor=STRIPE,
             action="payment_refunded",
-            details={"intent": state.intent_id, "amount_minor": str(refundable), "reason": why},
+            details={"intent": state.intent_id, "amount_minor": refundable, "reason": why},
         )
         self._bookings.add_history(booking.tenant_id, booking.id, entry, f"wrong-currency-{state.intent_id}")
         return "refunded"
@@ -377,7 +397,10 @@ class PaymentEvents:
 
     def _disputed(self, account: StripeAccount, tenant_id: str, intent_id: str) -> str:
         """A chargeback: recorded on the booking's history for staff to answer in Stripe."""
-        state = self._gateway.intent(account, intent_id)
+        try:
+            state = self._gateway.intent(account, intent_id)
+        except PaymentRefused:
+            return "not_ours"
         booking_id = state.metadata.get("booking_id")
         if state.metadata.get("tenant_id") != tenant_id or not booking_id:
             return "not_ours"
@@ -394,15 +417,15 @@ class PaymentEvents:
 RECORDED_REFUNDS = frozenset({"succeeded", "pending", "requires_action"})
 
 
-def _compared(taken_minor: int, intended_minor: int, booking: Booking) -> dict[str, str]:
+def _compared(taken_minor: int, intended_minor: int, booking: Booking) -> dict[str, str | int]:
     """History details for money taken: the amount, and any difference from what the intent was made for
     or from what the booking owed before it."""
-    details = {"amount_minor": str(taken_minor)}
+    details: dict[str, str | int] = {"amount_minor": taken_minor}
     owed = account_of(booking).balance_minor
     if taken_minor != intended_minor:
-        details["intended_minor"] = str(intended_minor)
+        details["intended_minor"] = intended_minor
     if taken_minor > owed:
-        details["overpaid_minor"] = str(taken_minor - max(owed, 0))
+        details["overpaid_minor"] = taken_minor - max(owed, 0)
     return details
 
 

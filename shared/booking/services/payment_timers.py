@@ -271,7 +271,7 @@ class PaymentTimers:
             action="authorisation_lapsing",
             details={
                 "intent": payment.intent_id,
-                "amount_minor": str(payment.amount_minor),
+                "amount_minor": payment.amount_minor,
                 "expires_at": expires.isoformat() if expires is not None else "",
             },
         )

@@ -150,7 +150,7 @@ class Refunds:
                     actor=actor,
                     action="refunded",
                     details={
-                        "amount_minor": str(refund.amount_minor),
+                        "amount_minor": refund.amount_minor,
                         "refund": refund.id,
                         "reason": refund.reason[:200],
                     },
@@ -174,7 +174,7 @@ class Refunds:
                 at=self._clock.now(),
                 actor=actor,
                 action="refund_failed",
-                details={"amount_minor": str(amount_minor), "reason": error.detail[:200]},
+                details={"amount_minor": amount_minor, "reason": error.detail[:200]},
             )
             self._bookings.add_history(
                 booking.tenant_id, booking.id, entry, f"refund-failed-{booking.version}"
@@ -219,7 +219,7 @@ class Refunds:
             action="authorisation_released",
             details={
                 "intent": payment.intent_id,
-                "amount_minor": str(payment.amount_minor),
+                "amount_minor": payment.amount_minor,
                 "reason": reason[:200],
             },
             payment_status="not_required",

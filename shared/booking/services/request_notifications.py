@@ -3,7 +3,8 @@ escalation of a request left unanswered. Run by the reminders function from the 
 "booking_request") and from its timers, exactly as a booking's messages are (services/notifications.py).
 
     new request                     ──> the business (contact address) and every dispatcher: "New booking
-                                        request"; the customer: "received" (email, and SMS to a phone);
+                                        request"; the customer: "received" (email, and SMS to a phone,
+                                        at most one per customer in 10 minutes);
                                         the first escalation timer, at submission + escalation_hours
     submitted -> under_review       ──> the customer: "we're reviewing your request"
     -> counter_proposed             ──> the customer: the time proposed, until when it is held, the message
@@ -75,7 +76,15 @@ from booking.messages import (
     RequestStaffKind,
     request_message,
 )
-from booking.ports import CatalogueReader, Clock, CustomerRepository, MessageLog, RequestRepository, SmsBudget
+from booking.ports import (
+    CatalogueReader,
+    Clock,
+    CustomerRepository,
+    MessageLog,
+    RateLimiter,
+    RequestRepository,
+    SmsBudget,
+)
 from booking.services.delivery import MessageDelivery, Rendered
 from booking.services.payment_timers import TimerScheduler
 
@@ -86,6 +95,9 @@ ESCALATION: Final = "request_escalation"  # the message's kind
 ESCALATOR = Actor(kind="system", id="request-escalation")
 KEY_PREFIX: Final = "request-"
 MIN_LEAD = timedelta(minutes=1)  # a timer due already (the stream ran late) fires this soon
+# One "received" text per customer in this long: a burst of requests is acknowledged by email, and cannot
+# spend the business's daily SMS cap (RateLimiter.once_in, per customer).
+RECEIVED_TEXT_PERIOD = timedelta(minutes=10)
 
 
 def is_request_message(key: str) -> bool:
@@ -206,6 +218,7 @@ class RequestNotifications:
         sms_budget: SmsBudget,
         portal_base_url: str,
         clock: Clock,
+        limiter: RateLimiter,
     ) -> None:
         self._catalogue = catalogue
         self._requests = requests
@@ -216,6 +229,7 @@ class RequestNotifications:
         self._sms_budget = sms_budget
         self._portal_base_url = portal_base_url.rstrip("/")
         self._clock = clock
+        self._limiter = limiter
 
     # --- reacting to committed changes ----------------------------------------------------------------
 
@@ -449,6 +463,11 @@ class RequestNotifications:
         (view, cancel, and accept or decline a proposed time). `business` names where to sign in."""
         return f"{self._portal_base_url}/requests/{request.id}?business={business.slug}"
 
+    def staff_url(self, request: ServiceRequest) -> str:
+        """The request in the staff app, on the same base as the portal and the manage links (the pages
+        are served together: DESIGN.md's web layer). Staff sign in there, so no token in it either."""
+        return f"{self._portal_base_url}/staff/requests/{request.id}"
+
     def _customer(self, catalogue: Catalogue, request: ServiceRequest, kind: RequestCustomerKind) -> None:
         """Email, and SMS to a customer with a phone (as a booking's messages decide: `_sms_refusal`)."""
         about_start, about_staff = request.created_at, ""
@@ -535,16 +554,17 @@ class RequestNotifications:
             request,
             business,
             portal_url=self.portal_url(request, business),
+            staff_url=self.staff_url(request),
             waited_hours=waited,
             since_reply=kind == ESCALATION and waiting_round(request) > 0,
         )
-        skip = self._sms_refusal(request, business) if channel == "sms" else None
+        skip = self._sms_refusal(request, business, kind) if channel == "sms" else None
         return Rendered(recipient, content, skip_reason=skip)
 
-    def _sms_refusal(self, request: ServiceRequest, business: Business) -> str | None:
+    def _sms_refusal(self, request: ServiceRequest, business: Business, kind: RequestKind) -> str | None:
         """Why this text must not go out: a booking's rules (NotificationService._sms_refusal) for the
-        request's customer. Taking one from the day's cap is the last check, so a text refused for another
-        reason costs nothing."""
+        request's customer, and at most one "received" text per customer in RECEIVED_TEXT_PERIOD. Taking
+        one from the day's cap is the last check, so a text refused for another reason costs nothing."""
         if not business.sms_enabled:
             return "the business does not send SMS"
         phone = request.customer.phone
@@ -556,6 +576,15 @@ class RequestNotifications:
         refused = country_refusal(phone, allowed_countries(business.sms_countries, business.time_zone))
         if refused is not None:
             return refused
+        if kind == "request_received" and not self._limiter.once_in(
+            request.tenant_id,
+            f"request-received-text:{request.customer.email.lower()}",
+            request.id,  # the same request's retry is not a second text
+            self._clock.now(),
+            RECEIVED_TEXT_PERIOD,
+        ):
+            minutes = int(RECEIVED_TEXT_PERIOD.total_seconds() // 60)
+            return f"the customer was texted about a request in the last {minutes} minutes: email only"
         today = self._clock.now().astimezone(ZoneInfo(business.time_zone)).date()
         if not self._sms_budget.take(business.id, today, business.sms_daily_cap):
             return f"the business's daily SMS cap ({business.sms_daily_cap}) is reached"

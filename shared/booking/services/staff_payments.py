@@ -73,7 +73,7 @@ class StaffPayments:
             at=self._clock.now(),
             actor=actor_for(principal),
             action="payment_captured",
-            details={"amount_minor": str(state.received_minor)},
+            details={"amount_minor": state.received_minor},
             payment_status="paid",
             payment=payment.model_copy(update={"captured_minor": state.received_minor}),
         )
@@ -108,7 +108,7 @@ class StaffPayments:
             at=now,
             actor=actor_for(principal),
             action="offline_payment_recorded",
-            details={"amount_minor": str(request.amount_minor), "method": request.method},
+            details={"amount_minor": request.amount_minor, "method": request.method},
             offline_payments=offline,
             payment_status=status,
         )
@@ -154,7 +154,7 @@ class StaffPayments:
                 at=self._clock.now(),
                 actor=actor,
                 action="offline_refund_recorded",
-                details={"amount_minor": str(amount), "method": request.method, "reason": reason[:200]},
+                details={"amount_minor": amount, "method": request.method, "reason": reason[:200]},
                 offline_payments=[*booking.offline_payments, given_back],
             )
         _, history = self._engine.load(booking.tenant_id, booking.id)

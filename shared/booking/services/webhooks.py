@@ -27,6 +27,7 @@ from booking.domain.webhooks import (
     MEETING_STARTED,
     TENANT_ID_PATTERN,
     URL_VALIDATION,
+    SignatureRejected,
     ZoomEvent,
     event_key,
     meeting_history_entry,
@@ -72,7 +73,15 @@ class ZoomWebhooks:
         """Raises NotFound (no such business, or it stored no webhook secret), SignatureRejected (401)
         and MalformedEvent (400); nothing is written unless the request is verified."""
         secret = self._secret(tenant_id)
-        verify_zoom_request(secret, headers, body, self._clock.now())
+        try:
+            verify_zoom_request(secret, headers, body, self._clock.now())
+        except SignatureRejected:
+            # Perhaps the secret token was just rotated: read it afresh once before refusing.
+            fresh = self._secret(tenant_id, fresh=True)
+            if fresh == secret:
+                raise
+            verify_zoom_request(fresh, headers, body, self._clock.now())
+            secret = fresh
         event = parse_zoom_event(body)
         if event.event == URL_VALIDATION:
             return WebhookAnswer("url_validation", url_validation_answer(secret, event))
@@ -80,8 +89,12 @@ class ZoomWebhooks:
             return WebhookAnswer("ignored", {"status": "ignored"})
         return self._meeting_event(tenant_id, event)
 
-    def _secret(self, tenant_id: str) -> str:
-        stored = self._credentials.get(tenant_id, ZOOM) if _TENANT_ID.match(tenant_id) else None
+    def _secret(self, tenant_id: str, fresh: bool = False) -> str:
+        if not _TENANT_ID.match(tenant_id):
+            raise NotFound("no Zoom webhook is set up at this address")
+        stored = self._credentials.get(tenant_id, ZOOM, fresh)
+        if stored is None and not fresh:
+            stored = self._credentials.get(tenant_id, ZOOM, fresh=True)  # connected since it was cached
         secret = ZoomCredentials.model_validate(stored).webhook_secret_token if stored else None
         if not secret:
             # The same answer for an unknown business and one without a secret: neither can verify anything.

@@ -102,6 +102,7 @@ def booking_detail(booking_id: BookingId, caller: Caller, bookings: Bookings) ->
 def reschedule(
     booking_id: BookingId, body: RescheduleRequest, caller: Caller, bookings: Bookings
 ) -> AdminBookingOut:
+    """Moves the booking to another time (and staff member); outside shifts only when asked for."""
     view = bookings.reschedule(caller, booking_id, body.start, body.staff, body.allow_outside_shift)
     return _detail(bookings, caller, view)
 
@@ -231,6 +232,7 @@ def onboard(
 
 @router.post("/v1/admin/customers/<email>/unblock", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)
 def unblock(email: CustomerEmail, caller: Caller, customers: Customers) -> CustomerProfile:
+    """Lets a blocked customer book online again (owners and admins)."""
     return customers.set_blocked(caller, email, False, None)
 
 

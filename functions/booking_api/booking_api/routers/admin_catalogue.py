@@ -51,6 +51,7 @@ def no_content() -> Response[None]:
 
 @router.get("/v1/admin/business", tags=["admin: business"], security=ADMIN_SECURITY)
 def get_business(caller: Caller, catalogue: Catalogue) -> Business:
+    """The business's settings: name, time zone, currency, hours, policies, payments and messages."""
     return catalogue.business(caller)
 
 
@@ -68,6 +69,7 @@ def put_business(
 
 @router.get("/v1/admin/categories", tags=["admin: categories"], security=ADMIN_SECURITY)
 def list_categories(caller: Caller, catalogue: Catalogue) -> list[Category]:
+    """The service categories, in their display order."""
     return list(catalogue.catalogue(caller).categories)
 
 
@@ -78,12 +80,14 @@ def list_categories(caller: Caller, catalogue: Catalogue) -> list[Category]:
     responses={201: {"description": "Created"}},
 )
 def create_category(draft: CategoryDraft, caller: Caller, catalogue: Catalogue) -> Response[Category]:
+    """Adds a service category (owners and admins)."""
     category = catalogue.create_category(caller, draft)
     return created(category, f"/v1/admin/categories/{category.id}")
 
 
 @router.get("/v1/admin/categories/<category_id>", tags=["admin: categories"], security=ADMIN_SECURITY)
 def get_category(category_id: EntityId, caller: Caller, catalogue: Catalogue) -> Category:
+    """One service category."""
     return catalogue.category(caller, category_id)
 
 
@@ -91,6 +95,7 @@ def get_category(category_id: EntityId, caller: Caller, catalogue: Catalogue) ->
 def put_category(
     category_id: EntityId, draft: CategoryDraft, caller: Caller, catalogue: Catalogue
 ) -> Category:
+    """Renames or reorders a service category (owners and admins)."""
     return catalogue.update_category(caller, category_id, draft)
 
 
@@ -101,6 +106,7 @@ def put_category(
     responses={204: {"description": "Deleted"}},
 )
 def delete_category(category_id: EntityId, caller: Caller, catalogue: Catalogue) -> Response[None]:
+    """Deletes a service category; its services stay, uncategorised."""
     catalogue.delete_category(caller, category_id)
     return no_content()
 
@@ -110,6 +116,7 @@ def delete_category(category_id: EntityId, caller: Caller, catalogue: Catalogue)
 
 @router.get("/v1/admin/services", tags=["admin: services"], security=ADMIN_SECURITY)
 def list_services(caller: Caller, catalogue: Catalogue) -> list[Service]:
+    """Every service, active or not, with its price, duration, buffers, payment rule and staff."""
     return list(catalogue.catalogue(caller).services)
 
 
@@ -120,17 +127,20 @@ def list_services(caller: Caller, catalogue: Catalogue) -> list[Service]:
     responses={201: {"description": "Created"}},
 )
 def create_service(draft: ServiceDraft, caller: Caller, catalogue: Catalogue) -> Response[Service]:
+    """Adds a service (owners and admins)."""
     service = catalogue.create_service(caller, draft)
     return created(service, f"/v1/admin/services/{service.id}")
 
 
 @router.get("/v1/admin/services/<service_id>", tags=["admin: services"], security=ADMIN_SECURITY)
 def get_service(service_id: EntityId, caller: Caller, catalogue: Catalogue) -> Service:
+    """One service, with its staff."""
     return catalogue.service(caller, service_id)
 
 
 @router.put("/v1/admin/services/<service_id>", tags=["admin: services"], security=ADMIN_SECURITY)
 def put_service(service_id: EntityId, draft: ServiceDraft, caller: Caller, catalogue: Catalogue) -> Service:
+    """Replaces a service's details (owners and admins); bookings already made keep what they were booked at."""
     return catalogue.update_service(caller, service_id, draft)
 
 
@@ -141,6 +151,7 @@ def put_service(service_id: EntityId, draft: ServiceDraft, caller: Caller, catal
     responses={204: {"description": "Deleted"}},
 )
 def delete_service(service_id: EntityId, caller: Caller, catalogue: Catalogue) -> Response[None]:
+    """Deletes a service; bookings already made keep it."""
     catalogue.delete_service(caller, service_id)
     return no_content()
 
@@ -150,6 +161,7 @@ def delete_service(service_id: EntityId, caller: Caller, catalogue: Catalogue) -
 
 @router.get("/v1/admin/staff", tags=["admin: staff"], security=ADMIN_SECURITY)
 def list_staff(caller: Caller, catalogue: Catalogue) -> list[StaffMember]:
+    """Every staff member, with their shifts, breaks and services."""
     return list(catalogue.catalogue(caller).staff)
 
 
@@ -160,17 +172,20 @@ def list_staff(caller: Caller, catalogue: Catalogue) -> list[StaffMember]:
     responses={201: {"description": "Created"}},
 )
 def create_staff(draft: StaffDraft, caller: Caller, catalogue: Catalogue) -> Response[StaffMember]:
+    """Adds a staff member (owners and admins)."""
     member = catalogue.create_staff(caller, draft)
     return created(member, f"/v1/admin/staff/{member.id}")
 
 
 @router.get("/v1/admin/staff/<staff_id>", tags=["admin: staff"], security=ADMIN_SECURITY)
 def get_staff(staff_id: EntityId, caller: Caller, catalogue: Catalogue) -> StaffMember:
+    """One staff member."""
     return catalogue.staff_member(caller, staff_id)
 
 
 @router.put("/v1/admin/staff/<staff_id>", tags=["admin: staff"], security=ADMIN_SECURITY)
 def put_staff(staff_id: EntityId, draft: StaffDraft, caller: Caller, catalogue: Catalogue) -> StaffMember:
+    """Replaces a staff member's details, shifts and services (owners and admins)."""
     return catalogue.update_staff(caller, staff_id, draft)
 
 
@@ -181,6 +196,7 @@ def put_staff(staff_id: EntityId, draft: StaffDraft, caller: Caller, catalogue: 
     responses={204: {"description": "Deleted"}},
 )
 def delete_staff(staff_id: EntityId, caller: Caller, catalogue: Catalogue) -> Response[None]:
+    """Deletes a staff member; their bookings stay on the diary."""
     catalogue.delete_staff(caller, staff_id)
     return no_content()
 
@@ -190,6 +206,7 @@ def delete_staff(staff_id: EntityId, caller: Caller, catalogue: Catalogue) -> Re
 
 @router.get("/v1/admin/me", tags=["admin: business"], security=ADMIN_SECURITY)
 def me(caller: Caller) -> dict[str, str | None]:
+    """Who the bearer token is: user, business, role and staff member."""
     return {
         "user_id": caller.user_id,
         "tenant_id": caller.tenant_id,

@@ -71,11 +71,13 @@ def connect_teams(body: TeamsCredentials, caller: Caller, meetings: Meetings) ->
 
 @router.put(f"{BASE}/daily", tags=TAGS, security=ADMIN_SECURITY)
 def connect_daily(body: ApiKeyCredentials, caller: Caller, meetings: Meetings) -> ProviderConnection:
+    """Connects Daily with an API key (checked with Daily, then stored write-only)."""
     return _connect(meetings, caller, "daily", body)
 
 
 @router.put(f"{BASE}/whereby", tags=TAGS, security=ADMIN_SECURITY)
 def connect_whereby(body: ApiKeyCredentials, caller: Caller, meetings: Meetings) -> ProviderConnection:
+    """Connects Whereby with an API key (checked with Whereby, then stored write-only)."""
     return _connect(meetings, caller, "whereby", body)
 
 

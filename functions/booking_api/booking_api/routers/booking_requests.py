@@ -82,7 +82,7 @@ class SubmittedOut(RequestOut):
 
 class RequestDetailOut(RequestOut):
     history: list[RequestHistoryEntry]
-    photo_urls: dict[int, str] = {}  # staff only: verified photos, links valid five minutes
+    photo_urls: dict[int, str] = {}  # staff only: verified copies, links valid five minutes
     customer_bookings: list[dict[str, Any]] = []  # staff only: the customer's bookings, newest first
     communications: list[MessageRecord] = []  # staff only: what was sent about it
 
@@ -124,8 +124,11 @@ def submit_request(
     request: Request,
 ) -> Response[SubmittedOut]:
     """Submits a request (Authorization: Bearer <customer token>; onboarded customers only). The answer
-    carries a presigned POST for each declared photo: upload each straight to storage, then call
-    `.../photos/{index}/uploaded` so it is checked."""
+    carries a presigned POST for each declared photo (valid five minutes): upload each straight to
+    storage, then call `.../photos/{index}/uploaded` so it is checked. 429 (problem+json, nothing written)
+    past the business's limits: open requests per customer (no Retry-After: it lifts with an answer or a
+    cancellation), submissions per customer per hour and per day, and per business per hour (Retry-After
+    until the window ends)."""
     submitted = requests.submit(_caller(me), body)
     out = SubmittedOut(**RequestOut.of(submitted.request).model_dump(), uploads=submitted.uploads)
     return respond(out, me.business, request_origin(request), status=201)
@@ -146,6 +149,7 @@ def my_request(
     me: Me,
     request: Request,
 ) -> Response[RequestDetailOut]:
+    """One of the signed-in customer's requests, with its history and the business's answers."""
     found = requests.view_mine(_caller(me), request_id)
     return respond(RequestDetailOut.detail(found), me.business, request_origin(request))
 
@@ -200,8 +204,9 @@ def photo_uploaded(
     me: Me,
     request: Request,
 ) -> Response[Photo]:
-    """Checks an uploaded photo (really an image of the declared type and size); 422 naming the problem
-    otherwise (the upload is deleted)."""
+    """Checks an uploaded photo (really an image of the declared type and size) in its verified copy, which
+    no upload form can change; 422 naming the problem otherwise (the upload is deleted). Once verified,
+    asking again answers from the record."""
     photo = requests.photo_uploaded(_caller(me), request_id, index)
     return respond(photo, me.business, request_origin(request))
 
@@ -263,6 +268,7 @@ def view_request(request_id: RequestId, caller: Caller, requests: Requests) -> R
 
 @router.post(f"{ADMIN}/<request_id>/review", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
 def mark_under_review(request_id: RequestId, caller: Caller, requests: Requests) -> RequestOut:
+    """Marks a submitted request as being looked at; the customer is told it is under review."""
     return RequestOut.of(requests.review(caller, request_id))
 
 
@@ -295,4 +301,5 @@ def counter_propose(
 def decline_request(
     request_id: RequestId, body: DeclineRequest, caller: Caller, requests: Requests
 ) -> RequestOut:
+    """Declines the request with a message to the customer (a time held for a counter-proposal is freed)."""
     return RequestOut.of(requests.decline(caller, request_id, body))

@@ -12,6 +12,7 @@ router = APIGatewayRouter()
 
 @router.get("/v1/health", tags=["meta"])
 def health() -> dict[str, str]:
+    """Whether the API answers (no business's data is read)."""
     return {"status": "ok"}
 
 

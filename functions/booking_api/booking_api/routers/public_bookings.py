@@ -95,6 +95,7 @@ def create_booking(
     booking: BookingRequest,
     bookings: Bookings,
     checkout: Checkouts,
+    customers: Customers,
     once: Once,
     request: Request,
     idempotency_key: Annotated[
@@ -106,11 +107,14 @@ def create_booking(
 
     A service paid at booking (in full, a deposit, or a card kept on file) is booked awaiting payment: the
     answer's `checkout` carries what Stripe's Payment Element needs, the time is held until
-    `checkout.expires_at`, and the booking is confirmed when Stripe tells us the payment succeeded."""
+    `checkout.expires_at`, and the booking is confirmed when Stripe tells us the payment succeeded.
+    Booked in a 'login as client' session (its bearer token sent), it is recorded on behalf of the owner
+    or admin acting as the customer."""
     made: list[CheckoutView] = []
+    acting = _acting_user(customers, bookings, request, slug)
 
     def book() -> dict[str, str]:
-        made.append(checkout.book(slug, booking))
+        made.append(checkout.book(slug, booking, on_behalf_of=acting))
         return {"booking_id": made[0].view.booking.id, "slug": slug}
 
     result = once.run(
@@ -222,6 +226,18 @@ def reschedule_booking(
         raise InvalidInput("customers book within opening times", [])
     actor = _session_actor(customers, links, request, booking_id, token)
     return _booking_response(links.reschedule(booking_id, token, body.start, body.staff, actor), request)
+
+
+def _acting_user(
+    customers: CustomerService, bookings: BookingService, request: Request, slug: str
+) -> str | None:
+    """The owner or admin behind a 'login as client' session the caller sent for this business (a bearer
+    that is no session is refused: a booking made as someone must not be recorded as the customer's own)."""
+    bearer = bearer_token(request)
+    if not bearer:
+        return None
+    session = customers.session(bearer)
+    return session.acting_user if session.tenant_id == bookings.public_business(slug).id else None
 
 
 def _session_actor(

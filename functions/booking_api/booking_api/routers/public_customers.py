@@ -56,7 +56,12 @@ def _session_out(token: str, customers: CustomerService) -> CustomerSessionOut:
     session = customers.session(token)
     overview = customers.overview(session)
     links = manage_link_service()
-    views = {b.id: links.view_for_customer(b) for b in [*overview.upcoming, *overview.past]}
+    # In a 'login as client' session every link shown is delegated: it records the acting user and ends
+    # with the session (the customer's own links never reach the impersonator).
+    views = {
+        b.id: links.view_for_customer(b, session.delegation)
+        for b in [*overview.upcoming, *overview.past, *overview.cancelled]
+    }
     return CustomerSessionOut.of(token, overview, tenant_catalogue(session.tenant_id), views)
 
 

@@ -12,8 +12,9 @@ from botocore.exceptions import ClientError
 
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.items import plain, typed, typed_key
-from booking.domain.booking_requests import RequestHistoryEntry, ServiceRequest
-from booking.domain.errors import Conflict
+from booking.domain.booking_requests import OPEN, RequestHistoryEntry, ServiceRequest, TooManyOpen
+from booking.domain.errors import Conflict, Unavailable
+from booking.retry import pause_before_retry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
 
 KIND = "booking_request"
 BATCH_GET = 100
+UNPROCESSED_ATTEMPTS = 8  # a batch read throttled this many times in a row gives up (503)
 
 
 def request_in_image(image: Mapping[str, Any] | None) -> ServiceRequest | None:
@@ -28,6 +30,11 @@ def request_in_image(image: Mapping[str, Any] | None) -> ServiceRequest | None:
     if not image or image.get("kind") != KIND:
         return None
     return _request(image)
+
+
+def _failed(reasons: list[Any], position: int) -> bool:
+    """Whether the transaction's item at `position` was refused by its condition."""
+    return len(reasons) > position and reasons[position].get("Code") == "ConditionalCheckFailed"
 
 
 def _request(item: Mapping[str, Any]) -> ServiceRequest:
@@ -42,9 +49,16 @@ class DynamoRequestRepository:
         self._table = table_name
 
     def save(
-        self, request: ServiceRequest, previous: ServiceRequest | None, entry: RequestHistoryEntry
+        self,
+        request: ServiceRequest,
+        previous: ServiceRequest | None,
+        entry: RequestHistoryEntry,
+        open_limit: int | None = None,
     ) -> None:
-        """Writes the request on the version read (Conflict when another change came first)."""
+        """Writes the request on the version read (Conflict when another change came first). The customer's
+        open requests are a set of ids beside their profile: a new request joins it in the same transaction,
+        refused (TooManyOpen) once it holds `open_limit`; one that becomes final leaves it. A set, not a
+        count: a change written twice, or a request from before the set existed, cannot skew it."""
         put: dict[str, Any] = {
             "TableName": self._table,
             "Item": typed(
@@ -95,14 +109,44 @@ class DynamoRequestRepository:
                     }
                 }
             )
+        opened = previous is None and request.state in OPEN
+        closed = previous is not None and previous.state in OPEN and request.state not in OPEN
+        if opened or closed:
+            ops.append({"Update": self._open_set(request, opened, open_limit if opened else None)})
         try:
             self._client.transact_write_items(TransactItems=ops)
         except ClientError as error:
             if error.response.get("Error", {}).get("Code") == "TransactionCanceledException":
+                reasons = error.response.get("CancellationReasons", [])
+                # Only the open set's condition fails on a new request when its id is fresh.
+                if open_limit is not None and opened and _failed(reasons, len(ops) - 1):
+                    raise TooManyOpen(open_limit) from error
                 raise Conflict(
                     "the request changed meanwhile (someone answered it first); look at it again"
                 ) from error
             raise
+
+    def open_count(self, tenant_id: str, email: str) -> int:
+        item = self._client.get_item(
+            TableName=self._table,
+            Key=typed_key(keys.customer_open_requests_key(tenant_id, email)),
+            ConsistentRead=True,
+        ).get("Item")
+        return len(item["open_ids"]["SS"]) if item and "open_ids" in item else 0
+
+    def _open_set(self, request: ServiceRequest, join: bool, limit: int | None) -> Any:
+        update: dict[str, Any] = {
+            "TableName": self._table,
+            "Key": typed_key(keys.customer_open_requests_key(request.tenant_id, request.customer.email)),
+            "UpdateExpression": "ADD open_ids :id SET kind = :kind" if join else "DELETE open_ids :id",
+            "ExpressionAttributeValues": {":id": {"SS": [request.id]}},
+        }
+        if join:
+            update["ExpressionAttributeValues"][":kind"] = {"S": "customer_open_requests"}
+        if limit is not None:
+            update["ConditionExpression"] = "attribute_not_exists(open_ids) OR size(open_ids) < :limit"
+            update["ExpressionAttributeValues"][":limit"] = {"N": str(limit)}
+        return update
 
     def get(self, tenant_id: str, request_id: str) -> tuple[ServiceRequest, list[RequestHistoryEntry]] | None:
         item = self._client.get_item(
@@ -157,10 +201,15 @@ class DynamoRequestRepository:
                     "ConsistentRead": True,
                 }
             }
-            while wanted:
+            for attempt in range(UNPROCESSED_ATTEMPTS):
                 answer = self._client.batch_get_item(RequestItems=wanted)
                 for raw in answer["Responses"].get(self._table, []):
                     request = _request(plain(raw))
                     found[request.id] = request
                 wanted = answer.get("UnprocessedKeys") or None
+                if not wanted:
+                    break
+                pause_before_retry(attempt)  # throttled: back off with jitter before asking for the rest
+            else:
+                raise Unavailable("the requests could not be read in full just now; please try again", 2)
         return [found[i] for i in ids if i in found]

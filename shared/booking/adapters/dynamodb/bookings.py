@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 
 from botocore.exceptions import ClientError
 
+from booking import deadline
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.items import condition_failed, plain, typed, typed_key
 from booking.adapters.dynamodb.ledger import SheetStore, months, utc_days
@@ -33,6 +34,7 @@ if TYPE_CHECKING:
 # at most, pausing between tries (booking/retry.py) so racing writers spread out (each round has a
 # winner, so a dozen writers on one staff member's day all get through).
 ATTEMPTS = 12
+ROUND_SECONDS = 0.5  # what one more round (read the sheets, write the transaction) needs, at the least
 _TAKEN = "that time was just taken by another booking; please pick another"
 
 
@@ -341,6 +343,8 @@ class DynamoBookingRepository:
                 self._explain(error, ops, others, sheet_indexes, sheets)
             if attempt + 1 < ATTEMPTS:
                 pause_before_retry(attempt)
+                # Another round needs a read and a write: refused (503, nothing written) rather than killed.
+                deadline.require(ROUND_SECONDS, "save this change")
         raise SlotTaken(_TAKEN)
 
     @staticmethod

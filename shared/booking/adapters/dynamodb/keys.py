@@ -187,6 +187,11 @@ def rate_limit_key(tenant_id: str, counter: str, window_start: datetime) -> dict
     return {PK: f"T#{tenant_id}#LIMIT#{counter}#{iso(window_start)}", SK: "COUNT"}
 
 
+def quiet_period_key(tenant_id: str, name: str) -> dict[str, str]:
+    """When something (a customer's "received" text) last happened, and for what, for "once in a while"."""
+    return {PK: f"T#{tenant_id}#QUIET#{name}", SK: "LAST"}
+
+
 def customer_bookings_index(tenant_id: str, email: str, start: datetime, booking_id: str) -> dict[str, str]:
     """The gsi1 attributes a booking item carries so a customer's bookings can be listed."""
     return {GSI1_PK: customer_pk(tenant_id, email), GSI1_SK: f"{iso(start)}#{booking_id}"}
@@ -314,3 +319,8 @@ CUSTOMER_REQUEST_PREFIX: Final = "REQUEST#"
 
 def customer_request_key(tenant_id: str, email: str, request_id: str) -> dict[str, str]:
     return {PK: customer_pk(tenant_id, email), SK: f"{CUSTOMER_REQUEST_PREFIX}{request_id}"}
+
+
+def customer_open_requests_key(tenant_id: str, email: str) -> dict[str, str]:
+    """The ids of a customer's open requests (a string set), for the limit on how many may be open."""
+    return {PK: customer_pk(tenant_id, email), SK: "OPEN_REQUESTS"}

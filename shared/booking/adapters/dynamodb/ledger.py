@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 from booking.adapters.dynamodb import keys
 from booking.adapters.dynamodb.items import typed_key
 from booking.domain.availability import Busy, to_minute
+from booking.domain.errors import Unavailable
 from booking.domain.ledger import (
     Interval,
     IntervalKind,
@@ -24,6 +25,7 @@ from booking.domain.ledger import (
     SheetKey,
     day_start_minute,
 )
+from booking.retry import pause_before_retry
 
 if TYPE_CHECKING:
     from mypy_boto3_dynamodb import DynamoDBClient
@@ -31,6 +33,7 @@ if TYPE_CHECKING:
 
 VERSION = "v"
 INTERVALS = "t"
+UNPROCESSED_ATTEMPTS = 8  # a batch read throttled this many times in a row gives up (503) instead of spinning
 
 
 def encode(intervals: Iterable[Interval]) -> str:
@@ -83,13 +86,18 @@ class SheetStore:
         while pending:
             batch, pending = pending[:100], pending[100:]
             request: dict[str, Any] = {self._table: {"Keys": batch, "ConsistentRead": True}}
-            while request:
+            for attempt in range(UNPROCESSED_ATTEMPTS):
                 answer = self._client.batch_get_item(RequestItems=request)
                 for raw in answer.get("Responses", {}).get(self._table, []):
                     month = raw[keys.PK]["S"].rsplit("#", 1)[1]
                     key = wanted[(raw[keys.SK]["S"], month)]
                     found[key] = Sheet(key, int(raw[VERSION]["N"]), decode(raw[INTERVALS]["S"]))
                 request = answer.get("UnprocessedKeys") or {}
+                if not request:
+                    break
+                pause_before_retry(attempt)  # throttled: back off with jitter before asking for the rest
+            else:
+                raise Unavailable("the diary could not be read in full just now; please try again", 2)
         return found
 
     def busy(
