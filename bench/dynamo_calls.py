@@ -52,7 +52,7 @@ from booking.domain.booking import (
     Actor,
     BookedService,
     Booking,
-    BookingRequest,
+    BookingOrder,
     BookingStatus,
     CustomerDetails,
     HistoryEntry,
@@ -280,7 +280,7 @@ def _availability_like_the_route(
     return result
 
 
-def _book_like_the_route(container: Container, slug: str, request: BookingRequest, key: str) -> str:
+def _book_like_the_route(container: Container, slug: str, request: BookingOrder, key: str) -> str:
     """POST .../bookings as routers/public_bookings.py does it: the use case inside the idempotency
     wrapper; the booking is read back only when a retry replays the stored result."""
     made: list[str] = []
@@ -304,8 +304,8 @@ def _drop_catalogue_cache(container: Container) -> None:
     reader.invalidate()
 
 
-def _request(service_id: str, start: datetime, n: int, staff: str = "any") -> BookingRequest:
-    return BookingRequest(
+def _request(service_id: str, start: datetime, n: int, staff: str = "any") -> BookingOrder:
+    return BookingOrder(
         services=[service_id],
         staff=staff,
         start=start,

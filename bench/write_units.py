@@ -53,7 +53,7 @@ from bench.scenario import (
     staff_draft,
 )
 from booking.domain.access import Principal, Role
-from booking.domain.booking import BookingRequest, CustomerDetails
+from booking.domain.booking import BookingOrder, CustomerDetails
 
 if TYPE_CHECKING:
     from booking_api.container import Container
@@ -364,7 +364,7 @@ def measure(container: Container, recorder: TransactionRecorder) -> WriteUnitRes
     staff = container.catalogue.create_staff(owner, staff_draft(0, [service.id]))
     day = next_monday(datetime.now(ZoneInfo(ZONE_NAME)).date()) + timedelta(days=7)
     appointment = f"{SERVICE_MINUTES}-min appointment + {BUFFER_AFTER_MINUTES}-min buffer"
-    request = BookingRequest(
+    request = BookingOrder(
         services=[service.id],
         staff=staff.id,
         start=_at(day, "09:00"),

@@ -13,7 +13,13 @@ from typing import Any
 
 import boto3
 
-from local import moto_patches
+from local.moto import install as patch_moto
+from local.moto import register_function
+
+# The embedded AWS's account and region, defined beside moto's backends (the patches look backends up in
+# them) so that local.moto never imports this module; this module's own, re-exported.
+from local.moto.backends import ACCOUNT as ACCOUNT  # noqa: PLC0414 - re-exported
+from local.moto.backends import REGION as REGION  # noqa: PLC0414 - re-exported
 from local.template import (
     function_handler,
     load_template,
@@ -24,8 +30,6 @@ from local.template import (
     user_pool_definition,
 )
 
-REGION = "eu-west-1"
-ACCOUNT = "123456789012"
 CREDENTIALS_SECRET_PREFIX = "booking/local/tenants/"
 USER_POOL_NAME = "booking-local-users"
 USER_POOL_CLIENT_NAME = "booking-local-client"
@@ -90,7 +94,7 @@ class EmbeddedAws:
     def __init__(self, port: int = 0) -> None:
         from moto.server import ThreadedMotoServer  # heavy import, only when a stack is started
 
-        moto_patches.install()
+        patch_moto()
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self.endpoint = ""
 
@@ -207,7 +211,7 @@ class EmbeddedAws:
 
     def _state_machines(self, template: dict[str, Any]) -> dict[str, str]:
         """Creates (or updates) each state machine from its committed definition file; the functions its
-        tasks invoke run in this process (local.moto_patches.register_function), as the template's
+        tasks invoke run in this process (local.moto.register_function), as the template's
         Handler names them."""
         sfn = self.client("stepfunctions")
         existing = {m["name"]: m["stateMachineArn"] for m in sfn.list_state_machines()["stateMachines"]}
@@ -225,7 +229,7 @@ class EmbeddedAws:
             for function in machine.task_functions:
                 module, _, attribute = function_handler(function, template).rpartition(".")
                 handler = getattr(importlib.import_module(module), attribute)
-                moto_patches.register_function(local_function_arn(function), handler)
+                register_function(local_function_arn(function), handler)
         return arns
 
 

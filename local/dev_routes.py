@@ -17,9 +17,9 @@ from pydantic import AwareDatetime, Field
 
 from booking.domain.errors import FieldProblem, InvalidInput, NotFound
 from booking.domain.types import Model
-from local import moto_patches
 from local.clock import DevClock
 from local.dispatcher import Dispatcher
+from local.moto import sends
 from local.outbox import Outbox
 from local.persistence import LOCAL_PASSWORD
 from local.seed import DemoBusiness
@@ -143,8 +143,8 @@ class Faults(Model):
 @router.post("/dev/faults", include_in_schema=False)
 def set_faults(faults: Faults) -> dict[str, Any]:
     state = _current()
-    moto_patches.faults.refuse_to = set(faults.refuse_sends_to)
-    moto_patches.faults.crash_on_send_to = set(faults.crash_on_send_to)
+    sends.faults.refuse_to = set(faults.refuse_sends_to)
+    sends.faults.crash_on_send_to = set(faults.crash_on_send_to)
     state.dispatcher.failing_batches = faults.fail_stream_batches
     return faults.model_dump()
 

@@ -30,12 +30,12 @@ from aws_lambda_powertools.event_handler import HttpResolver
 from aws_lambda_powertools.event_handler.http_resolver import MockLambdaContext
 
 from booking_api.bodies import body_problem, lambda_response
-from local import moto_patches
 from local.auth import CognitoIdTokenVerifier
 from local.aws import EmbeddedAws
 from local.clock import DevClock
 from local.dispatcher import DeadLetters, Dispatcher
 from local.fakes.providers import MeetingFakes, start_fakes
+from local.moto import sends
 from local.outbox import Outbox
 from local.persistence import Store
 from local.seed import load_manifest, seed
@@ -44,7 +44,7 @@ from local.stripe_server import StripeServer, start_stripe
 from local.template import reminders_failure_handling
 
 if TYPE_CHECKING:
-    from booking.services.checkout import Checkout
+    from booking.services.payments.checkout import Checkout
     from local.seed import DemoBusiness
 
 
@@ -163,7 +163,10 @@ def invoke_webhooks(event: dict[str, Any]) -> dict[str, Any]:
             "headers": {"Content-Type": "application/json"},
             "body": json.dumps({"message": "Internal server error"}),
         }
-    return result
+    # API Gateway sends an answer's multiValueHeaders (what Powertools' resolver returns) as headers.
+    multi: dict[str, list[str]] = result.pop("multiValueHeaders", None) or {}
+    single = {name: ", ".join(values) for name, values in multi.items()}
+    return {**result, "headers": {**(result.get("headers") or {}), **single}}
 
 
 def local_secret(data_dir: Path) -> str:
@@ -248,30 +251,16 @@ def _install_functions(clock: DevClock) -> None:
     from meeting_links import handler as meeting_links
     from meeting_links.container import build_provisioning
     from reminders import handler as reminders
-    from reminders.container import (
-        build_bookkeeping,
-        build_login_codes,
-        build_payment_timers,
-        build_provisioning_trigger,
-        build_request_notifications,
-        build_service,
-    )
+    from reminders.container import Reminders
     from webhooks import handler as webhooks
-    from webhooks.container import build_payment_events, build_zoom_webhooks
+    from webhooks.container import Webhooks
 
     # The payment timers and the booking requests' escalations judge "now" by the dev clock too: the
-    # dispatcher fires them on it.
-    books = build_bookkeeping(clock=clock)
-    reminders.install(
-        build_service(clock=clock, books=books),
-        build_login_codes(clock=clock),
-        build_provisioning_trigger(),
-        build_payment_timers(clock=clock),
-        books,
-        build_request_notifications(clock=clock),
-    )
+    # dispatcher fires them on it. Built now, before the dispatcher's and the requests' threads use them.
+    reminders.install(Reminders(clock=clock).build_all())
     meeting_links.install(build_provisioning(clock=clock))
-    webhooks.install(build_zoom_webhooks(clock=clock), build_payment_events(clock=clock))
+    on_dev_clock = Webhooks(clock=clock)
+    webhooks.install(on_dev_clock.zoom, on_dev_clock.stripe)
 
 
 def start_outside_services(
@@ -375,7 +364,7 @@ def main(argv: list[str] | None = None) -> None:
     store.start()  # from here on, every acknowledged write is in the journal first
     if restored:  # a data directory from before the time ledger is migrated, once
         migrate_old_layout(args.data_dir, resources.table_name, clock.now, lambda: _stop(store, aws))
-    moto_patches.retain_sent_messages = False  # the outbox keeps them, on disk
+    sends.retain_sent_messages = False  # the outbox keeps them, on disk
     outbox = Outbox(args.data_dir, clock)
     outbox.attach()
 

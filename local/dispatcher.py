@@ -12,7 +12,7 @@ that keeps failing to the function's failure queue, as on AWS (without Lambda's 
 Iterators are re-created from the checkpoint whenever the stream or its shards change.
 
 Schedules: the dispatcher learns of created and deleted schedules from the embedded AWS as they happen
-(`local.moto_patches.subscribe`), so a diary with thousands of pending reminders costs nothing per pass;
+(`local.moto.subscribe`), so a diary with thousands of pending reminders costs nothing per pass;
 it lists the group once, at its first pass, for schedules made before it started.
 
 Clock watchers: what outside AWS keeps time by the dev clock (localstripe, whose authorisations lapse
@@ -36,10 +36,9 @@ from typing import Any
 
 from botocore.exceptions import ClientError
 
-from local import moto_patches
 from local.aws import EmbeddedAws
 from local.clock import DevClock
-from local.moto_patches import Commit, ScheduleChange
+from local.moto import Commit, ScheduleChange, stream_end, subscribe, trim_stream
 from local.persistence import CHECKPOINT_FILE
 from local.template import stream_kinds
 
@@ -215,8 +214,8 @@ class Dispatcher:
         self._thread: threading.Thread | None = None
         self.failing_batches = 0  # fault injection: this many coming batches fail as a crashed function would
         self._unsubscribe = [
-            moto_patches.subscribe(ScheduleChange, self._on_schedule),
-            moto_patches.subscribe(Commit, self._on_commit),
+            subscribe(ScheduleChange, self._on_schedule),
+            subscribe(Commit, self._on_commit),
         ]
 
     # --- what the embedded AWS tells us -----------------------------------------------------------------
@@ -245,7 +244,7 @@ class Dispatcher:
     def skip_to_latest(self) -> None:
         """Marks everything already in the stream as delivered (tests that share one embedded AWS)."""
         with self._lock:
-            self.checkpoints.advance(self._table, moto_patches.stream_end(self._table))
+            self.checkpoints.advance(self._table, stream_end(self._table))
             self._shards.clear()
 
     def _arn(self) -> str:
@@ -316,7 +315,7 @@ class Dispatcher:
                 sequence = int(records[delivered - 1]["dynamodb"]["SequenceNumber"])
                 self.checkpoints.advance(self._table, sequence)
                 if self._trim:
-                    moto_patches.trim_stream(self._table, self.checkpoints.trimmable(self._table))
+                    trim_stream(self._table, self.checkpoints.trimmable(self._table))
         return read
 
     def _deliver(self, records: list[dict[str, Any]]) -> int:

@@ -80,9 +80,11 @@ def _step(action: Callable[[], Any]) -> tuple[Any, dict[str, Any]]:
 
 
 def _services(handler: Any) -> Any:
-    """The object holding the function's clients: the API's container, the reminders' service."""
+    """The object holding the function's clients: the API's container, the reminders' services."""
     if hasattr(handler, "_container"):
         return handler._container()
+    if hasattr(handler, "services"):
+        return handler.services()
     return handler.service() if hasattr(handler, "service") else None
 
 

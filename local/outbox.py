@@ -12,9 +12,8 @@ from email.parser import BytesParser
 from pathlib import Path
 from typing import Any
 
-from local import moto_patches
 from local.clock import DevClock
-from local.moto_patches import Sent
+from local.moto import Sent, subscribe
 
 
 def _email_entry(sent: Sent) -> dict[str, Any]:
@@ -76,7 +75,7 @@ class Outbox:
                 handle.truncate(data.rfind(b"\n") + 1)
 
     def attach(self) -> None:
-        self._detach = moto_patches.subscribe(Sent, self._record)
+        self._detach = subscribe(Sent, self._record)
 
     def detach(self) -> None:
         if self._detach is not None:

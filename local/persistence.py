@@ -4,7 +4,7 @@ Files in `<data dir>/state/`:
 
 - `journal-<n>.jsonl`: one line per committed change, written to the operating system inside the
   embedded AWS's request, before it answers (moto publishes each change to us under its write lock, see
-  `local/moto_patches.py`): a DynamoDB write (each item's new image, and the stream records it made), a
+  `local/moto/`): a DynamoDB write (each item's new image, and the stream records it made), a
   schedule created or deleted, the users of a pool after a change, a dead letter queued or deleted, a
   secret after a change (its values included: never log an entry). Written with a plain `write`: the
   bytes survive the process being killed; a power cut may lose the last lines (no fsync per write).
@@ -32,8 +32,19 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from local import moto_patches
-from local.moto_patches import Commit, QueueChange, ScheduleChange, SecretChange, UsersChange
+from local.moto import (
+    Commit,
+    QueueChange,
+    ScheduleChange,
+    SecretChange,
+    UsersChange,
+    load_items,
+    load_queue_messages,
+    load_schedules,
+    load_secrets,
+    load_stream,
+    subscribe,
+)
 
 logger = logging.getLogger("local.persistence")
 SNAPSHOT_VERSION = 2
@@ -291,15 +302,15 @@ class Store:
         if state is None:
             return False
         for table, items in state.tables.items():
-            moto_patches.load_items(table, items.values())
+            load_items(table, items.values())
         for table, stream in state.streams.items():
-            moto_patches.load_stream(table, stream["next"], stream["records"])
-        moto_patches.load_schedules(state.schedules.values())
+            load_stream(table, stream["next"], stream["records"])
+        load_schedules(state.schedules.values())
         for pool, users in state.users.items():
             self._restore_users(users if pool in ("", self._pool) else [])
         for queue, messages in state.queues.items():
-            moto_patches.load_queue_messages(queue, messages)
-        moto_patches.load_secrets(state.secrets.values())
+            load_queue_messages(queue, messages)
+        load_secrets(state.secrets.values())
         self._next_segment = state.through_segment + 1
         return True
 
@@ -329,11 +340,11 @@ class Store:
         first = max([self._next_segment, *(n + 1 for n in existing)])
         self._journal = Journal(self._directory, first)
         self._unsubscribe = [
-            moto_patches.subscribe(Commit, self._on_commit),
-            moto_patches.subscribe(ScheduleChange, self._on_schedule),
-            moto_patches.subscribe(UsersChange, self._on_users),
-            moto_patches.subscribe(QueueChange, self._on_queue),
-            moto_patches.subscribe(SecretChange, self._on_secret),
+            subscribe(Commit, self._on_commit),
+            subscribe(ScheduleChange, self._on_schedule),
+            subscribe(UsersChange, self._on_users),
+            subscribe(QueueChange, self._on_queue),
+            subscribe(SecretChange, self._on_secret),
         ]
 
     def _append(self, entry: dict[str, Any]) -> None:

@@ -27,9 +27,9 @@ from booking.domain.no_shows import NoShowPolicy
 from booking.domain.payments import PaymentRule
 from booking.domain.refunds import CancellationPolicy, PolicyTier
 from booking.services.catalogue import CatalogueService
-from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.meetings import MeetingAdmin
+from booking.services.payments.checkout import Checkout
 from local.fakes.providers import DEMO_CREDENTIALS
 from local.persistence import LOCAL_PASSWORD
 

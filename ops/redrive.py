@@ -10,7 +10,10 @@ Three kinds of message, each recognised by its shape:
   (within its 24-hour retention) and handed to the function as the mapping would;
 - an asynchronous invocation that failed three times (the function's on-failure destination): its
   original event (`requestPayload`) is invoked again;
-- a timer the scheduler could not deliver (its dead-letter queue): the message is the timer's input.
+- a timer the scheduler could not deliver (its dead-letter queue): the message is the timer's input, replayed
+  as it is (`booking.adapters.scheduler.TIMER_TYPES`; a message's retry timer names its booking or booking
+  request, and one set by an earlier version, which carried a request's id as `booking_id`, is read the same
+  way: the function finds what the message is about in the communications log).
 
 Replaying is safe by design: every message the function sends is claimed in the communications log
 first, so what did go out before is not sent again, and a reminder or retry checks it is still due.
@@ -27,11 +30,12 @@ from typing import Any
 
 import boto3
 
+from booking.adapters.scheduler import TIMER_TYPES
+
 Invoke = Callable[[dict[str, Any]], dict[str, Any] | None]
 STREAM_KINDS = frozenset(
     {"booking", "booking_request", "login_code_request"}
 )  # the stream mapping's filter (infra/template.yaml)
-TIMER_TYPES = frozenset({"reminder", "message_retry", "payment_timer", "request_escalation"})
 
 
 @dataclass

@@ -59,12 +59,12 @@ def stripe_server() -> Iterator[StripeServer]:
 @pytest.fixture(scope="session")
 def retry_pauses() -> Iterator[list[float]]:
     """State machines' Retry pauses, recorded rather than waited for (the executions run at once)."""
-    from local import moto_patches
+    from local.moto import set_retry_pause
 
     pauses: list[float] = []
-    previous = moto_patches.set_retry_pause(pauses.append)
+    previous = set_retry_pause(pauses.append)
     yield pauses
-    moto_patches.set_retry_pause(previous)
+    set_retry_pause(previous)
 
 
 @pytest.fixture(scope="session")

@@ -22,9 +22,7 @@ def wiring(
     wired.outbox.detach()
     wired.dispatcher.close()
     # leave the process's reminders function as Lambda would build it (system clock, environment sender)
-    from reminders.container import build_service
-
-    wired.handler.install(build_service())
+    wired.handler.services.clear()
 
 
 @pytest.fixture

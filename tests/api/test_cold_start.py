@@ -26,7 +26,7 @@ HEAVY = (
     "aws_lambda_powertools.event_handler",
     "aws_lambda_powertools.utilities.batch",
     "booking.domain.catalogue",
-    "booking.services.notifications",
+    "booking.services.messaging",
     "icalendar",
     "jinja2",
     "babel",

@@ -16,9 +16,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from booking.domain.booking import AdminBookingRequest, BookingRequest, CustomerDetails
+from booking.domain.booking import CustomerDetails
 from booking.domain.meetings import Meeting
-from booking.messages import CustomerKind, StaffKind, customer_message, format_when, staff_message
+from booking.rendering.messages import CustomerKind, StaffKind, customer_message, staff_message
+from booking.rendering.times import format_when
+from booking_api.schemas.bookings import NewBooking, NewBookingForClient
 from tests.support.booking_fixtures import assert_problem
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import (
@@ -295,9 +297,9 @@ def test_an_unknown_zone_is_refused_naming_the_field_and_nothing_is_booked(
 
 
 def test_the_public_and_the_admin_booking_request_accept_the_zone_and_the_example_has_one() -> None:
-    [example] = BookingRequest.model_json_schema()["examples"]
-    assert BookingRequest.model_validate(example).customer.time_zone == "America/New_York"
-    assert AdminBookingRequest.model_validate(example).customer.time_zone == "America/New_York"
+    [example] = NewBooking.model_json_schema()["examples"]
+    assert NewBooking.model_validate(example).customer.time_zone == "America/New_York"
+    assert NewBookingForClient.model_validate(example).customer.time_zone == "America/New_York"
     assert CustomerDetails(name="Ann", email="ann@example.com").time_zone is None
 
 

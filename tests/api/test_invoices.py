@@ -18,14 +18,14 @@ import pypdf
 import pytest
 
 from booking.domain.booking import BookingStatus, Payment, RefundRecord
-from booking.services.bookkeeping import Bookkeeping
+from booking.services.payments.bookkeeping import Bookkeeping
 from local.stripe_server import StripeServer
 from tests.support.checkout import book, detail, pay, stripe_salon, wait_until
 from tests.support.lambda_api import LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, build_salon, emails
 from tests.support.notification_wiring import Notifications
 from tests.support.stripe_webhooks import WebhookReceiver
-from tests.unit.test_invoice_documents import booking as booking_of
+from tests.unit.test_documents_rendering import booking as booking_of
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any
 
-from local import moto_patches
+from local.moto import faults
 from tests.support.notification_fixtures import Salon, StreamTap, book, new_customer
 from tests.support.notification_wiring import Notifications, context
 
@@ -38,11 +38,11 @@ def test_each_records_log_lines_carry_its_own_booking_and_nothing_remains_after_
     first = book(notifications.api, salon, salon.at(salon.day(3), "10:00"), ann)
     second = book(notifications.api, salon, salon.at(salon.day(3), "12:00"), bob)
     records = tap.records()
-    moto_patches.faults.refuse_to = {ann.email, bob.email}  # each record logs a failed send
+    faults.refuse_to = {ann.email, bob.email}  # each record logs a failed send
     try:
         result = notifications.handler.lambda_handler({"Records": records}, context())
     finally:
-        moto_patches.faults.refuse_to = set()
+        faults.refuse_to = set()
         logger._logger.removeHandler(handler)
     assert result == {"batchItemFailures": []}
 

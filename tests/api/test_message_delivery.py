@@ -1,7 +1,7 @@
 """Delivery of one message through failures, on the embedded AWS with the real adapters: a throttled
 provider retried by a timer with backoff until it gives up, a retry that no longer applies, a sender that
 died between claim and send, an invocation without the time to send. The provider faults are the embedded
-SES's own (`local.moto_patches.faults`), so the SES client, its retries and the error codes are real."""
+SES's own (`local.moto.faults`), so the SES client, its retries and the error codes are real."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from aws_lambda_powertools.utilities.batch.exceptions import BatchProcessingErro
 from booking.adapters.dynamodb.messages import DynamoMessageLog
 from booking.adapters.scheduler import whole_second
 from booking.domain.communications import BACKOFF, MAX_ATTEMPTS, MessageRecord, MessageRequest
-from local import moto_patches
+from local.moto import faults
 from tests.support.lambda_api import LambdaContext
 from tests.support.notification_fixtures import (
     Salon,
@@ -34,9 +34,9 @@ from tests.support.notification_wiring import Notifications, booked, entry
 def throttled() -> Iterator[set[str]]:
     """Recipients the embedded SES/SNS throttle (every request, the SDK's own retries included)."""
     refused: set[str] = set()
-    moto_patches.faults.refuse_to = refused
+    faults.refuse_to = refused
     yield refused
-    moto_patches.faults.refuse_to = set()
+    faults.refuse_to = set()
 
 
 def at_of(timer: dict[str, Any]) -> datetime:

@@ -22,9 +22,9 @@ import pytest
 import stripe
 
 from booking.adapters.scheduler import whole_second
-from local import moto_patches
 from local.clock import DevClock
 from local.dispatcher import Dispatcher
+from local.moto import faults
 from local.stripe_server import StripeServer
 from tests.support.checkout import (
     book,
@@ -72,7 +72,7 @@ class Lifecycle:
 
 @pytest.fixture
 def lifecycle(notifications: Notifications, tmp_path: Path) -> Iterator[Lifecycle]:
-    from reminders.container import build_payment_timers, build_service
+    from reminders.container import Reminders
 
     clock = DevClock(tmp_path)
     aws, resources = notifications.aws, notifications.resources
@@ -80,7 +80,9 @@ def lifecycle(notifications: Notifications, tmp_path: Path) -> Iterator[Lifecycl
         aws, resources.table_name, resources.schedule_group, clock, notifications.handler.lambda_handler
     )
     dispatcher.skip_to_latest()
-    notifications.handler.install(build_service(clock=clock), payments=build_payment_timers(clock=clock))
+    notifications.handler.install(
+        Reminders(messages=Reminders(clock=clock).messages, payments=Reminders(clock=clock).payments)
+    )
     yield Lifecycle(notifications, clock, dispatcher)
     dispatcher.close()
     notifications.handler.install(notifications.default)
@@ -245,7 +247,7 @@ def test_a_warning_the_provider_refused_is_sent_by_its_retry_timer(
     booking, _ = authorised_booking(api, stripe_server, salon, account, days=9)
     lifecycle.run()
     expires = datetime.fromisoformat(detail(api, salon, booking["id"])["authorisation_expires_at"])
-    moto_patches.faults.refuse_to = {CONTACT}  # SES throttles the business's address
+    faults.refuse_to = {CONTACT}  # SES throttles the business's address
     try:
         lifecycle.clock.set(expires - timedelta(hours=23, minutes=59))
         assert [m["to"] for m in warnings(lifecycle.run())] == [[salon.staff_email]]
@@ -256,7 +258,7 @@ def test_a_warning_the_provider_refused_is_sent_by_its_retry_timer(
         ]
         assert (retrying["status"], retrying["attempts"]) == ("retrying", 1)
     finally:
-        moto_patches.faults.refuse_to = set()  # SES recovers
+        faults.refuse_to = set()  # SES recovers
 
     lifecycle.clock.set(datetime.fromisoformat(retrying["next_attempt_at"]) + timedelta(seconds=1))
     assert sorted(to for m in warnings(lifecycle.run()) for to in m["to"]) == sorted(

@@ -33,8 +33,8 @@ from booking.domain.booking_requests import (
     ServiceRequest,
 )
 from booking.domain.communications import MessageRecord, MessageRequest
-from booking.messages import format_when, format_when_short
-from booking.services.request_notifications import Escalation
+from booking.rendering.times import format_when, format_when_short
+from booking.services.messaging.requests import Escalation
 from local.clock import DevClock
 from local.dispatcher import Dispatcher
 from tests.support.lambda_api import LambdaApi
@@ -240,7 +240,7 @@ class Desk:
 
 @pytest.fixture
 def desk(notifications: Notifications, tmp_path: Path) -> Iterator[Desk]:
-    from reminders.container import build_request_notifications, build_service
+    from reminders.container import Reminders
 
     clock = DevClock(tmp_path)
     aws, resources = notifications.aws, notifications.resources
@@ -249,7 +249,7 @@ def desk(notifications: Notifications, tmp_path: Path) -> Iterator[Desk]:
     )
     dispatcher.skip_to_latest()
     notifications.handler.install(
-        build_service(clock=clock), requests=build_request_notifications(clock=clock)
+        Reminders(messages=Reminders(clock=clock).messages, requests=Reminders(clock=clock).requests)
     )
     dynamodb = aws.client("dynamodb")
     yield Desk(
@@ -348,7 +348,7 @@ def test_the_business_and_every_dispatcher_hear_of_a_new_request_and_the_custome
     assert entry.status == "scheduled"
 
     # the same change delivered again sends nothing twice
-    desk.notifications.handler.requests().request_changed(None, request)
+    desk.notifications.handler.services().requests.request_changed(None, request)
     assert desk.run() == []
     assert len(desk.communications(request)) == len(log)
 
@@ -443,7 +443,7 @@ def test_a_confirmed_request_leaves_the_confirmation_to_its_booking_and_records_
     assert entry.status == "skipped"
     assert f"booking {request.booking_id}" in (entry.detail or "")
 
-    desk.notifications.handler.requests().request_changed(submitted, request)  # delivered again
+    desk.notifications.handler.services().requests.request_changed(submitted, request)  # delivered again
     assert len(logged(desk, request, "request_confirmed", "email")) == 1
     assert desk.run() == []
 

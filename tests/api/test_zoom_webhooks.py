@@ -358,6 +358,14 @@ def test_other_providers_paths(hooks: LambdaApi) -> None:
         assert (unknown.status, unknown.header("Content-Type")) == (404, "application/problem+json"), path
 
 
+def test_webhooks_are_only_posted(hooks: LambdaApi, practice: tuple[Salon, str]) -> None:
+    salon, _ = practice
+    for method in ("GET", "PUT", "OPTIONS"):
+        refused = hooks.request(method, f"/v1/webhooks/zoom/{salon.tenant.id}")
+        assert (refused.status, refused.header("Content-Type")) == (405, "application/problem+json"), method
+        assert refused.json()["type"] == "urn:booking:problem:method-not-allowed"
+
+
 def test_the_local_server_hands_webhooks_to_the_webhooks_function(practice: tuple[Salon, str]) -> None:
     """`make dev` serves POST /v1/webhooks/... as API Gateway does: the raw request to the webhooks
     function (no body checks of the API's own), its answer back as it is."""
@@ -401,7 +409,7 @@ def test_a_snapshot_of_the_webhooks_function_is_ready_and_each_copy_renews_its_s
     )
     report = run({"handler": "webhooks.handler", "snapshot": True, "copies": 2, "events": [event]})
 
-    assert "booking.services.webhooks" in report["prime"]["loaded"]
+    assert "booking.services.zoom_webhooks" in report["prime"]["loaded"]
     for copy in report["copies"]:
         [answer] = copy["answers"]
         assert answer["result"]["statusCode"] == 200, answer["result"]["body"]

@@ -36,10 +36,9 @@ def wired(
     api: LambdaApi, embedded_aws: Aws, tmp_path: Path
 ) -> Iterator[tuple[Dispatcher, Outbox, ManualClock, Any]]:
     from reminders import handler
-    from reminders.container import build_service
 
     aws, resources = embedded_aws
-    handler.install(build_service())
+    handler.services.clear()  # built as on Lambda, from the environment
     sqs = aws.client("sqs")
     for url in resources.queues.values():  # what earlier tests left (PurgeQueue allows one a minute)
         while messages := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages"):

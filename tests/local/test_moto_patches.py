@@ -1,4 +1,4 @@
-"""The embedded AWS's fixes to moto (`local/moto_patches.py`), through boto3 against the running server, as
+"""The embedded AWS's fixes to moto (`local/moto/`), through boto3 against the running server, as
 the application talks to it: all-or-nothing transactions without table copies, a stream that keeps
 flowing after a failed transaction, no tracked instances, bounded memory, presigned POST policies checked,
 and an alarm when moto changes."""
@@ -16,8 +16,9 @@ import pytest
 from botocore.exceptions import ClientError
 from moto.s3.exceptions import S3ClientError
 
-from local import moto_patches
+from local import moto as moto_patches
 from local.aws import EmbeddedAws, LocalResources
+from local.moto import streams as moto_streams
 
 Aws = tuple[EmbeddedAws, LocalResources]
 
@@ -235,7 +236,7 @@ def test_shard_iterators_expire_instead_of_piling_up(
     old = streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")[
         "ShardIterator"
     ]
-    monkeypatch.setattr(moto_patches, "ITERATOR_LIFETIME_SECONDS", 0)
+    monkeypatch.setattr(moto_streams, "ITERATOR_LIFETIME_SECONDS", 0)
     streams.get_shard_iterator(StreamArn=arn, ShardId=shard, ShardIteratorType="LATEST")
 
     with pytest.raises(ClientError) as refused:
@@ -248,7 +249,7 @@ def test_shard_iterators_expire_instead_of_piling_up(
 
 def test_moto_is_the_version_the_patches_were_written_for() -> None:
     assert moto.__version__ == moto_patches.MOTO_VERSION, (
-        f"moto {moto.__version__} is installed; local/moto_patches.py was written for "
+        f"moto {moto.__version__} is installed; local/moto/ was written for "
         f"{moto_patches.MOTO_VERSION}. Re-read the functions it patches, then update MOTO_VERSION."
     )
 
@@ -258,7 +259,7 @@ def test_moto_is_the_version_the_patches_were_written_for() -> None:
 def test_no_patched_moto_function_changed(name: str) -> None:
     changed = moto_patches.source_hash(moto_patches.original(name))
     assert changed == moto_patches.PATCHED[name], (
-        f"moto's {name} is not the one local/moto_patches.py replaces or wraps: read the new one, check "
+        f"moto's {name} is not the one local/moto/ replaces or wraps: read the new one, check "
         "the patch still holds, then record the new hash in PATCHED"
     )
 
@@ -267,7 +268,7 @@ def test_no_patched_moto_function_changed(name: str) -> None:
 def test_no_moto_function_the_patches_rely_on_changed(name: str) -> None:
     changed = moto_patches.source_hash(moto_patches.relied_on(name))
     assert changed == moto_patches.RELIED_ON[name], (
-        f"moto's {name} changed, and local/moto_patches.py relies on how it works: read it, check the "
+        f"moto's {name} changed, and local/moto/ relies on how it works: read it, check the "
         "patch still holds, then record the new hash in RELIED_ON"
     )
 

@@ -191,7 +191,7 @@ def test_a_snapshot_of_the_previous_format_still_loads(tmp_path: Path) -> None:
 
 def test_an_outbox_line_torn_by_a_kill_is_dropped_and_the_next_message_is_kept(tmp_path: Path) -> None:
     from local.clock import DevClock
-    from local.moto_patches import Sent
+    from local.moto import Sent
     from local.outbox import Outbox
 
     (tmp_path / "outbox.jsonl").write_text(
@@ -204,7 +204,7 @@ def test_an_outbox_line_torn_by_a_kill_is_dropped_and_the_next_message_is_kept(t
 
 
 def secret(name: str, value: str, version: str) -> dict[str, Any]:
-    """A secret as `moto_patches.secret_state` saves it."""
+    """A secret as `local.moto.secret_state` saves it."""
     return {
         "account": "123456789012",
         "region": "eu-west-1",

@@ -1,5 +1,5 @@
 """State machines run for real in the embedded AWS (moto's Step Functions execution), and their Lambda tasks
-run handlers registered in this process (`local/moto_patches.py`, patch 8), as Step Functions sees Lambda:
+run handlers registered in this process (`local/moto/stepfunctions.py`, patch 8), as Step Functions sees Lambda:
 the payload goes in, the return value comes out, an exception's class name is the error that Retry and
 Catch match, retry pauses back off as declared (recorded here, not waited), and a function with no handler
 fails the execution loudly."""
@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from local import moto_patches
 from local.aws import REGION, EmbeddedAws, LocalResources
+from local.moto import register_function, set_retry_pause, unregister_function
 
 Aws = tuple[EmbeddedAws, LocalResources]
 ROLE_ARN = "arn:aws:iam::123456789012:role/StateMachineRole"
@@ -39,9 +39,9 @@ def sfn(embedded_aws: Aws) -> Any:
 def pauses() -> Iterator[list[float]]:
     """The retry pauses executions ask for, recorded instead of waited."""
     asked: list[float] = []
-    previous = moto_patches.set_retry_pause(asked.append)
+    previous = set_retry_pause(asked.append)
     yield asked
-    moto_patches.set_retry_pause(previous)
+    set_retry_pause(previous)
 
 
 @pytest.fixture
@@ -51,13 +51,13 @@ def register() -> Iterator[Callable[[Callable[[dict[str, Any], Any], Any]], str]
 
     def add(handler: Callable[[dict[str, Any], Any], Any]) -> str:
         arn = function_arn(f"test-{secrets.token_hex(4)}")
-        moto_patches.register_function(arn, handler)
+        register_function(arn, handler)
         registered.append(arn)
         return arn
 
     yield add
     for arn in registered:
-        moto_patches.unregister_function(arn)
+        unregister_function(arn)
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """What the provider adapters' tests share: a clock moved by hand, a local fake run for one test, an address
-where nothing listens, and the meeting a booking asks for."""
+where nothing listens, and the meeting a booking asks for (`spec`)."""
 
 from __future__ import annotations
 
@@ -65,3 +65,15 @@ def meeting_spec(
         end=start + timedelta(minutes=minutes),
         time_zone="Europe/London",
     )
+
+
+def spec(
+    clock: StepClock,
+    booking_id: str = "01JBOOKING0000000000000001",
+    *,
+    days: int = 2,
+    minutes: int = 45,
+    topic: str = "Consultation with Ana",
+) -> MeetingSpec:
+    """The meeting a booking asks for: at ten `days` from now, `minutes` long."""
+    return meeting_spec(at_ten(clock, days), booking_id, minutes=minutes, topic=topic)

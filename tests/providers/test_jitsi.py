@@ -1,4 +1,6 @@
-"""Jitsi rooms: links on the configured server whose names nobody can guess, kept when a booking moves."""
+"""Jitsi rooms: links on the configured server whose names nobody can guess and that say nothing about the
+business or the customer. What every provider does (a moved booking keeps its room, nothing to delete or
+check) is in test_provider_contract.py, with Jitsi's row in contract.py."""
 
 from __future__ import annotations
 
@@ -9,7 +11,6 @@ from urllib.parse import quote, urlsplit
 
 from booking.adapters.meetings.jitsi import JitsiRooms
 from booking.domain.meetings import DEFAULT_JITSI_BASE_URL, MeetingSpec
-from booking.ports import MeetingLinks
 
 JITSI_NAME = re.compile(r"^[A-Za-z0-9-]+$")  # what Jitsi accepts in a room name
 
@@ -25,12 +26,6 @@ def spec(booking_id: str = "01JBOOKING0000000000000001", *, days: int = 2) -> Me
         time_zone="Europe/Lisbon",
         host_email="staff@salon.example",
     )
-
-
-def test_it_is_a_meeting_links_port() -> None:
-    rooms = JitsiRooms()
-    port: MeetingLinks = rooms
-    assert port is rooms
 
 
 def test_a_room_is_an_https_link_on_the_configured_server() -> None:
@@ -78,25 +73,8 @@ def test_room_names_carry_nothing_about_the_business_or_customer() -> None:
         assert personal not in name
 
 
-def test_a_moved_booking_keeps_its_room() -> None:
-    rooms = JitsiRooms("https://video.salon.example")
-    meeting = rooms.create(spec())
-
-    moved = rooms.update(meeting.meeting_id, spec(days=9))
-
-    assert moved == meeting
-
-
 def test_a_meeting_id_that_is_not_one_of_our_rooms_gets_a_new_room() -> None:
     rooms = JitsiRooms()
     moved = rooms.update("https://evil.example/x", spec())
     assert JITSI_NAME.match(moved.meeting_id)
     assert moved.join_url == f"{DEFAULT_JITSI_BASE_URL}/{moved.meeting_id}"
-
-
-def test_delete_and_check_credentials_need_nothing() -> None:
-    rooms = JitsiRooms()
-    meeting = rooms.create(spec())
-    rooms.delete(meeting.meeting_id)
-    rooms.delete("never-existed")
-    rooms.check_credentials()

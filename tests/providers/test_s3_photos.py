@@ -201,7 +201,7 @@ def test_no_link_is_signed_with_sigv2(embedded_aws: Aws, resources: LocalResourc
 
 
 # The embedded S3 refuses a POST form upload that breaks the form's policy as S3 does, before it stores a
-# byte (local/moto_patches.py, patch 9: moto itself stores whatever a form carries). The one thing a policy
+# byte (local/moto/s3.py, patch 9: moto itself stores whatever a form carries). The one thing a policy
 # cannot see is what the bytes really are: the check after upload is what refuses that.
 
 

@@ -8,8 +8,8 @@ import threading
 import time
 from collections.abc import Iterator
 
-from local import moto_patches
 from local.fakes.providers import MeetingFakes
+from local.moto import set_retry_pause
 from tests.support.meetings import executions
 from tests.support.notification_wiring import Notifications
 
@@ -21,11 +21,11 @@ def gated_retries(meeting_fakes: MeetingFakes) -> Iterator[threading.Event]:
     def pause(_seconds: float) -> None:
         gate.wait(60)
 
-    previous = moto_patches.set_retry_pause(pause)
+    previous = set_retry_pause(pause)
     meeting_fakes.zoom.clear_faults()
     yield gate
     gate.set()
-    moto_patches.set_retry_pause(previous)
+    set_retry_pause(previous)
     meeting_fakes.zoom.clear_faults()
 
 

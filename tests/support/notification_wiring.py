@@ -9,12 +9,11 @@ import json
 from datetime import UTC, datetime
 from email import message_from_string, policy
 from pathlib import Path
-from typing import Any, cast
+from typing import TYPE_CHECKING, Any, cast
 
 from moto.core.models import DEFAULT_ACCOUNT_ID
 from moto.ses.models import ses_backends
 
-from booking.services.notifications import NotificationService
 from local.aws import EmbeddedAws, LocalResources
 from local.clock import DevClock
 from local.dispatcher import Dispatcher
@@ -27,6 +26,9 @@ from tests.support.notification_fixtures import (
     book,
     reminder_schedules,
 )
+
+if TYPE_CHECKING:
+    from reminders.container import Reminders
 
 Aws = tuple[EmbeddedAws, LocalResources]
 
@@ -84,12 +86,12 @@ class Notifications:
         )
         return {s["Name"] for page in pages for s in page["Schedules"]}
 
-    def install(self) -> NotificationService:
-        """A fresh reminders-function container (its own catalogue cache, today's environment), reading
-        time from the test clock."""
-        from reminders.container import build_service
+    def install(self) -> Reminders:
+        """A fresh reminders-function container (its own catalogue cache, today's environment): its booking
+        messages read time from the test clock, the rest is built as on Lambda and shares their pipeline."""
+        from reminders.container import Reminders
 
-        self.container = build_service(clock=self.clock)
+        self.container = Reminders(messages=Reminders(clock=self.clock).messages)
         self.handler.install(self.container)
         return self.container
 

@@ -8,7 +8,6 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from booking.adapters.secrets import app_secret
 from booking.adapters.sessions import JwtCustomerSessions
 from tests.support.lambda_api import ApiResponse, LambdaApi
 from tests.support.notification_fixtures import MakeTenant, Salon, admin_create, build_salon
@@ -83,7 +82,9 @@ def onboarded_customer(api: LambdaApi, contractor: Contractor, onboarded: bool =
         token=contractor.admin("dispatcher"),
     )
     assert response.status == 200, response.text
-    token, _ = JwtCustomerSessions(app_secret()).issue(
+    from booking_api.container import compose
+
+    token, _ = JwtCustomerSessions(compose().app_secret).issue(
         contractor.salon.tenant.id, email, None, datetime.now(UTC)
     )
     return email, token

@@ -18,7 +18,7 @@ from booking.domain.journal import (
     journal_lines,
     trial_balance,
 )
-from tests.unit.test_invoice_documents import START, booking, issue_all, service
+from tests.unit.test_documents_rendering import START, booking, issue_all, service
 
 
 def lines_between(before: Any, after: Any, version: int) -> list[Any]:

@@ -14,15 +14,15 @@ from booking.domain.booking import BookingStatus, CustomerDetails
 from booking.domain.catalogue import BusinessSettings, Catalogue, Service
 from booking.domain.meetings import Meeting
 from booking.domain.reminders import DEFAULT_REMINDERS, ReminderRule, plan_reminders, still_due
-from booking.messages import (
+from booking.rendering.messages import (
     CustomerKind,
     StaffKind,
     customer_message,
-    format_money,
     login_code_message,
     staff_message,
 )
-from booking.services.notifications import reminder_rules
+from booking.rendering.times import format_money
+from booking.services.messaging.bookings import reminder_rules
 from tests.support.notification_fixtures import BOOKING_ID, make_booking, make_business
 
 LONDON = ZoneInfo("Europe/London")

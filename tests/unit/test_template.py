@@ -307,3 +307,64 @@ def test_the_meeting_links_state_machine_retries_exactly_our_provider_errors(
         "states:StartExecution",
         {"Ref": "MeetingLinksStateMachine"},
     )
+
+
+def environment_of(template: dict[str, Any], function: dict[str, Any]) -> set[str]:
+    """The names the template sets for a function: the globals and its own."""
+    defaults = template["Globals"]["Function"]["Environment"]["Variables"]
+    own = function["Properties"].get("Environment", {}).get("Variables", {})
+    return set(defaults) | set(own)
+
+
+def settings_of(template: dict[str, Any]) -> dict[str, tuple[dict[str, Any], type[Any]]]:
+    """Each function in the template, with the settings its package reads (booking/settings.py)."""
+    from booking.settings import FUNCTIONS
+
+    by_package = {kind.function: kind for kind in FUNCTIONS}
+    return {
+        name: (function, by_package[function["Properties"]["Handler"].split(".")[0]])
+        for name, function in functions(template).items()
+    }
+
+
+def test_every_setting_a_function_reads_is_one_the_template_sets_for_it(template: dict[str, Any]) -> None:
+    from booking.settings import LOCAL_ONLY
+
+    found = settings_of(template)
+    assert {kind.function for _, kind in found.values()} == {
+        "booking_api",
+        "reminders",
+        "meeting_links",
+        "webhooks",
+    }
+    for name, (function, kind) in found.items():
+        sets = environment_of(template, function)
+        reads = kind.names()
+        assert reads - LOCAL_ONLY <= sets, f"{name} reads {sorted(reads - LOCAL_ONLY - sets)}, never set"
+        # what only the local stack sets is never deployed (the app secret in plain text least of all)
+        assert not sets & LOCAL_ONLY, f"{name} sets {sorted(sets & LOCAL_ONLY)}"
+
+
+def plausible(name: str) -> str:
+    """A value of the right form for a name the template sets."""
+    return {
+        "PUBLIC_BASE_URL": "https://booking.example.com",
+        "SENDER_EMAIL": "no-reply@example.com",
+    }.get(name, f"value-of-{name.lower()}")
+
+
+def test_each_function_composes_itself_from_what_the_template_sets_for_it_alone(
+    template: dict[str, Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import importlib
+
+    from booking.settings import FUNCTIONS, LOCAL_ONLY
+
+    for function, kind in settings_of(template).values():
+        for name in set().union(LOCAL_ONLY, *(k.names() for k in FUNCTIONS)):
+            monkeypatch.delenv(name, raising=False)
+        for name in environment_of(template, function):
+            if not name.startswith("POWERTOOLS_"):  # Powertools' own
+                monkeypatch.setenv(name, plausible(name))
+        container = importlib.import_module(f"{kind.function}.container")
+        assert type(container.compose().settings) is kind

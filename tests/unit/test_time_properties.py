@@ -16,7 +16,7 @@ from booking.domain.booking import Booking
 from booking.domain.catalogue import Business
 from booking.domain.invite import build_invite
 from booking.domain.reminders import ReminderRule, plan_reminders
-from booking.messages import customer_message
+from booking.rendering.messages import customer_message
 from tests.support.notification_fixtures import (
     make_booking,
     make_business,

@@ -8,8 +8,7 @@ from typing import TypeVar
 from aws_lambda_powertools.event_handler import APIGatewayRestResolver
 from aws_lambda_powertools.event_handler.api_gateway import ApiGatewayResolver
 
-from booking_api import deps, openapi
-from booking_api.container import build_container
+from booking_api import cors, deps, openapi
 from booking_api.problems import register_problem_handlers
 from booking_api.routers import (
     admin_bookings,
@@ -33,7 +32,8 @@ LOADED_ON_DEMAND = ("booking.domain.invite", "jwt")
 
 
 def mount(app: ResolverT) -> ResolverT:
-    """Includes every router, the problem+json handlers and the Swagger UI at /v1/docs."""
+    """Includes every router, the public routes' CORS preflight, the problem+json handlers and the Swagger
+    UI at /v1/docs."""
     for module in (
         meta,
         public,
@@ -48,6 +48,7 @@ def mount(app: ResolverT) -> ResolverT:
         booking_requests,
     ):
         app.include_router(module.router)
+    cors.install(app)
     register_problem_handlers(app)
     openapi.install(app)
     app.enable_swagger(
@@ -62,5 +63,5 @@ def mount(app: ResolverT) -> ResolverT:
 
 def lambda_api() -> APIGatewayRestResolver:
     """The API as Lambda serves it: the container built from the environment, every route mounted."""
-    deps.install(build_container())
+    deps.container()
     return mount(APIGatewayRestResolver(enable_validation=True))

@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from http import HTTPStatus
 from typing import Any
 
-from booking_api.problem_json import PROBLEM_JSON, problem_body
+from booking.http.problem_json import PROBLEM_JSON, problem_body
 
 MAX_BODY_BYTES = 64 * 1024  # the largest legitimate body (business settings with every closure) is ~25 KB
 WRITE_METHODS = frozenset({"POST", "PUT", "PATCH"})

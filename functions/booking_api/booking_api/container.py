@@ -1,8 +1,8 @@
-"""Builds the adapters and use cases once per process (Lambda container or local server)."""
+"""The booking API's use cases, wired from one composition (booking/composition.py) of its settings
+(booking/settings.py BookingApiSettings), once per environment (Lambda container or local server)."""
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -10,24 +10,10 @@ from typing import Any
 from aws_lambda_powertools.utilities.data_classes.common import BaseProxyEvent
 
 from booking.adapters import clients
-from booking.adapters.cache import CachedCatalogue
-from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
-from booking.adapters.dynamodb.bookings import DynamoBookingRepository
-from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
-from booking.adapters.dynamodb.customers import DynamoCustomerRepository
-from booking.adapters.dynamodb.invoices import DynamoDocuments, DynamoJournal
-from booking.adapters.dynamodb.messages import DynamoMessageLog
-from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
-from booking.adapters.dynamodb.series import DynamoSeriesRepository
 from booking.adapters.idempotency import PowertoolsIdempotency
-from booking.adapters.meetings import ProviderDirectory
 from booking.adapters.s3_photos import S3Photos, photos_client
-from booking.adapters.secrets import app_secret
-from booking.adapters.secrets_manager import SecretsManagerCredentials
 from booking.adapters.sessions import JwtCustomerSessions
-from booking.adapters.stripe_payments import StripePayments
-from booking.adapters.system import SystemClock, UlidGenerator
-from booking.domain.tokens import ManageTokens
+from booking.composition import Composition
 from booking.ports import (
     CatalogueReader,
     Clock,
@@ -38,18 +24,18 @@ from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingEngine
 from booking.services.booking_requests import BookingRequests
 from booking.services.bookings import BookingService
-from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
-from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
-from booking.services.no_shows import NoShows
-from booking.services.pay_later import PayLater
-from booking.services.refunds import Refunds
+from booking.services.payments.bookkeeping import Bookkeeping
+from booking.services.payments.checkout import Checkout
+from booking.services.payments.no_shows import NoShows
+from booking.services.payments.pay_later import PayLater
+from booking.services.payments.staff import StaffPayments
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
-from booking.services.staff_payments import StaffPayments
+from booking.settings import BookingApiSettings
 
 # Returns the verified claims of the caller, or None when the request carries no valid token.
 ClaimsSource = Callable[[BaseProxyEvent], Mapping[str, Any] | None]
@@ -93,89 +79,64 @@ def api_gateway_claims(client_id: str) -> ClaimsSource:
     return claims_of
 
 
+def compose(clock: Clock | None = None, ids: IdGenerator | None = None) -> Composition[BookingApiSettings]:
+    """The function's adapters, from its settings read from the environment now, on `clock` and `ids` (the
+    system's unless given); its clients answer within a request's time (10 s)."""
+    return Composition(BookingApiSettings.from_environment(), clock=clock, ids=ids, aws=clients.API_RETRIES)
+
+
 def build_container(
     claims: ClaimsSource | None = None,
     clock: Clock | None = None,
     ids: IdGenerator | None = None,
 ) -> Container:
-    """Configuration from the environment: TABLE_NAME, IDEMPOTENCY_TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL,
-    USER_POOL_CLIENT_ID, CREDENTIALS_SECRET_PREFIX, APP_SECRET_PARAMETER (AWS) or APP_SECRET (local), and
-    AWS_ENDPOINT_URL (and MEETING_PROVIDER_ENDPOINTS) when not on AWS. `claims` defaults to API Gateway's
-    authorizer claims for our app client."""
-    dynamodb = clients.client("dynamodb", clients.API_RETRIES)
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    ids = ids or UlidGenerator()
-    secret = app_secret()
-    catalogue_repository = DynamoCatalogueRepository(dynamodb, table)
-    cached = CachedCatalogue(catalogue_repository)
-    bookings = DynamoBookingRepository(dynamodb, table, clock)
-    customers = DynamoCustomerRepository(dynamodb, table)
-    tokens = ManageTokens(secret)
-    sessions = JwtCustomerSessions(secret)
-    engine = BookingEngine(cached, bookings, clock, ids, tokens, os.environ["PUBLIC_BASE_URL"])
-    secretsmanager = clients.client("secretsmanager", clients.API_RETRIES)
-    credentials = SecretsManagerCredentials(secretsmanager, os.environ["CREDENTIALS_SECRET_PREFIX"])
-    payment_accounts = SecretsManagerCredentials(
-        secretsmanager, os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
-    )
-    stripe_gateway = StripePayments()
-    refunds = Refunds(cached, bookings, payment_accounts, stripe_gateway, clock)
-    series = DynamoSeriesRepository(dynamodb, table)
+    """The API's use cases over a composition of its settings (`compose`). `claims` defaults to API
+    Gateway's authorizer claims for our app client (USER_POOL_CLIENT_ID)."""
+    c = compose(clock, ids)
+    settings = c.settings
+    clock, ids = c.clock, c.ids
+    engine = BookingEngine(c.catalogue, c.bookings, clock, ids, c.manage_tokens, settings.public_base_url)
+    sessions = JwtCustomerSessions(c.app_secret)
     manage_links = ManageLinkService(
-        engine, customers, clock, tokens, os.environ["SENDER_EMAIL"], refunds, series
+        engine, c.customers, clock, c.manage_tokens, settings.sender_email, c.refunds, c.series
     )
     return Container(
         catalogue=CatalogueService(
-            catalogue_repository, clock, ids, on_change=cached.invalidate, public_reader=cached
+            c.catalogue_repository, clock, ids, on_change=c.catalogue.invalidate, public_reader=c.catalogue
         ),
-        catalogue_reader=cached,
+        catalogue_reader=c.catalogue,
         bookings=BookingService(
             engine,
-            bookings,
-            customers,
-            DynamoMessageLog(dynamodb, table),
+            c.bookings,
+            c.customers,
+            c.message_log,
             clock,
             ids,
-            refunds,
-            NoShows(cached, bookings, customers, payment_accounts, stripe_gateway, clock),
+            c.refunds,
+            NoShows(c.catalogue, c.bookings, c.customers, c.payment_accounts, c.stripe, clock),
         ),
-        series=SeriesService(
-            engine,
-            bookings,
-            series,
-            DynamoMessageLog(dynamodb, table),
-            clock,
-            ids,
-        ),
-        availability=AvailabilityService(engine, bookings, clock),
+        series=SeriesService(engine, c.bookings, c.series, c.message_log, clock, ids),
+        availability=AvailabilityService(engine, c.bookings, clock),
         manage_links=manage_links,
-        customers=CustomerService(cached, bookings, customers, sessions, clock),
-        meetings=MeetingAdmin(engine, bookings, ProviderDirectory(credentials, clock), credentials, clock),
-        checkout=Checkout(engine, bookings, payment_accounts, stripe_gateway, clock, ids),
-        staff_payments=StaffPayments(engine, bookings, payment_accounts, stripe_gateway, refunds, clock),
-        pay_later=PayLater(manage_links, bookings, payment_accounts, stripe_gateway, clock),
+        customers=CustomerService(c.catalogue, c.bookings, c.customers, sessions, clock),
+        meetings=MeetingAdmin(engine, c.bookings, c.meeting_providers, c.meeting_credentials, clock),
+        checkout=Checkout(engine, c.bookings, c.payment_accounts, c.stripe, clock, ids),
+        staff_payments=StaffPayments(engine, c.bookings, c.payment_accounts, c.stripe, c.refunds, clock),
+        pay_later=PayLater(manage_links, c.bookings, c.payment_accounts, c.stripe, clock),
         booking_requests=BookingRequests(
             engine,
-            DynamoRequestRepository(dynamodb, table),
-            bookings,
-            customers,
-            S3Photos(photos_client(), os.environ["PHOTOS_BUCKET_NAME"]),
-            DynamoMessageLog(dynamodb, table),
+            c.requests,
+            c.bookings,
+            c.customers,
+            S3Photos(photos_client(), settings.photos_bucket_name),
+            c.message_log,
             clock,
             ids,
-            DynamoRateLimiter(dynamodb, table),
+            c.rate_limiter,
         ),
-        bookkeeping=Bookkeeping(
-            cached,
-            bookings,
-            DynamoDocuments(dynamodb, table),
-            DynamoJournal(dynamodb, table),
-            clock,
-            manage_links,
-        ),
-        sign_in=SignIn(cached, customers, sessions, DynamoRateLimiter(dynamodb, table), clock, ids, secret),
-        idempotency=PowertoolsIdempotency(os.environ["IDEMPOTENCY_TABLE_NAME"], dynamodb),
-        claims=claims or api_gateway_claims(os.environ["USER_POOL_CLIENT_ID"]),
+        bookkeeping=Bookkeeping(c.catalogue, c.bookings, c.documents, c.journal, clock, manage_links),
+        sign_in=SignIn(c.catalogue, c.customers, sessions, c.rate_limiter, clock, ids, c.app_secret),
+        idempotency=PowertoolsIdempotency(settings.idempotency_table_name, c.dynamodb),
+        claims=claims or api_gateway_claims(settings.user_pool_client_id),
         clock=clock,
     )

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from aws_lambda_powertools.event_handler import Request
 
+from booking.adapters import snapstart
 from booking.domain.access import Principal, principal_from_claims
 from booking.domain.catalogue import Business, Catalogue
 from booking.domain.errors import NotFound, Unauthorized
@@ -13,31 +14,26 @@ from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
 from booking.services.booking_requests import BookingRequests
 from booking.services.bookings import BookingService
-from booking.services.bookkeeping import Bookkeeping
 from booking.services.catalogue import CatalogueService
-from booking.services.checkout import Checkout
 from booking.services.customers import CustomerService, CustomerSession
 from booking.services.manage_links import ManageLinkService
 from booking.services.meetings import MeetingAdmin
-from booking.services.pay_later import PayLater
+from booking.services.payments.bookkeeping import Bookkeeping
+from booking.services.payments.checkout import Checkout
+from booking.services.payments.pay_later import PayLater
+from booking.services.payments.staff import StaffPayments
 from booking.services.series import SeriesService
 from booking.services.sign_in import SignIn
-from booking.services.staff_payments import StaffPayments
-from booking_api.container import Container
+from booking_api.container import Container, build_container
 
-_container: Container | None = None
-
-
-def install(container: Container) -> None:
-    """Called once by the composition root (Lambda handler or local server)."""
-    global _container  # noqa: PLW0603 - one container per process, set at start-up
-    _container = container
+# The container the routes use, one per environment: built from the environment on first use (Lambda),
+# renewed after each SnapStart restore (booking_api/handler.py), or installed by the local server.
+container: snapstart.PerEnvironment[Container] = snapstart.PerEnvironment(build_container)
 
 
-def container() -> Container:
-    if _container is None:
-        raise RuntimeError("booking_api.deps.install() was not called")
-    return _container
+def install(built: Container) -> None:
+    """Called once by the local server, with a container on its dev clock and its own token verifier."""
+    container.install(built)
 
 
 def catalogue_service() -> CatalogueService:

@@ -9,6 +9,7 @@ ready and only renews what must be its own (`restored`). See `booking.adapters.s
 from __future__ import annotations
 
 import base64
+import functools
 import importlib
 from typing import TYPE_CHECKING, Any
 
@@ -26,7 +27,6 @@ if TYPE_CHECKING:
     from booking_api.container import Container
 
 logger = Logger()
-_api: APIGatewayRestResolver | None = None
 
 # What prime() sends through the resolver: every layer of a request, and no business's data.
 _HEALTH_CHECK = {
@@ -40,14 +40,12 @@ _HEALTH_CHECK = {
 }
 
 
+@functools.cache
 def api() -> APIGatewayRestResolver:
-    """The resolver with every route, the container installed for them: built once per environment."""
-    global _api  # noqa: PLW0603 - one resolver per environment
-    if _api is None:
-        from booking_api.app import lambda_api  # noqa: PLC0415 - the expensive part, see the docstring
+    """The resolver with every route, the container built for them: once per environment."""
+    from booking_api.app import lambda_api  # noqa: PLC0415 - the expensive part, see the docstring
 
-        _api = lambda_api()
-    return _api
+    return lambda_api()
 
 
 def prime() -> None:
@@ -67,9 +65,8 @@ def restored() -> None:
     """After each restore, on the renewed AWS session: a container of this environment's own (clients,
     connections, the app secret read afresh, an empty catalogue cache)."""
     from booking_api import deps  # noqa: PLC0415 - all loaded before the snapshot
-    from booking_api.container import build_container  # noqa: PLC0415
 
-    deps.install(build_container())
+    deps.container.renew()
 
 
 snapstart.on_snapshot(prime, restored)

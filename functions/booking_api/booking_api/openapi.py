@@ -12,6 +12,9 @@ works, so a route added later documents its errors without anyone remembering to
 - with a bearer token (admin) or a credential of the customer's (a manage-link token, a session): 401 and
   403; a write: 403 too (a blocked customer, a role that may not) and 409 (a lost race, a slot taken, a
   state that does not allow it, a request still in progress).
+
+A body whose Python name is not its name in the document (`schemas.SCHEMA_NAMES`: the public booking's
+body is `NewBooking` in code, `BookingRequest` to clients) is renamed to the document's.
 """
 
 from __future__ import annotations
@@ -25,7 +28,8 @@ from typing import Any
 from aws_lambda_powertools.event_handler.openapi.models import HTTPBearer, OpenAPI, SecurityScheme
 from pydantic import BaseModel, Field
 
-from booking_api.problem_json import PROBLEM_JSON
+from booking.http.problem_json import PROBLEM_JSON
+from booking_api.schemas import SCHEMA_NAMES
 
 TITLE = "Booking API"
 VERSION = "1.0.0"
@@ -167,6 +171,30 @@ def _referenced(node: Any, found: set[str]) -> None:
             _referenced(value, found)
 
 
+def _renamed_refs(node: Any, names: dict[str, str]) -> None:
+    if isinstance(node, dict):
+        ref = node.get("$ref")
+        if isinstance(ref, str) and ref.removeprefix(SCHEMA_REF) in names:
+            node["$ref"] = SCHEMA_REF + names[ref.removeprefix(SCHEMA_REF)]
+        for value in node.values():
+            _renamed_refs(value, names)
+    elif isinstance(node, list):
+        for value in node:
+            _renamed_refs(value, names)
+
+
+def _rename(document: dict[str, Any], names: dict[str, str]) -> None:
+    """Each component schema named in `names` under its name in the document, and every reference to it
+    (the generated schemas stay in order of their names)."""
+    schemas = document.setdefault("components", {}).setdefault("schemas", {})
+    for name, renamed in names.items():
+        if name in schemas:
+            assert renamed not in schemas, f"two schemas would be named {renamed}"
+            schemas[renamed] = schemas.pop(name)
+    document["components"]["schemas"] = dict(sorted(schemas.items()))
+    _renamed_refs(document, names)
+
+
 def _prune(document: dict[str, Any]) -> None:
     """Drops component schemas nothing refers to (Powertools' own validation error models, and models of
     routes left out of the document, e.g. the local stack's /dev routes)."""
@@ -187,7 +215,8 @@ def _prune(document: dict[str, Any]) -> None:
 def document(generated: dict[str, Any]) -> dict[str, Any]:
     """The generated document with every error documented and 204s without a body."""
     result = copy.deepcopy(generated)
-    schemas = result.setdefault("components", {}).setdefault("schemas", {})
+    _rename(result, SCHEMA_NAMES)
+    schemas = result["components"]["schemas"]
     problem_schema = Problem.model_json_schema(ref_template=SCHEMA_REF + "{model}")
     schemas.update(problem_schema.pop("$defs", {}))
     schemas["Problem"] = problem_schema

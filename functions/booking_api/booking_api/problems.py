@@ -1,12 +1,11 @@
-"""RFC 9457 problem+json for every error the API returns: a stable `type` per kind of error, field-level
-detail for validation, and never a stack trace or the rejected input (it may hold personal data)."""
+"""The API's error handlers: every error it returns is RFC 9457 problem+json, naming the request's path.
+Domain errors map as the shared mapping says (booking/http/problems.py); here are what only the event
+handler raises: request validation (field-level detail), a body that is not JSON, no such route, and the
+unexpected (logged, never a stack trace or the rejected input: it may hold personal data)."""
 
 from __future__ import annotations
 
-import json
-from collections.abc import Iterable, Sequence
 from http import HTTPStatus
-from typing import Any
 
 from aws_lambda_powertools import Logger
 from aws_lambda_powertools.event_handler import Response
@@ -17,64 +16,10 @@ from aws_lambda_powertools.event_handler.openapi.exceptions import (
     RequestValidationError,
 )
 
-from booking.domain.checkout import CardDeclined, PaymentProviderDown, PaymentRefused
-from booking.domain.errors import (
-    Conflict,
-    DomainError,
-    FieldProblem,
-    Forbidden,
-    IdempotencyKeyReused,
-    InvalidInput,
-    NotFound,
-    ProviderDown,
-    TooManyRequests,
-    Unauthorized,
-    Unavailable,
-)
-from booking_api.problem_json import PROBLEM_JSON, problem_body
+from booking.domain.errors import DomainError
+from booking.http.problems import Problem, domain_problem, dotted
 
 logger = Logger(child=True)
-
-_STATUS: dict[type[DomainError], HTTPStatus] = {
-    NotFound: HTTPStatus.NOT_FOUND,
-    Conflict: HTTPStatus.CONFLICT,
-    Forbidden: HTTPStatus.FORBIDDEN,
-    Unauthorized: HTTPStatus.UNAUTHORIZED,
-    InvalidInput: HTTPStatus.UNPROCESSABLE_ENTITY,
-    TooManyRequests: HTTPStatus.TOO_MANY_REQUESTS,
-    Unavailable: HTTPStatus.SERVICE_UNAVAILABLE,
-    IdempotencyKeyReused: HTTPStatus.UNPROCESSABLE_ENTITY,
-    ProviderDown: HTTPStatus.BAD_GATEWAY,
-    PaymentProviderDown: HTTPStatus.BAD_GATEWAY,
-    CardDeclined: HTTPStatus.PAYMENT_REQUIRED,
-    PaymentRefused: HTTPStatus.CONFLICT,
-}
-
-
-def problem(
-    status: HTTPStatus,
-    kind: str,
-    title: str,
-    detail: str,
-    instance: str | None = None,
-    errors: Sequence[dict[str, Any]] | None = None,
-    headers: dict[str, str] | None = None,
-) -> Response:
-    body = problem_body(status, kind, title, detail, instance, errors)
-    return Response(
-        status_code=int(status), content_type=PROBLEM_JSON, body=json.dumps(body), headers=headers
-    )
-
-
-def _field_errors(problems: Iterable[FieldProblem]) -> list[dict[str, Any]]:
-    return [{"loc": list(p.loc), "field": _dotted(p.loc), "msg": p.msg} for p in problems]
-
-
-def _dotted(loc: Sequence[str | int]) -> str:
-    parts = [str(p) for p in loc]
-    if parts and parts[0] in ("body", "query", "path", "header"):
-        parts = parts[1:]
-    return ".".join(parts)
 
 
 def _clean_message(message: str) -> str:
@@ -90,67 +35,62 @@ def register_problem_handlers(app: ApiGatewayResolver) -> None:
             return None
 
     @app.exception_handler(DomainError)
-    def _domain(error: DomainError) -> Response:
-        status = next((_STATUS[k] for k in type(error).__mro__ if k in _STATUS), HTTPStatus.BAD_REQUEST)
-        # Field-level detail: always for invalid input, and for any error naming what is at fault (a
-        # series' clashing dates).
-        errors = _field_errors(error.problems) if isinstance(error, InvalidInput) or error.problems else None
-        headers = {"WWW-Authenticate": "Bearer"} if isinstance(error, Unauthorized) else None
-        if isinstance(error, TooManyRequests | Unavailable) and error.retry_after is not None:
-            headers = {"Retry-After": str(error.retry_after)}
-        return problem(status, error.kind, error.title, error.detail, path(), errors, headers)
+    def _domain(error: DomainError) -> Response[str]:
+        return domain_problem(error, path()).response()
 
     @app.exception_handler(RequestValidationError)
-    def _invalid(error: RequestValidationError) -> Response:
+    def _invalid(error: RequestValidationError) -> Response[str]:
         raw = error.errors()
         if any(e.get("type") == "json_invalid" for e in raw):
-            return problem(
+            return Problem(
                 HTTPStatus.BAD_REQUEST,
                 "malformed-json",
                 "Malformed JSON",
                 "the request body is not valid JSON",
                 path(),
-            )
+            ).response()
         errors = [
             {
                 "loc": list(e.get("loc", ())),
-                "field": _dotted(e.get("loc", ())),
+                "field": dotted(e.get("loc", ())),
                 "msg": _clean_message(str(e.get("msg", "invalid"))),
                 "type": e.get("type"),
             }
             for e in raw
         ]
         fields = ", ".join(sorted({e["field"] or "body" for e in errors}))
-        return problem(
+        return Problem(
             HTTPStatus.UNPROCESSABLE_ENTITY,
             "validation-error",
             "Request validation failed",
             f"invalid: {fields}",
             path(),
             errors,
-        )
+        ).response()
 
     @app.exception_handler(RequestUnsupportedContentType)
-    def _unsupported(_: RequestUnsupportedContentType) -> Response:  # bodies.py answers first; a fallback
-        return problem(
+    def _unsupported(_: RequestUnsupportedContentType) -> Response[str]:  # bodies.py answers first
+        return Problem(
             HTTPStatus.UNSUPPORTED_MEDIA_TYPE,
             "unsupported-media-type",
             "Unsupported media type",
             "send the body as application/json",
             path(),
-        )
+        ).response()
 
     @app.not_found
-    def _no_route(_: NotFoundError) -> Response:
-        return problem(HTTPStatus.NOT_FOUND, "not-found", "Resource not found", "no such route", path())
+    def _no_route(_: NotFoundError) -> Response[str]:
+        return Problem(
+            HTTPStatus.NOT_FOUND, "not-found", "Resource not found", "no such route", path()
+        ).response()
 
     @app.exception_handler(Exception)
-    def _unexpected(error: Exception) -> Response:
+    def _unexpected(error: Exception) -> Response[str]:
         logger.exception("unhandled error", extra={"error_type": type(error).__name__})
-        return problem(
+        return Problem(
             HTTPStatus.INTERNAL_SERVER_ERROR,
             "internal-error",
             "Internal error",
             "an unexpected error occurred on our side",
             path(),
-        )
+        ).response()

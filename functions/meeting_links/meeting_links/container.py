@@ -1,33 +1,28 @@
-"""Builds the meeting-links function's use case from the environment, once per container."""
+"""The meeting-links function's use case, wired from one composition (booking/composition.py) of its
+settings (booking/settings.py MeetingLinksSettings)."""
 
 from __future__ import annotations
 
-import os
-
 from booking.adapters import clients
-from booking.adapters.cache import CachedCatalogue
-from booking.adapters.dynamodb.bookings import DynamoBookingRepository
-from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
-from booking.adapters.dynamodb.meetings import DynamoMeetingIndex
-from booking.adapters.meetings import ProviderDirectory
-from booking.adapters.secrets_manager import SecretsManagerCredentials
-from booking.adapters.system import SystemClock
+from booking.composition import Composition
 from booking.ports import Clock
 from booking.services.meetings import MeetingProvisioning
+from booking.settings import MeetingLinksSettings
+
+
+def compose(clock: Clock | None = None) -> Composition[MeetingLinksSettings]:
+    """The function's adapters, from its settings read from the environment now, on `clock` (the
+    system's unless given)."""
+    return Composition(MeetingLinksSettings.from_environment(), clock=clock, aws=clients.SENDING_RETRIES)
 
 
 def build_provisioning(clock: Clock | None = None) -> MeetingProvisioning:
-    """From the environment: TABLE_NAME, CREDENTIALS_SECRET_PREFIX and (locally) MEETING_PROVIDER_ENDPOINTS."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    credentials = SecretsManagerCredentials(
-        clients.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"]
-    )
+    """Making, moving and deleting online bookings' meetings at their providers."""
+    c = compose(clock)
     return MeetingProvisioning(
-        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        bookings=DynamoBookingRepository(dynamodb, table, clock),
-        providers=ProviderDirectory(credentials, clock),
-        clock=clock,
-        index=DynamoMeetingIndex(dynamodb, table),
+        catalogue=c.catalogue,
+        bookings=c.bookings,
+        providers=c.meeting_providers,
+        clock=c.clock,
+        index=c.meeting_index,
     )

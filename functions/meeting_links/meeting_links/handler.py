@@ -13,28 +13,29 @@ from typing import TYPE_CHECKING, Any
 
 from aws_lambda_powertools import Logger
 
+from booking.adapters import snapstart
+
 if TYPE_CHECKING:
     from aws_lambda_powertools.utilities.typing import LambdaContext
 
     from booking.services.meetings import MeetingProvisioning
 
 logger = Logger()
-_provisioning: MeetingProvisioning | None = None
 
 
-def install(provisioning: MeetingProvisioning) -> None:
+def _from_environment() -> MeetingProvisioning:
+    from meeting_links.container import build_provisioning  # noqa: PLC0415 - first use only
+
+    return build_provisioning()
+
+
+# The use case, one per environment (built on first use: this function primes nothing for a snapshot).
+provisioning: snapstart.PerEnvironment[MeetingProvisioning] = snapstart.PerEnvironment(_from_environment)
+
+
+def install(use_case: MeetingProvisioning) -> None:
     """The local stack installs a use case built on its dev clock; on Lambda it is built on first use."""
-    global _provisioning  # noqa: PLW0603 - one per environment
-    _provisioning = provisioning
-
-
-def provisioning() -> MeetingProvisioning:
-    global _provisioning  # noqa: PLW0603
-    if _provisioning is None:
-        from meeting_links.container import build_provisioning  # noqa: PLC0415 - first use only
-
-        _provisioning = build_provisioning()
-    return _provisioning
+    provisioning.install(use_case)
 
 
 @logger.inject_lambda_context(clear_state=True)

@@ -1,171 +1,186 @@
-"""Builds the reminders function's services from the environment, once per environment (on the first
-invocation, or before the SnapStart snapshot and again after each restore)."""
+"""The reminders function's use cases, wired from one composition (booking/composition.py) of its settings
+(booking/settings.py RemindersSettings), each built on first use.
+
+Every message goes through one pipeline (services/messaging/pipeline.py), built with the booking messages
+and shared by the booking requests' messages and the payment timers; receipts attach the invoices of the
+one set of books. The order in which a committed change reaches them is services/committed_changes.py's.
+"""
 
 from __future__ import annotations
 
-import os
+from functools import cached_property
 
 from booking.adapters import clients
-from booking.adapters.cache import CachedCatalogue
-from booking.adapters.dynamodb.booking_requests import DynamoRequestRepository
-from booking.adapters.dynamodb.bookings import DynamoBookingRepository
-from booking.adapters.dynamodb.catalogue import DynamoCatalogueRepository
-from booking.adapters.dynamodb.customers import DynamoCustomerRepository
-from booking.adapters.dynamodb.invoices import DynamoDocuments, DynamoJournal
-from booking.adapters.dynamodb.messages import DynamoMessageLog
-from booking.adapters.dynamodb.rate_limits import DynamoRateLimiter
-from booking.adapters.dynamodb.series import DynamoSeriesRepository
-from booking.adapters.dynamodb.sms_budget import DynamoSmsBudget
-from booking.adapters.scheduler import EventBridgeScheduler
-from booking.adapters.secrets import app_secret
-from booking.adapters.secrets_manager import SecretsManagerCredentials
-from booking.adapters.ses import SesEmailSender
-from booking.adapters.sns import SnsSmsSender
-from booking.adapters.stepfunctions import StepFunctionsProvisioner
-from booking.adapters.stripe_payments import StripePayments
-from booking.adapters.system import SystemClock
-from booking.domain.tokens import ManageTokens
+from booking.composition import Composition
 from booking.ports import Clock
-from booking.services.bookkeeping import Bookkeeping
-from booking.services.delivery import MessageDelivery
+from booking.services.committed_changes import CommittedChanges
 from booking.services.meetings import ProvisioningTrigger
-from booking.services.notifications import LoginCodeMailer, NotificationService
-from booking.services.payment_timers import PaymentTimers
-from booking.services.refunds import Refunds
-from booking.services.request_notifications import RequestNotifications
+from booking.services.messaging.booking_content import BookingContent, SeriesSessions
+from booking.services.messaging.bookings import BookingMessages
+from booking.services.messaging.login_codes import LoginCodeMailer
+from booking.services.messaging.pipeline import MessagePipeline
+from booking.services.messaging.request_content import RequestContent
+from booking.services.messaging.requests import RequestMessages
+from booking.services.messaging.sms import SmsPolicy
+from booking.services.payments.bookkeeping import Bookkeeping
+from booking.services.payments.timers import PaymentTimers
 from booking.services.sign_in import LoginCodeIssuer
+from booking.settings import RemindersSettings
 
 
-def _timers() -> EventBridgeScheduler:
-    """Reminders, message retries, payment timers and request escalations: one-time schedules invoking
-    this function."""
-    return EventBridgeScheduler(
-        clients.client("scheduler"),
-        group_name=os.environ["SCHEDULE_GROUP_NAME"],
-        target_arn=os.environ["REMINDERS_FUNCTION_ARN"],
-        role_arn=os.environ["SCHEDULER_ROLE_ARN"],
-        dead_letter_arn=os.environ.get("SCHEDULER_DLQ_ARN") or None,
-    )
+def compose(clock: Clock | None = None) -> Composition[RemindersSettings]:
+    """The function's adapters, from its settings read from the environment now, on `clock` (the
+    system's unless given)."""
+    return Composition(RemindersSettings.from_environment(), clock=clock, aws=clients.SENDING_RETRIES)
 
 
-def _delivery(log: DynamoMessageLog, timers: EventBridgeScheduler, clock: Clock) -> MessageDelivery:
-    """Email through SES (SENDER_EMAIL) and SMS through SNS, claimed in `log`, retried by `timers`."""
-    return MessageDelivery(
-        log=log,
-        email=SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"]),
-        sms=SnsSmsSender(clients.client("sns")),
-        retries=timers,
-        clock=clock,
-    )
+class Reminders:
+    """The reminders function's use cases over `composition` (or one composed from the environment, on
+    `clock`), each built on first use. The local stack builds them on its dev clock; a test may install
+    some of its own (`messages`, `payments`...) in place of those built: the others are still built from
+    the composition, and share the pipeline of `messages`."""
 
+    def __init__(
+        self,
+        composition: Composition[RemindersSettings] | None = None,
+        *,
+        clock: Clock | None = None,
+        books: Bookkeeping | None = None,
+        messages: BookingMessages | None = None,
+        login_codes: LoginCodeIssuer | None = None,
+        meetings: ProvisioningTrigger | None = None,
+        payments: PaymentTimers | None = None,
+        requests: RequestMessages | None = None,
+    ) -> None:
+        self.composition = composition or compose(clock)
+        installed = {
+            "books": books,
+            "messages": messages,
+            "login_codes": login_codes,
+            "meetings": meetings,
+            "payments": payments,
+            "requests": requests,
+        }
+        # In the instance's dict, a cached_property's value is the one it answers with.
+        vars(self).update({name: value for name, value in installed.items() if value is not None})
 
-def build_bookkeeping(clock: Clock | None = None) -> Bookkeeping:
-    """Invoices and journal lines from the committed change (TABLE_NAME)."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    return Bookkeeping(
-        CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        DynamoBookingRepository(dynamodb, table, clock),
-        DynamoDocuments(dynamodb, table),
-        DynamoJournal(dynamodb, table),
-        clock,
-    )
+    def build_all(self) -> Reminders:
+        """Everything built now (before a SnapStart snapshot, and after each restore)."""
+        _ = self.committed_changes
+        return self
 
+    @cached_property
+    def books(self) -> Bookkeeping:
+        """Invoices and journal lines from the committed change."""
+        c = self.composition
+        return Bookkeeping(c.catalogue, c.bookings, c.documents, c.journal, c.clock)
 
-def build_service(clock: Clock | None = None, books: Bookkeeping | None = None) -> NotificationService:
-    """From the environment: TABLE_NAME, PUBLIC_BASE_URL, SENDER_EMAIL, APP_SECRET(_PARAMETER),
-    SCHEDULE_GROUP_NAME, REMINDERS_FUNCTION_ARN, SCHEDULER_ROLE_ARN, SCHEDULER_DLQ_ARN (optional).
-    Receipts carry the invoices of `books` (one is built when not given)."""
-    books = books or build_bookkeeping(clock)
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    timers = _timers()
-    log = DynamoMessageLog(dynamodb, table)
-    return NotificationService(
-        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        bookings=DynamoBookingRepository(dynamodb, table, clock),
-        customers=DynamoCustomerRepository(dynamodb, table),
-        log=log,
-        delivery=_delivery(log, timers, clock),
-        scheduler=timers,
-        sms_budget=DynamoSmsBudget(dynamodb, table),
-        tokens=ManageTokens(app_secret()),
-        manage_base_url=os.environ["PUBLIC_BASE_URL"],
-        sender_email=os.environ["SENDER_EMAIL"],
-        clock=clock,
-        series=DynamoSeriesRepository(dynamodb, table),
-        invoice_pdf=books.document_for,
-    )
-
-
-def build_payment_timers(clock: Clock | None = None) -> PaymentTimers:
-    """The payment lifecycle (services/payment_timers.py): build_service's environment, and
-    CREDENTIALS_SECRET_PREFIX (each business's Stripe account) and, locally, STRIPE_API_BASE."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    timers = _timers()
-    log = DynamoMessageLog(dynamodb, table)
-    catalogue = CachedCatalogue(DynamoCatalogueRepository(dynamodb, table))
-    bookings = DynamoBookingRepository(dynamodb, table, clock)
-    accounts = SecretsManagerCredentials(
-        clients.client("secretsmanager"), os.environ["CREDENTIALS_SECRET_PREFIX"], area="payments"
-    )
-    gateway = StripePayments()
-    return PaymentTimers(
-        catalogue=catalogue,
-        bookings=bookings,
-        accounts=accounts,
-        gateway=gateway,
-        refunds=Refunds(catalogue, bookings, accounts, gateway, clock),
-        timers=timers,
-        log=log,
-        delivery=_delivery(log, timers, clock),
-        clock=clock,
-    )
-
-
-def build_request_notifications(clock: Clock | None = None) -> RequestNotifications:
-    """Booking requests' messages and escalation timers (services/request_notifications.py), from
-    build_service's environment; the customer portal's and the staff app's links start with PUBLIC_BASE_URL."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    clock = clock or SystemClock()
-    timers = _timers()
-    log = DynamoMessageLog(dynamodb, table)
-    return RequestNotifications(
-        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        requests=DynamoRequestRepository(dynamodb, table),
-        customers=DynamoCustomerRepository(dynamodb, table),
-        log=log,
-        delivery=_delivery(log, timers, clock),
-        timers=timers,
-        sms_budget=DynamoSmsBudget(dynamodb, table),
-        portal_base_url=os.environ["PUBLIC_BASE_URL"],
-        clock=clock,
-        limiter=DynamoRateLimiter(dynamodb, table),
-    )
-
-
-def build_provisioning_trigger() -> ProvisioningTrigger:
-    """Starting the meeting-links state machine (MEETING_LINKS_STATE_MACHINE_ARN) for online bookings."""
-    return ProvisioningTrigger(
-        StepFunctionsProvisioner(
-            clients.client("stepfunctions"), os.environ["MEETING_LINKS_STATE_MACHINE_ARN"]
+    @cached_property
+    def messages(self) -> BookingMessages:
+        """What a booking's committed change sends, and its reminders' schedules, through a new pipeline."""
+        c = self.composition
+        return BookingMessages(
+            catalogue=c.catalogue,
+            log=c.message_log,
+            messages=self._new_pipeline(),
+            scheduler=c.timers,
+            sessions=self._series_sessions,
+            clock=c.clock,
         )
-    )
 
+    @property
+    def pipeline(self) -> MessagePipeline:
+        """The one message pipeline: every message of this function goes through it, and every retry timer
+        comes back to it, whatever the message's kind."""
+        return self.messages.pipeline
 
-def build_login_codes(clock: Clock | None = None) -> LoginCodeIssuer:
-    """Issuing the sign-in codes customers asked for through the API."""
-    dynamodb = clients.client("dynamodb")
-    table = os.environ["TABLE_NAME"]
-    return LoginCodeIssuer(
-        catalogue=CachedCatalogue(DynamoCatalogueRepository(dynamodb, table)),
-        customers=DynamoCustomerRepository(dynamodb, table),
-        notifier=LoginCodeMailer(SesEmailSender(clients.client("sesv2"), os.environ["SENDER_EMAIL"])),
-        clock=clock or SystemClock(),
-        code_secret=app_secret(),
-    )
+    @cached_property
+    def login_codes(self) -> LoginCodeIssuer:
+        """Issuing the sign-in codes customers asked for through the API."""
+        c = self.composition
+        return LoginCodeIssuer(
+            catalogue=c.catalogue,
+            customers=c.customers,
+            notifier=LoginCodeMailer(c.email),
+            clock=c.clock,
+            code_secret=c.app_secret,
+        )
+
+    @cached_property
+    def meetings(self) -> ProvisioningTrigger:
+        """Starting the meeting-links state machine for the online bookings that need a link."""
+        return ProvisioningTrigger(self.composition.meeting_links_state_machine)
+
+    @cached_property
+    def payments(self) -> PaymentTimers:
+        """The payment lifecycle (services/payments/timers.py); its warning goes through the pipeline."""
+        c = self.composition
+        return PaymentTimers(
+            catalogue=c.catalogue,
+            bookings=c.bookings,
+            accounts=c.payment_accounts,
+            gateway=c.stripe,
+            refunds=c.refunds,
+            timers=c.timers,
+            messages=self.pipeline,
+            clock=c.clock,
+        )
+
+    @cached_property
+    def requests(self) -> RequestMessages:
+        """Booking requests' messages and escalation timers, through the pipeline."""
+        c = self.composition
+        return RequestMessages(
+            catalogue=c.catalogue,
+            requests=c.requests,
+            customers=c.customers,
+            log=c.message_log,
+            messages=self.pipeline,
+            timers=c.timers,
+            clock=c.clock,
+        )
+
+    @cached_property
+    def committed_changes(self) -> CommittedChanges:
+        """What the table's stream delivers, handed to its consumers in their order."""
+        return CommittedChanges(
+            books=self.books,
+            meetings=self.meetings,
+            messages=self.messages,
+            requests=self.requests,
+            payments=self.payments,
+            login_codes=self.login_codes,
+        )
+
+    @cached_property
+    def _series_sessions(self) -> SeriesSessions:
+        c = self.composition
+        return SeriesSessions(c.series, c.bookings)
+
+    def _new_pipeline(self) -> MessagePipeline:
+        """The message pipeline: claimed in the log, sent by SES and SNS, retried by the timers, SMS within
+        the business's policy; booking messages' content with manage links and the invoices of the books."""
+        c = self.composition
+        settings = c.settings
+        booking_content = BookingContent(
+            catalogue=c.catalogue,
+            bookings=c.bookings,
+            sessions=self._series_sessions,
+            tokens=c.manage_tokens,
+            manage_base_url=settings.public_base_url,
+            sender_email=settings.sender_email,
+            clock=c.clock,
+            invoice_pdf=self.books.document_for,
+        )
+        return MessagePipeline(
+            log=c.message_log,
+            email=c.email,
+            sms=c.sms,
+            retries=c.timers,
+            policy=SmsPolicy(c.customers, c.sms_budget, c.rate_limiter, c.clock),
+            families={
+                "booking": booking_content,
+                "request": RequestContent(c.catalogue, c.requests, settings.public_base_url),
+            },
+            clock=c.clock,
+        )

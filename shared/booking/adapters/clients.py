@@ -2,7 +2,7 @@
 fit inside the function that uses them (booking/deadline.py):
 
 - SENDING_RETRIES, for the providers we send through and the background functions: three tries of at most
-  2 + 5 s, plus at most 3 s of backoff, within `services.delivery.SEND_BUDGET_SECONDS`;
+  2 + 5 s, plus at most 3 s of backoff, within `services.messaging.pipeline.SEND_BUDGET_SECONDS`;
 - API_RETRIES, for the API and webhooks functions (10 s): three tries of at most 1 + 2 s each, so a request
   that DynamoDB keeps throttling still answers in time (a 503 to retry, never a killed function).
 """

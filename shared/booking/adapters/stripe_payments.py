@@ -2,10 +2,10 @@
 for what is charged at booking, SetupIntents for a card kept on file, refunds, and webhook signatures.
 
 Every call that creates or moves money carries an idempotency key derived from our own ids, so a retried
-request (ours, or the SDK's own network retries) never charges or refunds twice. Locally STRIPE_API_BASE
-points the SDK at localstripe, patched to behave as Stripe does where we lean on it (local/stripe_patches/:
-idempotency keys, declines, the events Stripe sends); the booking flow checks its own state before calling
-Stripe as well.
+request (ours, or the SDK's own network retries) never charges or refunds twice. Locally `api_base` (the
+STRIPE_API_BASE setting) points the SDK at localstripe, patched to behave as Stripe does where we lean on
+it (local/stripe_patches/: idempotency keys, declines, the events Stripe sends); the booking flow checks
+its own state before calling Stripe as well.
 
 Why the business's own account rather than Stripe Connect: the business owns its Stripe relationship,
 payouts, disputes and fees with no platform in between (the deployment is the business's own), and it
@@ -16,7 +16,6 @@ works against localstripe, which has no Connect. The adapter is ready for Connec
 from __future__ import annotations
 
 import contextlib
-import os
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
@@ -50,7 +49,8 @@ class StripePayments:
     """The PaymentGateway port on Stripe."""
 
     def __init__(self, api_base: str | None = None) -> None:
-        self._api_base = api_base if api_base is not None else os.environ.get("STRIPE_API_BASE") or None
+        """`api_base`: where Stripe's API is (localstripe's, locally); Stripe's own when None."""
+        self._api_base = api_base or None
         self._clients: dict[str, stripe.StripeClient] = {}  # one per key: the SDK's HTTP session reused
 
     def _client(self, account: StripeAccount) -> stripe.StripeClient:

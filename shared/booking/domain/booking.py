@@ -9,11 +9,12 @@ Every change is recorded as a history entry (actor, time, from -> to, details).
 
 from __future__ import annotations
 
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from booking.domain.errors import Conflict
 from booking.domain.meetings import Meeting
@@ -57,6 +58,8 @@ MOVABLE: frozenset[BookingStatus] = frozenset({BookingStatus.PENDING, BookingSta
 HOLDS_TIME: frozenset[BookingStatus] = frozenset(set(BookingStatus) - {BookingStatus.CANCELLED})
 
 ActorKind = Literal["customer", "owner", "admin", "staff", "dispatcher", "system"]
+# Where a booking was made: online by the customer (the widget, the portal), or by the business's staff.
+BookingSource = Literal["public", "admin"]
 
 
 # Staff may mark an appointment started a little early (the client arrived early), never sooner.
@@ -96,12 +99,9 @@ class CustomerDetails(Model):
     name: Name
     email: Email
     phone: PhoneE164 | None = None
-    sms_opt_out: bool = Field(default=False, description="no text messages for this booking")
+    sms_opt_out: bool = False  # no text messages for this booking
     # Where the customer is (the widget knows): only how their messages and views show times.
-    time_zone: TimeZoneName | None = Field(
-        default=None,
-        description="the customer's IANA time zone; their messages and views show times in it too",
-    )
+    time_zone: TimeZoneName | None = None
 
 
 class BookedService(BaseModel):
@@ -248,7 +248,7 @@ class Booking(BaseModel):
     meeting: Meeting | None = None  # an online booking's meeting link (domain/meetings.py)
     series_id: str | None = None  # one of a recurring series (domain/series.py)
     series_index: int | None = None  # its place in the series, 0 for the first session
-    source: Literal["public", "admin"] = "public"
+    source: BookingSource = "public"
     outside_shift: bool = False
     payment_status: PaymentStatus = "not_required"
     payment: Payment | None = None  # what the customer pays, or the card kept on file, at Stripe
@@ -315,94 +315,111 @@ def ends_unannounced(old: Booking, new: Booking) -> bool:
     return checkout_abandoned(old, new) or (old.on_hold and old.payment is None)
 
 
-# --- requests -----------------------------------------------------------------------------------------
+# --- what is booked -----------------------------------------------------------------------------------
 
 
-class StaffChoice(StrEnum):
-    ANY = "any"
-
-
-class BookingRequest(Model):
-    """A public booking: services (booked back to back), who with, when, and the customer."""
-
-    model_config = ConfigDict(
-        json_schema_extra={
-            "examples": [
-                {
-                    "services": ["01KBZ6Q3R0AJ8M7T1SWEDISH00"],
-                    "staff": "any",
-                    "start": "2026-12-07T10:00:00+00:00",
-                    "customer": {
-                        "name": "Ann Client",
-                        "email": "ann@example.com",
-                        "phone": "+447911123456",
-                        "time_zone": "America/New_York",
-                    },
-                    "notes": "first visit",
-                }
-            ]
-        }
-    )
+class BookingOrder(Model):
+    """What a customer books: services (booked back to back), who with ('any': the fair choice), when, and
+    who they are. `delivery` is needed when a service is offered both ways; `skip_payment` books now and
+    pays later, where the business allows it."""
 
     services: list[Id] = Field(min_length=1, max_length=5)
-    staff: Id = Field(default="any", description="a staff id, or 'any' for the first fair choice")
+    staff: Id = "any"
     start: Instant
     customer: CustomerDetails
     notes: Description = ""
-    delivery: Delivery | None = Field(
-        default=None, description="required when a service is offered both ways"
-    )
-    skip_payment: bool = Field(
-        default=False,
-        description="book now and pay later through the manage link, where the business allows it",
-    )
+    delivery: Delivery | None = None
+    skip_payment: bool = False
+
+    def command(self, actor: Actor, source: BookingSource) -> BookingCommand:
+        """The booking engine's command for this order, placed by `actor` from `source`."""
+        return BookingCommand(
+            services=tuple(self.services),
+            staff=self.staff,
+            start=self.start,
+            customer=self.customer,
+            actor=actor,
+            source=source,
+            notes=self.notes,
+            delivery=self.delivery,
+        )
 
 
-class AdminBookingRequest(BookingRequest):
-    """Booking on behalf of a client: any start minute, any length (a half day, a three-day job) up to the
-    business's maximum. Only here may a booking lie outside shifts, and only when asked."""
+class BookingOrderForClient(BookingOrder):
+    """Staff booking on behalf of a client: any start minute, any length (a half day, a three-day job, up
+    to the business's maximum: `end`, buffers added around it), and outside shifts when asked for."""
 
-    end: Instant | None = Field(
-        default=None,
-        description="when the job ends, for a length other than the services' (buffers are added around it)",
-    )
+    end: Instant | None = None
     allow_outside_shift: bool = False
 
-
-class RescheduleRequest(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"start": "2026-12-08T14:30:00+00:00"}]})
-
-    start: Instant
-    staff: Id | None = Field(default=None, description="keep the current staff member when omitted")
-    allow_outside_shift: bool = Field(default=False, description="admin only")
+    def command(self, actor: Actor, source: BookingSource) -> BookingCommand:
+        return replace(
+            super().command(actor, source), end=self.end, allow_outside_shift=self.allow_outside_shift
+        )
 
 
-class ReassignRequest(Model):
-    staff_id: Id
+@dataclass(frozen=True)
+class Hold:
+    """A new booking held, pending, until `until`: awaiting its `payment`, or (without one) a customer's
+    reply to a time proposed for their booking request. Unanswered by then, its time is free again."""
+
+    until: datetime
+    payment: Payment | None = None
 
 
-class CancelRequest(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "cannot make it"}]})
+@dataclass(frozen=True)
+class SeriesPlace:
+    """A session of a recurring series (domain/series.py): the series and the session's place in it."""
 
-    reason: ShortText = ""
-
-
-class AdminCancelRequest(CancelRequest):
-    """Staff cancelling a paid booking choose the refund: the policy's (default), all of it, a custom
-    amount, or none."""
-
-    model_config = ConfigDict(json_schema_extra={"examples": [{"reason": "staff ill", "refund": "full"}]})
-
-    refund: Literal["policy", "full", "custom", "none"] = "policy"
-    refund_amount_minor: int | None = Field(default=None, ge=1, description="the amount of a custom refund")
+    series_id: str
+    index: int
 
 
-class StatusChange(Model):
-    status: Literal["confirmed", "started", "completed", "no_show"]
+@dataclass(frozen=True)
+class RequestOrigin:
+    """The booking request a booking answers (domain/booking_requests.py), and where the job is."""
+
+    request_id: str
+    job_address: str
+
+
+@dataclass(frozen=True)
+class BookingCommand:
+    """A new booking, as a use case asks the booking engine for it (services/booking_engine.py `create`):
+
+    - what: `services` back to back with `staff` (an id, or 'any' for the fair choice) from `start`, to
+      `end` when staff place a job of another length, delivered as `delivery` (needed when a service is
+      offered both ways);
+    - for whom: the `customer`, with their `notes`; by whom: the `actor`;
+    - from where: `source` 'public' (online: the business's notice, window and offered starts, within
+      shifts, never for a blocked customer) or 'admin' (staff: any minute, outside shifts with
+      `allow_outside_shift`); a session of a `series`, or the answer to a booking `request`;
+    - how it starts: confirmed, paid as `payment_status` says; or pending under a `hold`. `booking_id`
+      when the caller chose the id (a payment was started for it, a series or a request names it).
+    """
+
+    services: tuple[str, ...]
+    staff: str
+    start: datetime
+    customer: CustomerDetails
+    actor: Actor
+    source: BookingSource
+    end: datetime | None = None
+    delivery: Delivery | None = None
+    notes: str = ""
+    allow_outside_shift: bool = False
+    booking_id: str | None = None
+    series: SeriesPlace | None = None
+    request: RequestOrigin | None = None
+    hold: Hold | None = None
+    payment_status: PaymentStatus = "not_required"
+
+
+# --- what staff record about a booking ----------------------------------------------------------------
 
 
 class OfflinePaymentRequest(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"amount_minor": 6500, "method": "cash"}]})
+    """A payment staff took outside Stripe, to record on the booking."""
 
     amount_minor: int = Field(ge=1, le=100_000_000)
     method: OfflineMethod
@@ -413,15 +430,6 @@ class CreditRefundRequest(Model):
     """Giving back a customer's credit (what they paid beyond what the booking bills): through Stripe
     (default), or recorded as handed back at the desk by one of its methods."""
 
-    model_config = ConfigDict(json_schema_extra={"examples": [{"method": "stripe"}]})
-
     method: Literal["stripe", "cash", "card_terminal", "bank_transfer", "other"] = "stripe"
-    amount_minor: int | None = Field(
-        default=None, ge=1, le=100_000_000, description="default: the whole credit"
-    )
+    amount_minor: int | None = Field(default=None, ge=1, le=100_000_000)  # None: the whole credit
     note: ShortText = ""
-
-
-class NoteRequest(Model):
-    kind: NoteKind = "internal"
-    text: Description = Field(min_length=1)

@@ -1,7 +1,7 @@
 """Booking requests: not real-time booking but a structured request a contractor (a plumber, an electrician,
 a cleaning company) reviews and answers: accepts it with a time (it becomes a booking), proposes another
-time, or declines it. A request is a `ServiceRequest` in code (`BookingRequest` is the public booking's
-body).
+time, or declines it. A request is a `ServiceRequest` in code (what a customer books online is a
+`BookingOrder`, domain/booking.py).
 
     submitted ──> under_review ──> confirmed | counter_proposed | declined
         │              │                          │
@@ -63,7 +63,7 @@ FINAL = frozenset({RequestState.CONFIRMED, RequestState.DECLINED, RequestState.C
 OPEN = frozenset(set(RequestState) - FINAL)
 
 TimePreference = Literal["morning", "afternoon", "flexible"]
-Address = Annotated[str, Field(min_length=5, max_length=300, description="the job's address, lines by \\n")]
+Address = Annotated[str, Field(min_length=5, max_length=300)]  # the job's address, lines by \n
 MAX_PREFERRED_DATES = 3
 
 
@@ -84,38 +84,19 @@ class RequestSettings(Model):
     """A business's booking requests (off by default)."""
 
     enabled: bool = False
-    services: list[Id] = Field(
-        default_factory=list,
-        max_length=50,
-        description="the services offered on the request form (its own list, apart from the online menu)",
-    )
-    allow_free_text: bool = Field(default=True, description="customers may describe a job in their words")
-    dispatcher_emails: list[Email] = Field(
-        default_factory=list, max_length=5, description="who hears of new and unanswered requests"
-    )
-    escalation_hours: int = Field(
-        default=48, ge=1, le=24 * 14, description="a request unanswered this long reminds the dispatchers"
-    )
-    max_escalations: int = Field(default=3, ge=0, le=10, description="reminders at most, one per interval")
-    counter_hold_hours: int = Field(
-        default=48, ge=1, le=24 * 14, description="how long a proposed time is held for the customer"
-    )
-    onboard_after_first_job: bool = Field(
-        default=False, description="a customer whose first job is completed is onboarded automatically"
-    )
-    # Flood limits: past one, a submission is refused (429) and nothing is written.
-    max_open_per_customer: int = Field(
-        default=3, ge=1, le=20, description="requests one customer may have open (not yet final) at once"
-    )
-    max_per_customer_hour: int = Field(
-        default=5, ge=1, le=100, description="requests one customer may submit in a clock hour"
-    )
-    max_per_customer_day: int = Field(
-        default=10, ge=1, le=500, description="requests one customer may submit in a day (UTC)"
-    )
-    max_per_business_hour: int = Field(
-        default=100, ge=1, le=10_000, description="requests the business takes in a clock hour, from everyone"
-    )
+    # The services offered on the request form: its own list, apart from the online menu.
+    services: list[Id] = Field(default_factory=list, max_length=50)
+    allow_free_text: bool = True  # customers may describe a job in their own words
+    dispatcher_emails: list[Email] = Field(default_factory=list, max_length=5)  # told of new and late ones
+    escalation_hours: int = Field(default=48, ge=1, le=24 * 14)  # unanswered this long: the dispatchers hear
+    max_escalations: int = Field(default=3, ge=0, le=10)  # reminders at most, one per interval
+    counter_hold_hours: int = Field(default=48, ge=1, le=24 * 14)  # a proposed time is held this long
+    onboard_after_first_job: bool = False  # a customer whose first job is completed is onboarded
+    # Flood limits: past one, a submission is refused (429) and nothing is written. Open: not yet final.
+    max_open_per_customer: int = Field(default=3, ge=1, le=20)
+    max_per_customer_hour: int = Field(default=5, ge=1, le=100)  # a clock hour
+    max_per_customer_day: int = Field(default=10, ge=1, le=500)  # a UTC day
+    max_per_business_hour: int = Field(default=100, ge=1, le=10_000)  # from everyone
 
     @field_validator("services", "dispatcher_emails")
     @classmethod
@@ -131,17 +112,13 @@ class RequestSettings(Model):
 class RequestDraft(Model):
     """A customer's request, as submitted."""
 
-    service_id: Id | None = Field(default=None, description="one of the request form's services")
-    free_text: Description | None = Field(default=None, description="the job in the customer's words")
-    preferred_dates: list[date] = Field(
-        min_length=1, max_length=MAX_PREFERRED_DATES, description="1-3 days that would suit (not binding)"
-    )
+    service_id: Id | None = None  # one of the request form's services, or else
+    free_text: Description | None = None  # the job in the customer's words
+    preferred_dates: list[date] = Field(min_length=1, max_length=MAX_PREFERRED_DATES)  # not binding
     time_preference: TimePreference = "flexible"
-    address: Address | None = Field(default=None, description="null: the address on file")
+    address: Address | None = None  # None: the address on file
     notes: Description = ""
-    photos: list[PhotoDeclaration] = Field(
-        default_factory=list, max_length=MAX_PHOTOS, description="photos to upload after submitting"
-    )
+    photos: list[PhotoDeclaration] = Field(default_factory=list, max_length=MAX_PHOTOS)  # uploaded after
 
     @field_validator("preferred_dates")
     @classmethod
@@ -157,12 +134,6 @@ class RequestDraft(Model):
         return self
 
 
-class CounterReply(Model):
-    """The customer declining a proposed time may say why (or suggest another)."""
-
-    message: ShortText = ""
-
-
 # --- what the business sends -------------------------------------------------------------------------------
 
 
@@ -172,7 +143,7 @@ class AcceptRequest(Model):
     staff_id: Id
     start: Instant
     end: Instant
-    service_id: Id | None = Field(default=None, description="the service booked; default: the request's")
+    service_id: Id | None = None  # the service booked; None: the request's
     message: ShortText = ""
 
     @model_validator(mode="after")
@@ -185,16 +156,14 @@ class AcceptRequest(Model):
 class CounterProposal(AcceptRequest):
     """Another time, held for the customer for the business's counter_hold_hours."""
 
-    message: ShortText = Field(min_length=1, description="why this time, in a sentence")
+    message: ShortText = Field(min_length=1)  # why this time, in a sentence
 
 
 class DeclineRequest(Model):
+    """Declining a request, saying why, and what the customer can do instead."""
+
     message: ShortText = Field(min_length=1)
-    alternatives: ShortText = Field(default="", description="what the customer can do instead")
-
-
-class AssignRequest(Model):
-    staff_id: Id | None = Field(description="the staff member who answers it; null: anyone")
+    alternatives: ShortText = ""
 
 
 # --- the request -------------------------------------------------------------------------------------------

@@ -150,132 +150,62 @@ class BusinessSettings(Model):
     time_zone: TimeZoneName
     currency: Currency
     address: ShortText = ""
-    legal_name: ShortText = Field(
-        default="", description="the business's legal name, on every invoice and credit note; empty: its name"
-    )
-    tax_id: ShortText = Field(
-        default="",
-        description="the tax registration number (e.g. a VAT number) printed on every invoice and credit note",
-    )
+    legal_name: ShortText = ""  # on every invoice and credit note; empty: `name`
+    tax_id: ShortText = ""  # the tax registration number (a VAT number) on every invoice and credit note
     contact_email: Email | None = None
     contact_phone: PhoneE164 | None = None
     operating_hours: list[WeeklyHours] = Field(default_factory=list, max_length=50)
     closures: list[Closure] = Field(default_factory=list, max_length=200)
     booking_window_days: int = Field(default=60, ge=1, le=730)
     min_notice_minutes: int = Field(default=60, ge=0, le=60 * 24 * 30)
-    slot_interval_minutes: int = Field(
-        default=15, ge=1, le=24 * 60, description="how often a start is offered online, from local midnight"
-    )
-    max_booking_minutes: int = Field(
-        default=DEFAULT_MAX_BOOKING_MINUTES,
-        ge=1,
-        le=MAX_BOOKING_MINUTES,
-        description="the longest one booking may occupy, buffers included (default 14 days)",
-    )
+    # How often a start is offered online, counted from local midnight.
+    slot_interval_minutes: int = Field(default=15, ge=1, le=24 * 60)
+    # The longest one booking may occupy, buffers included.
+    max_booking_minutes: int = Field(default=DEFAULT_MAX_BOOKING_MINUTES, ge=1, le=MAX_BOOKING_MINUTES)
     default_buffer_before_minutes: BufferMinutes = 0
     default_buffer_after_minutes: BufferMinutes = 0
-    cancellation_cutoff_hours: int = Field(
-        default=24,
-        ge=0,
-        le=24 * 30,
-        description="customers may cancel or reschedule online until this long before",
-    )
-    customers_move_staff_bookings: bool = Field(
-        default=True,
-        description="customers may reschedule bookings staff made for them through their link; false: they "
-        "ask the business instead (a job arranged from a booking request is always asked for)",
-    )
+    # Customers may cancel or reschedule online until this long before.
+    cancellation_cutoff_hours: int = Field(default=24, ge=0, le=24 * 30)
+    # Customers may reschedule bookings staff made for them through their link; false: they ask the
+    # business instead (a job arranged from a booking request is always asked for).
+    customers_move_staff_bookings: bool = True
     widget_origins: list[Origin] = Field(default_factory=list, max_length=20)
-    reminders: list[ReminderRule] | None = Field(
-        default=None,
-        max_length=5,
-        description="reminders before each booking; null: 24 hours and 1 hour before, by email and SMS",
-    )
-    email_sender_name: Name | None = Field(default=None, description="the From name; null: the business name")
-    reply_to_email: Email | None = Field(default=None, description="where replies go; null: contact_email")
-    sms_enabled: bool = Field(default=True, description="text customers at all (each may still opt out)")
-    sms_countries: list[CountryAlpha2] | None = Field(
-        default=None,
-        max_length=50,
-        description="countries (ISO 3166 alpha-2) whose numbers may be texted; null: the business's own "
-        "country, the one its time zone belongs to",
-    )
-    sms_daily_cap: int = Field(
-        default=DEFAULT_DAILY_CAP, ge=0, le=10_000, description="texts a day at most (business-local day)"
-    )
-    online_appointments: bool = Field(
-        default=False,
-        description="offer online appointments; while off, 'online' services cannot be booked and services "
-        "offered both ways are booked in person",
-    )
-    meeting_provider: MeetingProvider = Field(
-        default="manual", description="who makes a booking's meeting link; 'manual': staff add it"
-    )
-    jitsi_base_url: HttpsBaseUrl = Field(
-        default=DEFAULT_JITSI_BASE_URL, description="the Jitsi server rooms are made on (provider 'jitsi')"
-    )
-    meeting_link_wait_seconds: int = Field(
-        default=60,
-        ge=0,
-        le=900,
-        description="how long an online booking's confirmation waits for its meeting link; after that it "
-        "goes out saying the link will follow, and the link follows by itself",
-    )
-    max_series_occurrences: int = Field(
-        default=DEFAULT_MAX_OCCURRENCES,
-        ge=1,
-        le=MAX_OCCURRENCES,
-        description="the most sessions one recurring series may book",
-    )
-    online_reminders: list[ReminderRule] | None = Field(
-        default=None,
-        max_length=5,
-        description="reminders before each online booking; null: 3 days, 1 day and 1 hour before, by "
-        "email and SMS, each with the meeting link",
-    )
-    tax_rate_basis_points: int = Field(
-        default=0,
-        ge=0,
-        le=10_000,
-        description="the tax rate in hundredths of a percent (2000: 20 %); 0: none",
-    )
-    prices_include_tax: bool = Field(
-        default=True, description="service prices include the tax; false: the tax is added on top of them"
-    )
-    capture: CaptureMode = Field(
-        default="immediate",
-        description="'immediate': a payment is taken at booking; 'on_staff_confirmation': the card is "
-        "authorised at booking and charged when a staff member confirms the payment",
-    )
-    allow_skip_payment: bool = Field(
-        default=False,
-        description="customers may skip paying when they book: booked now, unpaid, payable later through a "
-        "link",
-    )
-    payment_hold_minutes: int = Field(
-        default=15,
-        ge=5,
-        le=60,
-        description="how long a booking that needs payment holds its time; unpaid by then, the time is free",
-    )
-    cancellation_policy: CancellationPolicy | None = Field(
-        default=None,
-        description="refunds by notice when a paid booking is cancelled; null: everything paid is refunded",
-    )
-    booking_requests: RequestSettings = Field(
-        default_factory=RequestSettings,
-        description="customers ask, the business answers (domain/booking_requests.py); off by default",
-    )
-    no_show_policy: NoShowPolicy | None = Field(
-        default=None,
-        description="what a no-show costs: keep the payment made at booking, charge a fee to the card on "
-        "file, block the customer; null: nothing is kept or charged",
-    )
-    default_payment: PaymentRule = Field(
-        default_factory=PaymentRule,
-        description="what customers pay at booking for services without their own rule; a change is not "
-        "checked against existing services' prices (each booking checks what it charges)",
-    )
+    # Reminders before each booking; None: 24 hours and 1 hour before, by email and SMS.
+    reminders: list[ReminderRule] | None = Field(default=None, max_length=5)
+    email_sender_name: Name | None = None  # the From name; None: the business's name
+    reply_to_email: Email | None = None  # None: contact_email
+    sms_enabled: bool = True  # text customers at all (each may still opt out)
+    # Countries (ISO 3166 alpha-2) whose numbers may be texted; None: the business's own country, the one
+    # its time zone belongs to.
+    sms_countries: list[CountryAlpha2] | None = Field(default=None, max_length=50)
+    sms_daily_cap: int = Field(default=DEFAULT_DAILY_CAP, ge=0, le=10_000)  # a business-local day
+    # While off, 'online' services cannot be booked and services offered both ways are booked in person.
+    online_appointments: bool = False
+    meeting_provider: MeetingProvider = "manual"  # 'manual': staff add each booking's link
+    jitsi_base_url: HttpsBaseUrl = DEFAULT_JITSI_BASE_URL  # where provider 'jitsi' makes its rooms
+    # How long an online booking's confirmation waits for its meeting link; after that it goes out saying
+    # the link will follow, and the link follows by itself.
+    meeting_link_wait_seconds: int = Field(default=60, ge=0, le=900)
+    max_series_occurrences: int = Field(default=DEFAULT_MAX_OCCURRENCES, ge=1, le=MAX_OCCURRENCES)
+    # Reminders before each online booking; None: 3 days, 1 day and 1 hour before, by email and SMS, each
+    # with the meeting link.
+    online_reminders: list[ReminderRule] | None = Field(default=None, max_length=5)
+    tax_rate_basis_points: int = Field(default=0, ge=0, le=10_000)  # hundredths of a percent: 2000 is 20 %
+    prices_include_tax: bool = True  # false: the tax is added on top of the prices
+    # 'immediate': taken at booking; 'on_staff_confirmation': authorised at booking, captured when staff
+    # confirm the payment.
+    capture: CaptureMode = "immediate"
+    allow_skip_payment: bool = False  # customers may book now, unpaid, and pay later through a link
+    # How long a booking that needs payment holds its time; unpaid by then, the time is free again.
+    payment_hold_minutes: int = Field(default=15, ge=5, le=60)
+    # Refunds by notice when a paid booking is cancelled; None: everything paid is refunded.
+    cancellation_policy: CancellationPolicy | None = None
+    booking_requests: RequestSettings = Field(default_factory=RequestSettings)  # off by default
+    # What a no-show costs (keep the payment, charge a fee to the card on file, block); None: nothing.
+    no_show_policy: NoShowPolicy | None = None
+    # What customers pay at booking for services without their own rule; a change is not checked against
+    # existing services' prices (each booking checks what it charges).
+    default_payment: PaymentRule = Field(default_factory=PaymentRule)
 
     @field_validator("operating_hours")
     @classmethod
@@ -315,22 +245,15 @@ class ServiceDraft(Model):
     category_id: Id | None = None
     duration_minutes: int = Field(ge=1, le=MAX_BOOKING_MINUTES)
     price_minor: MinorUnits
-    buffer_before_minutes: BufferMinutes | None = Field(
-        default=None, description="null: the business default"
-    )
-    buffer_after_minutes: BufferMinutes | None = Field(default=None, description="null: the business default")
+    buffer_before_minutes: BufferMinutes | None = None  # None: the business's default
+    buffer_after_minutes: BufferMinutes | None = None  # None: the business's default
     delivery_mode: DeliveryMode = "in_person"
     staff_ids: list[Id] = Field(default_factory=list, max_length=MAX_ASSIGNMENTS)
     active: bool = True
-    reminders: list[ReminderRule] | None = Field(
-        default=None, max_length=5, description="overrides the business's reminders; null: use the business's"
-    )
-    cancellation_policy: CancellationPolicy | None = Field(
-        default=None, description="overrides the business's cancellation policy for this service"
-    )
-    payment: PaymentRule | None = Field(
-        default=None, description="what a customer pays at booking; null: the business's default_payment"
-    )
+    # The service's own reminders, cancellation policy and payment rule; None: the business's.
+    reminders: list[ReminderRule] | None = Field(default=None, max_length=5)
+    cancellation_policy: CancellationPolicy | None = None
+    payment: PaymentRule | None = None
 
     @field_validator("staff_ids")
     @classmethod

@@ -32,6 +32,9 @@ MessageStatus = Literal[
     "scheduled", "unscheduled", "fired", "waiting", "sending", "retrying", "sent", "skipped", "failed"
 ]
 Audience = Literal["customer", "staff"]
+# What a message is about: a booking's messages are in its communications log, a booking request's in its own
+# (under its id), and a retry timer names which (services/messaging/).
+About = Literal["booking", "request"]
 InviteMethod = Literal["REQUEST", "CANCEL"]
 
 # A send (with the provider client's own retries) takes well under this; a claim older than this whose

@@ -14,7 +14,7 @@ from datetime import datetime
 from typing import Annotated, Literal
 from urllib.parse import urlsplit
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, StringConstraints
 
 from booking.domain.types import Delivery, Model
 
@@ -90,28 +90,10 @@ class Meeting(BaseModel):
 class MeetingLinkUpdate(Model):
     """Staff setting or replacing an online booking's link by hand (any provider, or none)."""
 
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "join_url": "https://zoom.us/j/81234567890?pwd=abc123",
-                    "passcode": "428193",
-                    "notes": "Dial in: +44 20 3481 5237, meeting ID 812 3456 7890",
-                    "notify_customer": True,
-                }
-            ]
-        },
-    )
-
     join_url: HttpsLink
     passcode: Annotated[str, StringConstraints(max_length=50)] | None = None
     notes: Annotated[str, StringConstraints(max_length=1000)] = ""
-    notify_customer: bool = Field(
-        default=False, description="send the customer the link now (email and SMS, with an updated invite)"
-    )
+    notify_customer: bool = False  # send the customer the link now (email and SMS, with an updated invite)
 
 
 def initial_meeting(provider: MeetingProvider) -> Meeting:
@@ -193,16 +175,10 @@ class ZoomCredentials(Model):
     account_id: Identifier
     client_id: Identifier
     client_secret: Secret
-    user_id: Identifier = Field(
-        default="me", description="the Zoom user who hosts: 'me', a user id or an email"
-    )
-    webhook_secret_token: Secret | None = Field(
-        default=None,
-        description=(
-            "the app's event-subscription Secret Token: Zoom's meeting.started and meeting.ended events sent "
-            "to POST /v1/webhooks/zoom/{tenant_id} are checked with it and recorded in the booking's history"
-        ),
-    )
+    user_id: Identifier = "me"  # the Zoom user who hosts: 'me', a user id or an email
+    # The app's event-subscription Secret Token: Zoom's meeting.started and meeting.ended events are
+    # checked with it (services/zoom_webhooks.py) and recorded in the booking's history.
+    webhook_secret_token: Secret | None = None
 
 
 class GoogleMeetCredentials(Model):

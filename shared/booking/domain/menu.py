@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel
 
 from booking.domain.catalogue import Catalogue, DeliveryMode, Service
 from booking.domain.meetings import delivery_options
@@ -26,10 +26,9 @@ class PublicService(BaseModel):
     duration_minutes: int
     price: Price
     delivery_mode: DeliveryMode
-    delivery_options: list[Delivery] = Field(
-        description="how it can be booked now: empty for an online-only service while the business does "
-        "not offer online appointments"
-    )
+    # How it can be booked now: none for an online-only service while the business offers no online
+    # appointments (domain/meetings.py delivery_options).
+    delivery_options: list[Delivery]
     staff: list[PublicStaff]
 
 

@@ -2,7 +2,7 @@
 
 Keep what was paid at booking (a deposit or the whole price: no refund), and/or charge a fee to the card
 kept on file (fixed, or a percentage of the price), and optionally block the customer from booking online.
-Pure: the amounts only; services/no_shows.py charges and records them.
+Pure: the amounts only; services/payments/no_shows.py charges and records them.
 """
 
 from __future__ import annotations
@@ -18,16 +18,10 @@ from booking.domain.types import Model
 
 
 class NoShowPolicy(Model):
-    keep_payment: bool = Field(
-        default=True, description="keep what was paid at booking (a deposit or the full price) as the fee"
-    )
-    fee_minor: int | None = Field(
-        default=None, ge=1, le=100_000_000, description="a fixed fee charged to the card kept on file"
-    )
-    fee_percent: int | None = Field(
-        default=None, ge=1, le=100, description="a fee of this percentage of the price, to the card on file"
-    )
-    block_customer: bool = Field(default=False, description="block the customer from booking online")
+    keep_payment: bool = True  # keep what was paid at booking (a deposit or the full price) as the fee
+    fee_minor: int | None = Field(default=None, ge=1, le=100_000_000)  # fixed, to the card kept on file
+    fee_percent: int | None = Field(default=None, ge=1, le=100)  # of the price, to the card on file
+    block_customer: bool = False  # from booking online
 
     @model_validator(mode="after")
     def _one_fee(self) -> Self:

@@ -116,14 +116,9 @@ class PaymentRule(Model):
     'card_on_file': nothing now, a card saved for cancellation and no-show fees.
     """
 
-    mode: PaymentMode = Field(default="none", description="what is paid at booking (see the rule)")
-    deposit_minor: Annotated[MinorUnits, Field(ge=1)] | None = Field(
-        default=None,
-        description="mode 'deposit': a fixed deposit, in minor units of the business's currency",
-    )
-    deposit_percent: int | None = Field(
-        default=None, ge=1, le=100, description="mode 'deposit': the deposit as a percentage of the price"
-    )
+    mode: PaymentMode = "none"
+    deposit_minor: Annotated[MinorUnits, Field(ge=1)] | None = None  # in the business's currency
+    deposit_percent: int | None = Field(default=None, ge=1, le=100)  # of the price
 
     @field_validator("deposit_minor")
     @classmethod

@@ -37,8 +37,8 @@ _NAMES |= {"image/webp": "a WebP image", "image/apng": "a PNG image", "applicati
 class PhotoDeclaration(Model):
     """A photo the customer is about to upload, as the browser knows it (the file's type and size)."""
 
-    content_type: PhotoType = Field(description="JPEG, PNG, HEIC or WebP")
-    size_bytes: Annotated[int, Field(ge=1, le=MAX_PHOTO_BYTES, description="at most 10 MB")]
+    content_type: PhotoType
+    size_bytes: Annotated[int, Field(ge=1, le=MAX_PHOTO_BYTES)]
 
 
 class Photo(BaseModel):

@@ -20,9 +20,7 @@ from booking.domain.types import Model
 
 
 class PolicyTier(Model):
-    notice_hours: Annotated[int, Field(ge=0, le=24 * 365)] = Field(
-        description="the least notice (hours before the start) this tier needs"
-    )
+    notice_hours: Annotated[int, Field(ge=0, le=24 * 365)]  # the least notice (hours before) it needs
     refund_percent: Annotated[int, Field(ge=0, le=100)]
 
 

@@ -14,7 +14,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, Field, field_validator, model_validator
 
 from booking.domain.booking import CustomerDetails
 from booking.domain.types import Delivery, Description, Id, Instant, Model
@@ -25,49 +25,21 @@ MAX_OCCURRENCES = 104  # what a business may raise its maximum to: two years of 
 
 
 class SeriesRequest(Model):
-    """A series for a client, as staff book it."""
-
-    model_config = ConfigDict(
-        extra="forbid",
-        frozen=True,
-        str_strip_whitespace=True,
-        json_schema_extra={
-            "examples": [
-                {
-                    "services": ["01KBZ6Q3R0AJ8M7T1SWEDISH00"],
-                    "staff": "01KBZ6Q3R0AJ8M7T1STAFF0001",
-                    "start": "2026-12-07T10:00:00+00:00",
-                    "customer": {"name": "Ann Client", "email": "ann@example.com", "phone": "+447911123456"},
-                    "delivery": "online",
-                    "frequency": "weekly",
-                    "interval": 1,
-                    "count": 4,
-                }
-            ]
-        },
-    )
+    """A series for a client, as staff book it: the first session (`start`) with one staff member (a
+    series is with one person), repeated every `interval` weeks or months, `count` times or `until` a
+    business-local day. `skip_clashes` books the free dates and reports the others instead of refusing."""
 
     services: list[Id] = Field(min_length=1, max_length=5)
-    staff: Id = Field(description="the staff member who runs every session (a series is with one person)")
-    start: Instant = Field(description="the first session")
+    staff: Id
+    start: Instant
     customer: CustomerDetails
     notes: Description = ""
-    delivery: Delivery | None = Field(
-        default=None, description="required when a service is offered both ways"
-    )
+    delivery: Delivery | None = None  # needed when a service is offered both ways
     frequency: Frequency
-    interval: Annotated[int, Field(ge=1, le=12)] = Field(
-        default=1, description="every N weeks (weekly) or N months (monthly)"
-    )
-    count: Annotated[int, Field(ge=1, le=MAX_OCCURRENCES)] | None = Field(
-        default=None, description="how many sessions; or give `until`"
-    )
-    until: date | None = Field(
-        default=None, description="the last day a session may fall on (business-local)"
-    )
-    skip_clashes: bool = Field(
-        default=False, description="book the dates that are free and report the others, instead of refusing"
-    )
+    interval: Annotated[int, Field(ge=1, le=12)] = 1
+    count: Annotated[int, Field(ge=1, le=MAX_OCCURRENCES)] | None = None
+    until: date | None = None
+    skip_clashes: bool = False
     allow_outside_shift: bool = False
 
     @field_validator("staff")
@@ -87,12 +59,10 @@ class SeriesRequest(Model):
 
 
 class SeriesCancel(Model):
+    """Cancelling a series: the sessions on or after `from` (a business-local day), or every future one."""
+
     reason: Annotated[str, Field(max_length=200)] = ""
-    from_: date | None = Field(
-        default=None,
-        alias="from",
-        description="cancel the sessions on or after this business-local day; default: every future one",
-    )
+    from_: date | None = Field(default=None, alias="from")
 
 
 def occurrence_starts(

@@ -74,7 +74,7 @@ class ZoomEvent(BaseModel):
     model_config = ConfigDict(extra="ignore", frozen=True)
 
     event: Annotated[str, StringConstraints(min_length=1, max_length=200)]
-    event_ts: int | None = Field(default=None, ge=0, description="when Zoom recorded it, ms since the epoch")
+    event_ts: int | None = Field(default=None, ge=0)  # when Zoom recorded it, ms since the epoch
     payload: dict[str, Any] = Field(default_factory=dict)
 
 

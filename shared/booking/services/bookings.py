@@ -10,9 +10,9 @@ from zoneinfo import ZoneInfo
 from booking.domain.access import DIARY_ROLES, OUTSIDE_SHIFT_BOOKERS, Principal, Role
 from booking.domain.booking import (
     Actor,
-    AdminBookingRequest,
     Booking,
-    BookingRequest,
+    BookingOrder,
+    BookingOrderForClient,
     BookingStatus,
     HistoryEntry,
     Note,
@@ -25,8 +25,8 @@ from booking.domain.diary import DiaryEntry
 from booking.domain.errors import Forbidden, NotFound
 from booking.ports import BookingRepository, Clock, CustomerRepository, IdGenerator, MessageLog
 from booking.services.booking_engine import STAFF_ANY, BookingEngine, BookingView, check_day_range, invalid
-from booking.services.no_shows import NoShows
-from booking.services.refunds import RefundChoice, Refunds
+from booking.services.payments.no_shows import NoShows
+from booking.services.payments.refunds import RefundChoice, Refunds
 
 MANAGERS = frozenset({Role.OWNER, Role.ADMIN, Role.DISPATCHER})
 LINK_REVOKERS = frozenset({Role.OWNER, Role.ADMIN})
@@ -80,28 +80,23 @@ class BookingService:
 
     # --- booking --------------------------------------------------------------------------------------
 
-    def book(self, slug: str, request: BookingRequest) -> BookingView:
+    def book(self, slug: str, order: BookingOrder) -> BookingView:
+        """A customer's booking without payment (services/payments/checkout.py books those that are paid for)."""
         catalogue = self._engine.public_catalogue(slug)
-        actor = Actor(kind="customer", id=request.customer.email.lower())
-        return self._engine.create(catalogue, request, actor, public=True, allow_outside_shift=False)
+        actor = Actor(kind="customer", id=order.customer.email.lower())
+        return self._engine.create(catalogue, order.command(actor, "public"))
 
-    def book_for_client(self, principal: Principal, request: AdminBookingRequest) -> BookingView:
+    def book_for_client(self, principal: Principal, order: BookingOrderForClient) -> BookingView:
         principal.require(DIARY_ROLES)
-        _check_outside_shift(principal, request.allow_outside_shift)
+        _check_outside_shift(principal, order.allow_outside_shift)
         if principal.role is Role.STAFF and (
-            principal.staff_id is None or request.staff not in (principal.staff_id, STAFF_ANY)
+            principal.staff_id is None or order.staff not in (principal.staff_id, STAFF_ANY)
         ):
             raise Forbidden("staff book clients into their own diary only")
-        staff = principal.staff_id if principal.role is Role.STAFF and principal.staff_id else request.staff
-        request = request.model_copy(update={"staff": staff})
+        staff = principal.staff_id if principal.role is Role.STAFF and principal.staff_id else order.staff
+        order = order.model_copy(update={"staff": staff})
         catalogue = self._engine.tenant_catalogue(principal.tenant_id)
-        return self._engine.create(
-            catalogue,
-            request,
-            actor_for(principal),
-            public=False,
-            allow_outside_shift=request.allow_outside_shift,
-        )
+        return self._engine.create(catalogue, order.command(actor_for(principal), "admin"))
 
     # --- the diary ------------------------------------------------------------------------------------
 

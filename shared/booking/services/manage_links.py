@@ -15,7 +15,7 @@ from booking.domain.refunds import RefundQuote
 from booking.domain.tokens import Delegation, ManageTokens, TokenClaim, link_problem
 from booking.ports import Clock, CustomerRepository, SeriesRepository
 from booking.services.booking_engine import BookingEngine, BookingView
-from booking.services.refunds import Refunds
+from booking.services.payments.refunds import Refunds
 
 
 class Arranged(Conflict):

@@ -15,7 +15,7 @@ from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from booking.domain.access import DIARY_ROLES, Principal, Role
-from booking.domain.booking import MOVABLE, Actor, Booking, BookingRequest, BookingStatus
+from booking.domain.booking import MOVABLE, Actor, Booking, BookingCommand, BookingStatus, SeriesPlace
 from booking.domain.communications import MessageRecord
 from booking.domain.errors import Conflict, FieldProblem, Forbidden, NotFound, SlotTaken
 from booking.domain.series import Occurrence, Series, SeriesCancel, SeriesRequest, occurrence_starts
@@ -150,24 +150,21 @@ class SeriesService:
         made: list[Booking] = []
         lost: dict[datetime, str] = {}
         for occurrence in series.booked:
-            single = BookingRequest(
-                services=request.services,
+            session = BookingCommand(
+                services=tuple(request.services),
                 staff=request.staff,
                 start=occurrence.start,
                 customer=request.customer,
+                actor=actor,
+                source="admin",
                 notes=request.notes,
                 delivery=request.delivery,
+                allow_outside_shift=request.allow_outside_shift,
+                booking_id=occurrence.booking_id,
+                series=SeriesPlace(series.id, occurrence.index),
             )
             try:
-                view = self._engine.create(
-                    catalogue,
-                    single,
-                    actor,
-                    public=False,
-                    allow_outside_shift=request.allow_outside_shift,
-                    booking_id=occurrence.booking_id,
-                    series=(series.id, occurrence.index),
-                )
+                view = self._engine.create(catalogue, session)
             except SlotTaken:
                 lost[occurrence.start] = "another booking took that time a moment ago"
                 if not request.skip_clashes:

@@ -9,29 +9,17 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel, TypeAdapter, ValidationError
+from pydantic import TypeAdapter, ValidationError
 
 from booking.domain.access import Principal
-from booking.domain.booking import (
-    AdminBookingRequest,
-    AdminCancelRequest,
-    BookingStatus,
-    CreditRefundRequest,
-    NoteRequest,
-    OfflinePaymentRequest,
-    ReassignRequest,
-    RescheduleRequest,
-    StatusChange,
-)
-from booking.domain.customers import CustomerProfile, OnboardingUpdate
+from booking.domain.booking import BookingStatus
 from booking.domain.errors import FieldProblem, InvalidInput
-from booking.domain.meetings import MeetingLinkUpdate
-from booking.domain.types import Email, Model, ShortText
+from booking.domain.types import Email
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
 from booking.services.meetings import MeetingAdmin
-from booking.services.staff_payments import StaffPayments
+from booking.services.payments.staff import StaffPayments
 from booking_api.deps import (
     booking_service,
     customer_service,
@@ -41,7 +29,26 @@ from booking_api.deps import (
     tenant_catalogue,
 )
 from booking_api.openapi import ADMIN_SECURITY
-from booking_api.schemas import AdminBookingOut, ClientHistoryOut, DiaryEntryOut, NoteOut
+from booking_api.schemas.bookings import (
+    AdminBookingOut,
+    AdminCancelRequest,
+    DiaryEntryOut,
+    NewBookingForClient,
+    NoteOut,
+    NoteRequest,
+    ReassignRequest,
+    RescheduleRequest,
+    StatusChange,
+)
+from booking_api.schemas.customers import (
+    BlockRequest,
+    ClientHistoryOut,
+    CustomerProfile,
+    ImpersonationOut,
+    OnboardingUpdate,
+)
+from booking_api.schemas.meetings import MeetingLinkUpdate
+from booking_api.schemas.payments import CreditRefundRequest, OfflinePaymentRequest
 
 router = APIGatewayRouter()
 
@@ -80,10 +87,10 @@ def calendar(
     "/v1/admin/bookings", tags=TAGS, security=ADMIN_SECURITY, responses={201: {"description": "Booked"}}
 )
 def book_for_client(
-    body: AdminBookingRequest, caller: Caller, bookings: Bookings
+    body: NewBookingForClient, caller: Caller, bookings: Bookings
 ) -> Response[AdminBookingOut]:
     """Books on behalf of a client. `allow_outside_shift` lets it lie outside shifts, never over a booking."""
-    view = bookings.book_for_client(caller, body)
+    view = bookings.book_for_client(caller, body.to_domain())
     return Response(
         status_code=201,
         content_type="application/json",
@@ -147,7 +154,7 @@ def set_meeting_link(
     """Sets or replaces an online booking's meeting link, passcode and notes (owners, admins, and the
     booking's own staff member). With `notify_customer` the customer gets the link by email and SMS,
     with an updated invite, recorded in the communications log."""
-    return _detail(bookings, caller, meetings.set_link(caller, booking_id, body))
+    return _detail(bookings, caller, meetings.set_link(caller, booking_id, body.to_domain()))
 
 
 @router.post("/v1/admin/bookings/<booking_id>/payment/capture", tags=TAGS, security=ADMIN_SECURITY)
@@ -164,7 +171,7 @@ def record_offline_payment(
     booking_id: BookingId, body: OfflinePaymentRequest, caller: Caller, bookings: Bookings, payments: Payments
 ) -> AdminBookingOut:
     """Records a payment taken outside Stripe (cash, a card terminal, a bank transfer)."""
-    return _detail(bookings, caller, payments.record_offline(caller, booking_id, body))
+    return _detail(bookings, caller, payments.record_offline(caller, booking_id, body.to_domain()))
 
 
 @router.post("/v1/admin/bookings/<booking_id>/payment/refund-credit", tags=TAGS, security=ADMIN_SECURITY)
@@ -173,7 +180,7 @@ def refund_credit(
 ) -> AdminBookingOut:
     """Gives back the customer's credit (`balance_minor` below 0: they paid more than the booking bills),
     all of it by default: to their card through Stripe, or recorded as handed back at the desk."""
-    return _detail(bookings, caller, payments.refund_credit(caller, booking_id, body))
+    return _detail(bookings, caller, payments.refund_credit(caller, booking_id, body.to_domain()))
 
 
 @router.post(
@@ -191,16 +198,6 @@ def add_note(
 
 
 # --- customers ----------------------------------------------------------------------------------------
-
-
-class BlockRequest(Model):
-    reason: ShortText = ""
-
-
-class ImpersonationOut(BaseModel):
-    token: str
-    customer_email: str
-    note: str
 
 
 @router.get("/v1/admin/customers/<email>", tags=CUSTOMER_TAGS, security=ADMIN_SECURITY)

@@ -9,7 +9,11 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from booking.domain.access import Principal
-from booking.domain.catalogue import (
+from booking.services.catalogue import CatalogueService
+from booking.services.meetings import MeetingAdmin
+from booking_api.deps import catalogue_service, meeting_admin, principal
+from booking_api.openapi import ADMIN_SECURITY
+from booking_api.schemas.catalogue import (
     Business,
     BusinessSettings,
     Category,
@@ -19,10 +23,6 @@ from booking.domain.catalogue import (
     StaffDraft,
     StaffMember,
 )
-from booking.services.catalogue import CatalogueService
-from booking.services.meetings import MeetingAdmin
-from booking_api.deps import catalogue_service, meeting_admin, principal
-from booking_api.openapi import ADMIN_SECURITY
 
 router = APIGatewayRouter()
 
@@ -52,7 +52,7 @@ def no_content() -> Response[None]:
 @router.get("/v1/admin/business", tags=["admin: business"], security=ADMIN_SECURITY)
 def get_business(caller: Caller, catalogue: Catalogue) -> Business:
     """The business's settings: name, time zone, currency, hours, policies, payments and messages."""
-    return catalogue.business(caller)
+    return Business.of(catalogue.business(caller))
 
 
 @router.put("/v1/admin/business", tags=["admin: business"], security=ADMIN_SECURITY)
@@ -61,7 +61,7 @@ def put_business(
 ) -> Business:
     """A hosted meeting provider can be chosen once it is connected (`/v1/admin/business/meeting-providers`)."""
     meetings.check_provider_choice(caller.tenant_id, settings.meeting_provider)
-    return catalogue.update_business(caller, settings)
+    return Business.of(catalogue.update_business(caller, settings.to_domain()))
 
 
 # --- categories ---------------------------------------------------------------------------------------
@@ -117,7 +117,7 @@ def delete_category(category_id: EntityId, caller: Caller, catalogue: Catalogue)
 @router.get("/v1/admin/services", tags=["admin: services"], security=ADMIN_SECURITY)
 def list_services(caller: Caller, catalogue: Catalogue) -> list[Service]:
     """Every service, active or not, with its price, duration, buffers, payment rule and staff."""
-    return list(catalogue.catalogue(caller).services)
+    return [Service.of(s) for s in catalogue.catalogue(caller).services]
 
 
 @router.post(
@@ -128,20 +128,20 @@ def list_services(caller: Caller, catalogue: Catalogue) -> list[Service]:
 )
 def create_service(draft: ServiceDraft, caller: Caller, catalogue: Catalogue) -> Response[Service]:
     """Adds a service (owners and admins)."""
-    service = catalogue.create_service(caller, draft)
-    return created(service, f"/v1/admin/services/{service.id}")
+    service = catalogue.create_service(caller, draft.to_domain())
+    return created(Service.of(service), f"/v1/admin/services/{service.id}")
 
 
 @router.get("/v1/admin/services/<service_id>", tags=["admin: services"], security=ADMIN_SECURITY)
 def get_service(service_id: EntityId, caller: Caller, catalogue: Catalogue) -> Service:
     """One service, with its staff."""
-    return catalogue.service(caller, service_id)
+    return Service.of(catalogue.service(caller, service_id))
 
 
 @router.put("/v1/admin/services/<service_id>", tags=["admin: services"], security=ADMIN_SECURITY)
 def put_service(service_id: EntityId, draft: ServiceDraft, caller: Caller, catalogue: Catalogue) -> Service:
     """Replaces a service's details (owners and admins); bookings already made keep what they were booked at."""
-    return catalogue.update_service(caller, service_id, draft)
+    return Service.of(catalogue.update_service(caller, service_id, draft.to_domain()))
 
 
 @router.delete(

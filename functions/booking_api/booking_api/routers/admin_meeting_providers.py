@@ -4,24 +4,23 @@ write-only: no route ever returns them."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
 from aws_lambda_powertools.event_handler import Depends, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
 
 from booking.domain.access import Principal
-from booking.domain.meetings import (
-    ApiKeyCredentials,
-    GoogleMeetCredentials,
-    TeamsCredentials,
-    ZoomCredentials,
-)
 from booking.services.meetings import MeetingAdmin
 from booking_api.deps import meeting_admin, principal, tenant_catalogue
 from booking_api.openapi import ADMIN_SECURITY
+from booking_api.schemas.meetings import (
+    ApiKeyCredentials,
+    GoogleMeetCredentials,
+    ProviderConnection,
+    TeamsCredentials,
+    ZoomCredentials,
+)
 
 router = APIGatewayRouter()
 
@@ -30,12 +29,6 @@ Meetings = Annotated[MeetingAdmin, Depends(meeting_admin)]
 Provider = Annotated[str, Path(pattern=r"^(zoom|google_meet|microsoft_teams|daily|whereby)$")]
 TAGS = ["admin: meeting providers"]
 BASE = "/v1/admin/business/meeting-providers"
-
-
-class ProviderConnection(BaseModel):
-    provider: str
-    connected: bool
-    checked_at: datetime | None = None
 
 
 def _connect(meetings: MeetingAdmin, caller: Principal, provider: str, body: Any) -> ProviderConnection:

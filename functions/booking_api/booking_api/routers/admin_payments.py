@@ -3,19 +3,18 @@ Secrets Manager; write-only) and see whether it is connected."""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
 
 from booking.domain.access import Principal, Role
-from booking.domain.checkout import PaymentRefused, StripeAccount
+from booking.domain.checkout import PaymentRefused
 from booking.services.booking_engine import invalid
-from booking.services.checkout import Checkout
+from booking.services.payments.checkout import Checkout
 from booking_api.deps import checkout_service, principal
 from booking_api.openapi import ADMIN_SECURITY
+from booking_api.schemas.payments import StripeAccount, StripeConnection
 
 router = APIGatewayRouter()
 
@@ -23,12 +22,6 @@ Caller = Annotated[Principal, Depends(principal)]
 Checkouts = Annotated[Checkout, Depends(checkout_service)]
 TAGS = ["admin: payments"]
 KEEPERS = frozenset({Role.OWNER, Role.ADMIN})
-
-
-class StripeConnection(BaseModel):
-    connected: bool
-    publishable_key: str | None = None  # public by design: the widget uses it
-    checked_at: datetime | None = None
 
 
 @router.get("/v1/admin/business/payments/stripe", tags=TAGS, security=ADMIN_SECURITY)

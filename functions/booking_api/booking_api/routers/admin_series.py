@@ -10,11 +10,10 @@ from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
 from booking.domain.access import Principal
-from booking.domain.series import SeriesCancel, SeriesRequest
 from booking.services.series import SeriesService
 from booking_api.deps import principal, series_service, tenant_catalogue
 from booking_api.openapi import ADMIN_SECURITY
-from booking_api.schemas import SeriesOut
+from booking_api.schemas.series import SeriesCancel, SeriesOut, SeriesRequest
 
 router = APIGatewayRouter()
 
@@ -31,7 +30,7 @@ def book_series(body: SeriesRequest, caller: Caller, series: Series) -> Response
     """Books every session of a series (weekly, every N weeks, monthly on the same weekday or date, until
     a day or for a count). Refused as a whole, naming each clashing date, unless `skip_clashes`. Online
     sessions each get their own meeting; the client gets one series confirmation with the first link."""
-    detail = series.book(caller, body)
+    detail = series.book(caller, body.to_domain())
     return Response(
         status_code=201,
         content_type="application/json",
@@ -49,4 +48,5 @@ def series_detail(series_id: SeriesId, caller: Caller, series: Series) -> Series
 @router.post("/v1/admin/booking-series/<series_id>/cancel", tags=TAGS, security=ADMIN_SECURITY)
 def cancel_series(series_id: SeriesId, body: SeriesCancel, caller: Caller, series: Series) -> SeriesOut:
     """Cancels every session still to come (or from `from` on); each client message goes as usual."""
-    return SeriesOut.of(series.cancel(caller, series_id, body), tenant_catalogue(caller.tenant_id))
+    cancelled = series.cancel(caller, series_id, body.to_domain())
+    return SeriesOut.of(cancelled, tenant_catalogue(caller.tenant_id))

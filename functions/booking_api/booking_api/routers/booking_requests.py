@@ -3,43 +3,35 @@ storage); the business triages and answers it from an inbox of leads."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from typing import Annotated, Any
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
 
 from booking.domain.access import Principal
-from booking.domain.booking import Booking
-from booking.domain.booking_requests import (
+from booking.domain.booking_requests import RequestState
+from booking.services.booking_requests import BookingRequests, RequestCaller
+from booking_api.cors import request_origin, respond
+from booking_api.deps import SignedIn, booking_requests, principal, signed_in
+from booking_api.openapi import ADMIN_SECURITY
+from booking_api.schemas.requests import (
     AcceptRequest,
     AssignRequest,
-    BusinessResponse,
     CounterProposal,
     CounterReply,
-    CustomerReply,
     DeclineRequest,
-    RequestCustomer,
+    Photo,
+    RequestDetailOut,
     RequestDraft,
-    RequestHistoryEntry,
-    RequestState,
-    ServiceRequest,
+    RequestOut,
+    SubmittedOut,
 )
-from booking.domain.communications import MessageRecord
-from booking.domain.photos import Photo
-from booking.services.booking_requests import BookingRequests, RequestCaller, RequestDetail
-from booking.services.bookings import BookingService
-from booking_api.cors import preflight, request_origin, respond
-from booking_api.deps import SignedIn, booking_requests, booking_service, principal, signed_in
-from booking_api.openapi import ADMIN_SECURITY
 
 router = APIGatewayRouter()
 
 Caller = Annotated[Principal, Depends(principal)]
 Requests = Annotated[BookingRequests, Depends(booking_requests)]
-Bookings = Annotated[BookingService, Depends(booking_service)]
 SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
 RequestId = Annotated[str, Path(pattern=r"^[A-Za-z0-9_-]{1,64}$")]
 PhotoIndex = Annotated[int, Path(ge=0, le=2)]
@@ -49,60 +41,6 @@ ONE_OF_MINE = f"{MINE}/<request_id>"
 CUSTOMER_TAGS = ["public: booking requests"]
 ADMIN = "/v1/admin/booking-requests"
 ADMIN_TAGS = ["admin: booking requests"]
-
-
-class RequestOut(BaseModel):
-    id: str
-    state: RequestState
-    customer: RequestCustomer
-    service_id: str | None
-    service_name: str | None
-    free_text: str | None
-    preferred_dates: list[date]
-    time_preference: str
-    address: str
-    notes: str
-    photos: list[Photo]
-    assigned_staff_id: str | None
-    responses: list[BusinessResponse]
-    replies: list[CustomerReply]
-    booking_id: str | None
-    escalations: int
-    created_at: datetime
-    updated_at: datetime
-
-    @classmethod
-    def of(cls, request: ServiceRequest) -> RequestOut:
-        return cls(**request.model_dump(exclude={"tenant_id", "version"}))
-
-
-class SubmittedOut(RequestOut):
-    uploads: list[dict[str, Any]]  # for each declared photo: a presigned POST (url and form fields)
-
-
-class RequestDetailOut(RequestOut):
-    history: list[RequestHistoryEntry]
-    photo_urls: dict[int, str] = {}  # staff only: verified copies, links valid five minutes
-    customer_bookings: list[dict[str, Any]] = []  # staff only: the customer's bookings, newest first
-    communications: list[MessageRecord] = []  # staff only: what was sent about it
-
-    @classmethod
-    def detail(cls, found: RequestDetail, bookings: list[Booking] | None = None) -> RequestDetailOut:
-        return cls(
-            **RequestOut.of(found.request).model_dump(),
-            history=found.history,
-            photo_urls=found.photo_urls,
-            communications=found.communications,
-            customer_bookings=[
-                {
-                    "id": b.id,
-                    "start": b.start,
-                    "status": b.status.value,
-                    "services": [s.name for s in b.services],
-                }
-                for b in sorted(bookings or [], key=lambda b: b.start, reverse=True)
-            ],
-        )
 
 
 # --- customers -------------------------------------------------------------------------------------------
@@ -129,7 +67,7 @@ def submit_request(
     past the business's limits: open requests per customer (no Retry-After: it lifts with an answer or a
     cancellation), submissions per customer per hour and per day, and per business per hour (Retry-After
     until the window ends)."""
-    submitted = requests.submit(_caller(me), body)
+    submitted = requests.submit(_caller(me), body.to_domain())
     out = SubmittedOut(**RequestOut.of(submitted.request).model_dump(), uploads=submitted.uploads)
     return respond(out, me.business, request_origin(request), status=201)
 
@@ -211,39 +149,6 @@ def photo_uploaded(
     return respond(photo, me.business, request_origin(request))
 
 
-@router.route(MINE, method="OPTIONS", include_in_schema=False)
-def mine_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(ONE_OF_MINE, method="OPTIONS", include_in_schema=False)
-def one_preflight(
-    slug: SlugParam, request_id: RequestId, bookings: Bookings, request: Request
-) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(f"{ONE_OF_MINE}/<action>", method="OPTIONS", include_in_schema=False)
-def action_preflight(
-    slug: SlugParam, request_id: RequestId, action: str, bookings: Bookings, request: Request
-) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(f"{ONE_OF_MINE}/counter-proposal/<action>", method="OPTIONS", include_in_schema=False)
-def reply_preflight(
-    slug: SlugParam, request_id: RequestId, action: str, bookings: Bookings, request: Request
-) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(f"{ONE_OF_MINE}/photos/<index>/uploaded", method="OPTIONS", include_in_schema=False)
-def photo_preflight(
-    slug: SlugParam, request_id: RequestId, index: PhotoIndex, bookings: Bookings, request: Request
-) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
 # --- the business ----------------------------------------------------------------------------------------
 
 
@@ -286,7 +191,7 @@ def accept_request(
 ) -> RequestOut:
     """Accepts: a booking for the staff member at that time and length (half a day, days), with the job's
     address. Of two answers at once exactly one wins; the other gets 409."""
-    return RequestOut.of(requests.accept(caller, request_id, body))
+    return RequestOut.of(requests.accept(caller, request_id, body.to_domain()))
 
 
 @router.post(f"{ADMIN}/<request_id>/counter-proposal", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
@@ -294,7 +199,7 @@ def counter_propose(
     request_id: RequestId, body: CounterProposal, caller: Caller, requests: Requests
 ) -> RequestOut:
     """Proposes another time, held for the customer (the business's counter_hold_hours)."""
-    return RequestOut.of(requests.counter_propose(caller, request_id, body))
+    return RequestOut.of(requests.counter_propose(caller, request_id, body.to_domain()))
 
 
 @router.post(f"{ADMIN}/<request_id>/decline", tags=ADMIN_TAGS, security=ADMIN_SECURITY)
@@ -302,4 +207,4 @@ def decline_request(
     request_id: RequestId, body: DeclineRequest, caller: Caller, requests: Requests
 ) -> RequestOut:
     """Declines the request with a message to the customer (a time held for a counter-proposal is freed)."""
-    return RequestOut.of(requests.decline(caller, request_id, body))
+    return RequestOut.of(requests.decline(caller, request_id, body.to_domain()))

@@ -4,23 +4,28 @@ and the trial balance of the chart of accounts."""
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path, Query
 from aws_lambda_powertools.event_handler.openapi.types import OpenAPIResponse
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
 
 from booking.domain.access import Principal
-from booking.domain.invoices import Document, DocumentKind, DocumentSummary, InvoiceFile
-from booking.domain.journal import AccountType
-from booking.services.bookkeeping import Bookkeeping, InvoiceFormat, TrialBalance
+from booking.domain.invoices import InvoiceFile
 from booking.services.manage_links import ManageLinkService
-from booking_api.cors import cors_headers, preflight, request_origin, respond
-from booking_api.deps import SignedIn, booking_service, bookkeeping, manage_link_service, principal, signed_in
+from booking.services.payments.bookkeeping import Bookkeeping, InvoiceFormat
+from booking_api.cors import cors_headers, request_origin, respond
+from booking_api.deps import SignedIn, bookkeeping, manage_link_service, principal, signed_in
 from booking_api.openapi import ADMIN_SECURITY
+from booking_api.schemas.bookkeeping import (
+    CustomerDocumentOut,
+    CustomerDocumentsOut,
+    DocumentOut,
+    DocumentsOut,
+    TrialBalanceOut,
+)
 
 router = APIGatewayRouter()
 
@@ -41,105 +46,6 @@ FILE_RESPONSES: dict[int, OpenAPIResponse] = {
     200: {"description": "The document as issued", "content": {"application/pdf": {}, "text/html": {}}}
 }
 MY_DOCUMENTS = "/v1/public/businesses/<slug>/customers/me/documents"
-
-
-class DocumentOut(BaseModel):
-    """An issued invoice or credit note. Amounts in minor units; a credit note's are negative (what it
-    takes off what the customer owes)."""
-
-    reference: str
-    kind: DocumentKind
-    booking_id: str
-    issued_at: datetime
-    refers_to: str | None = None
-    currency: str
-    net_minor: int
-    tax_minor: int
-    total_minor: int
-    balance_at_issue_minor: int
-
-    @classmethod
-    def of(cls, document: Document) -> DocumentOut:
-        total = document.total
-        return cls(
-            reference=document.reference,
-            kind=document.kind,
-            booking_id=document.booking_id,
-            issued_at=document.issued_at,
-            refers_to=document.refers_to,
-            currency=document.currency,
-            net_minor=total.net_minor,
-            tax_minor=total.tax_minor,
-            total_minor=total.gross_minor,
-            balance_at_issue_minor=document.balance_minor,
-        )
-
-
-class DocumentsOut(BaseModel):
-    documents: list[DocumentOut]
-
-
-class CustomerDocumentOut(BaseModel):
-    reference: str
-    kind: DocumentKind
-    booking_id: str
-    issued_at: datetime
-    total_minor: int
-    currency: str
-
-    @classmethod
-    def of(cls, summary: DocumentSummary) -> CustomerDocumentOut:
-        return cls(
-            reference=summary.reference,
-            kind=summary.kind,
-            booking_id=summary.booking_id,
-            issued_at=summary.issued_at,
-            total_minor=summary.total_minor,
-            currency=summary.currency,
-        )
-
-
-class CustomerDocumentsOut(BaseModel):
-    documents: list[CustomerDocumentOut]
-
-
-class AccountOut(BaseModel):
-    code: str
-    name: str
-    type: AccountType
-    currency: str
-    debit_minor: int
-    credit_minor: int
-    balance_minor: int  # debits less credits
-
-
-class TrialBalanceOut(BaseModel):
-    """The chart of accounts with each account's movements over the period; per currency, the balances
-    sum to zero (every posting is balanced)."""
-
-    first_day: date
-    last_day: date
-    accounts: list[AccountOut]
-    totals: dict[str, int]  # per currency: the sum of the balances, always 0
-
-    @classmethod
-    def of(cls, trial: TrialBalance) -> TrialBalanceOut:
-        accounts = [
-            AccountOut(
-                code=row.account.code,
-                name=row.account.name,
-                type=row.account.type,
-                currency=row.currency,
-                debit_minor=row.debit_minor,
-                credit_minor=row.credit_minor,
-                balance_minor=row.balance_minor,
-            )
-            for row in trial.accounts
-        ]
-        totals: dict[str, int] = {}
-        for account in accounts:
-            totals[account.currency] = totals.get(account.currency, 0) + account.balance_minor
-        return cls(first_day=trial.first, last_day=trial.last, accounts=accounts, totals=totals)
 
 
 def _file(found: InvoiceFile, headers: dict[str, str] | None = None) -> Response[bytes]:
@@ -264,11 +170,6 @@ def my_document(  # type: ignore[no-untyped-def]  # see staff_invoice
     """One of the signed-in customer's documents, exactly as issued."""
     found = books.signed_in_file(me.session.tenant_id, me.session.email, booking_id, reference, format)
     return _file(found, cors_headers(me.business, request_origin(request)))
-
-
-@router.route(MY_DOCUMENTS, method="OPTIONS", include_in_schema=False)
-def my_documents_preflight(slug: SlugParam, request: Request) -> Response[None]:
-    return preflight(booking_service().public_business(slug), request_origin(request))
 
 
 # --- the books ----------------------------------------------------------------------------------------------

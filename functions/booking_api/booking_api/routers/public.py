@@ -8,10 +8,11 @@ from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
 
-from booking.domain.menu import Menu, public_menu
+from booking.domain.menu import public_menu
 from booking.services.catalogue import CatalogueService
-from booking_api.cors import cors_headers, preflight, request_origin
+from booking_api.cors import cors_headers, request_origin
 from booking_api.deps import catalogue_service
+from booking_api.schemas.catalogue import Menu
 
 router = APIGatewayRouter()
 
@@ -25,15 +26,10 @@ SERVICES = "/v1/public/businesses/<slug>/services"
 def list_services(slug: SlugParam, catalogue: Catalogue, request: Request) -> Response[Menu]:
     """Active services grouped by category, each with duration, price, delivery mode and bookable staff."""
     found = catalogue.public_catalogue(slug)
-    menu: Menu = public_menu(found)
+    menu = Menu.of(public_menu(found))
     return Response(
         status_code=200,
         content_type="application/json",
         body=menu,
         headers=cors_headers(found.business, request_origin(request)),
     )
-
-
-@router.route(SERVICES, method="OPTIONS", include_in_schema=False)
-def services_preflight(slug: SlugParam, catalogue: Catalogue, request: Request) -> Response[None]:
-    return preflight(catalogue.public_catalogue(slug).business, request_origin(request))

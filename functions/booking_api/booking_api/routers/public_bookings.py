@@ -3,26 +3,24 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated, Literal
+from typing import Annotated
 
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Header, Path, Query
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import BaseModel
 
-from booking.domain.booking import Actor, BookingRequest, CancelRequest, RescheduleRequest
+from booking.domain.booking import Actor
 from booking.domain.errors import InvalidInput
 from booking.domain.menu import Price
-from booking.domain.types import Model
 from booking.ports import Idempotency
 from booking.services.availability import AvailabilityService
 from booking.services.booking_engine import BookingView
 from booking.services.bookings import BookingService
-from booking.services.checkout import Checkout, CheckoutView, PaymentStart
 from booking.services.customers import CustomerService
 from booking.services.manage_links import ManageLinkService
-from booking.services.pay_later import PayLater
-from booking_api.cors import cors_headers, preflight, request_origin, respond
+from booking.services.payments.checkout import Checkout, CheckoutView, PaymentStart
+from booking.services.payments.pay_later import PayLater
+from booking_api.cors import cors_headers, request_origin, respond
 from booking_api.deps import (
     availability_service,
     bearer_token,
@@ -34,7 +32,15 @@ from booking_api.deps import (
     pay_later,
     tenant_catalogue,
 )
-from booking_api.schemas import AvailabilityOut, BookingOut, CheckoutOut
+from booking_api.schemas.availability import AvailabilityOut
+from booking_api.schemas.bookings import (
+    BookingOut,
+    CancelRequest,
+    NewBooking,
+    RescheduleRequest,
+    SmsPreference,
+)
+from booking_api.schemas.payments import CheckoutOut, DuePaymentOut, RefundQuoteOut
 
 router = APIGatewayRouter()
 
@@ -92,7 +98,7 @@ def availability(
 @router.post(BOOKINGS, tags=["public"], responses={201: {"description": "Booked"}})
 def create_booking(
     slug: SlugParam,
-    booking: BookingRequest,
+    booking: NewBooking,
     bookings: Bookings,
     checkout: Checkouts,
     customers: Customers,
@@ -114,7 +120,7 @@ def create_booking(
     acting = _acting_user(customers, bookings, request, slug)
 
     def book() -> dict[str, str]:
-        made.append(checkout.book(slug, booking, on_behalf_of=acting))
+        made.append(checkout.book(slug, booking.to_domain(), on_behalf_of=acting))
         return {"booking_id": made[0].view.booking.id, "slug": slug}
 
     result = once.run(
@@ -153,15 +159,6 @@ def cancel_booking(
     return _booking_response(links.cancel(booking_id, token, body.reason, actor), request)
 
 
-class RefundQuoteOut(BaseModel):
-    """What cancelling now gives back, under the business's cancellation policy."""
-
-    refund: Price
-    percent: int
-    refundable: Price  # what was paid and not refunded yet
-    notice_hours: float
-
-
 @router.get(QUOTE, tags=["public: manage"])
 def cancellation_quote(
     booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
@@ -179,15 +176,6 @@ def cancellation_quote(
     return respond(out, business, request_origin(request))
 
 
-class DuePaymentOut(BaseModel):
-    """What the widget needs to pay what is owed through Stripe's Payment Element."""
-
-    purpose: Literal["balance", "no_show_fee"]
-    client_secret: str
-    publishable_key: str
-    amount: Price
-
-
 @router.post(PAYMENT, tags=["public: manage"])
 def pay_what_is_owed(
     booking_id: BookingId, links: Links, later: Later, request: Request, token: ManageToken = None
@@ -203,13 +191,6 @@ def pay_what_is_owed(
         amount=Price(amount_minor=due.amount_minor, currency=due.currency),
     )
     return respond(out, links.business(booking_id, token), request_origin(request))
-
-
-@router.route(PAYMENT, method="OPTIONS", include_in_schema=False)
-def payment_preflight(
-    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
-) -> Response[None]:
-    return _manage_preflight(booking_id, links, token, request)
 
 
 @router.post(RESCHEDULE, tags=["public: manage"])
@@ -255,43 +236,6 @@ def _session_actor(
     return session.actor
 
 
-@router.route(AVAILABILITY, method="OPTIONS", include_in_schema=False)
-def availability_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(BOOKINGS, method="OPTIONS", include_in_schema=False)
-def bookings_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-def _manage_preflight(
-    booking_id: str, links: ManageLinkService, token: str | None, request: Request
-) -> Response[None]:
-    return preflight(links.business(booking_id, token), request_origin(request))
-
-
-@router.route(BOOKING, method="OPTIONS", include_in_schema=False)
-def booking_preflight(
-    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
-) -> Response[None]:
-    return _manage_preflight(booking_id, links, token, request)
-
-
-@router.route(CANCEL, method="OPTIONS", include_in_schema=False)
-def cancel_preflight(
-    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
-) -> Response[None]:
-    return _manage_preflight(booking_id, links, token, request)
-
-
-@router.route(RESCHEDULE, method="OPTIONS", include_in_schema=False)
-def reschedule_preflight(
-    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
-) -> Response[None]:
-    return _manage_preflight(booking_id, links, token, request)
-
-
 @router.get(
     INVITE,
     tags=["public: manage"],
@@ -313,10 +257,6 @@ def download_invite(
     )
 
 
-class SmsPreference(Model):
-    enabled: bool
-
-
 @router.put(SMS_PREFERENCE, tags=["public: manage"])
 def set_sms_preference(
     booking_id: BookingId,
@@ -329,10 +269,3 @@ def set_sms_preference(
     business = links.business(booking_id, token)
     links.sms_opt_out(booking_id, token, opted_out=not body.enabled)
     return respond({"sms_enabled": body.enabled}, business, request_origin(request))
-
-
-@router.route(SMS_PREFERENCE, method="OPTIONS", include_in_schema=False)
-def sms_preflight(
-    booking_id: BookingId, links: Links, request: Request, token: ManageToken = None
-) -> Response[None]:
-    return _manage_preflight(booking_id, links, token, request)

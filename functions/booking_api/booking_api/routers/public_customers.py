@@ -7,13 +7,11 @@ from typing import Annotated
 from aws_lambda_powertools.event_handler import Depends, Request, Response
 from aws_lambda_powertools.event_handler.openapi.params import Path
 from aws_lambda_powertools.event_handler.router import APIGatewayRouter
-from pydantic import ConfigDict, Field
 
-from booking.domain.types import Email, Model
 from booking.services.bookings import BookingService
 from booking.services.customers import CustomerService
 from booking.services.sign_in import SignIn
-from booking_api.cors import preflight, request_origin, respond
+from booking_api.cors import request_origin, respond
 from booking_api.deps import (
     bearer_token,
     booking_service,
@@ -23,7 +21,7 @@ from booking_api.deps import (
     sign_in_service,
     tenant_catalogue,
 )
-from booking_api.schemas import CustomerSessionOut
+from booking_api.schemas.customers import CodeExchange, CodeRequest, CustomerSessionOut
 
 router = APIGatewayRouter()
 
@@ -35,21 +33,6 @@ SlugParam = Annotated[str, Path(pattern=r"^[a-z0-9-]{1,50}$")]
 LOGIN_CODE = "/v1/public/businesses/<slug>/customers/login-code"
 SESSION = "/v1/public/businesses/<slug>/customers/session"
 ME = "/v1/public/businesses/<slug>/customers/me"
-
-
-class CodeRequest(Model):
-    model_config = ConfigDict(json_schema_extra={"examples": [{"email": "ann@example.com"}]})
-
-    email: Email
-
-
-class CodeExchange(Model):
-    model_config = ConfigDict(
-        json_schema_extra={"examples": [{"email": "ann@example.com", "code": "123456"}]}
-    )
-
-    email: Email
-    code: str = Field(pattern=r"^\d{6}$")
 
 
 def _session_out(token: str, customers: CustomerService) -> CustomerSessionOut:
@@ -101,18 +84,3 @@ def me(
     if session.tenant_id != business.id:
         customers.session("")  # a session for another business is no session here
     return respond(_session_out(token, customers), business, request_origin(request))
-
-
-@router.route(LOGIN_CODE, method="OPTIONS", include_in_schema=False)
-def login_code_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(SESSION, method="OPTIONS", include_in_schema=False)
-def session_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))
-
-
-@router.route(ME, method="OPTIONS", include_in_schema=False)
-def me_preflight(slug: SlugParam, bookings: Bookings, request: Request) -> Response[None]:
-    return preflight(bookings.public_business(slug), request_origin(request))

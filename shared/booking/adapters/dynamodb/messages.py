@@ -1,4 +1,5 @@
-"""The communications log on DynamoDB, in the booking's own partition (read with the booking).
+"""The communications log on DynamoDB, in the booking's own partition (read with the booking); a booking
+request's in the request's (`subject_id`: whichever the messages are about).
 
 Each message is one item: the record as JSON (`doc`), what it is about (`req`, for a retry to render it
 again), and its `status` and `attempts` as attributes, so that moving a message on is conditioned on the
@@ -27,8 +28,8 @@ class DynamoMessageLog:
         self._client = client
         self._table = table_name
 
-    def _item(self, tenant_id: str, booking_id: str, record: MessageRecord) -> dict[str, Any]:
-        key = keys.message_key(tenant_id, booking_id, record.key, record.channel)
+    def _item(self, tenant_id: str, subject_id: str, record: MessageRecord) -> dict[str, Any]:
+        key = keys.message_key(tenant_id, subject_id, record.key, record.channel)
         item: dict[str, Any] = {
             **{name: {"S": value} for name, value in key.items()},
             "kind": {"S": "message"},
@@ -49,11 +50,11 @@ class DynamoMessageLog:
             )
         return record
 
-    def claim(self, tenant_id: str, booking_id: str, record: MessageRecord) -> bool:
+    def claim(self, tenant_id: str, subject_id: str, record: MessageRecord) -> bool:
         try:
             self._client.put_item(
                 TableName=self._table,
-                Item=self._item(tenant_id, booking_id, record),
+                Item=self._item(tenant_id, subject_id, record),
                 ConditionExpression="attribute_not_exists(pk)",
             )
         except ClientError as error:
@@ -62,18 +63,18 @@ class DynamoMessageLog:
             raise
         return True
 
-    def get(self, tenant_id: str, booking_id: str, key: str, channel: str) -> MessageRecord | None:
+    def get(self, tenant_id: str, subject_id: str, key: str, channel: str) -> MessageRecord | None:
         raw = self._client.get_item(
             TableName=self._table,
-            Key={k: {"S": v} for k, v in keys.message_key(tenant_id, booking_id, key, channel).items()},
+            Key={k: {"S": v} for k, v in keys.message_key(tenant_id, subject_id, key, channel).items()},
             ConsistentRead=True,
         ).get("Item")
         return self._record(raw) if raw else None
 
     def replace(
-        self, tenant_id: str, booking_id: str, record: MessageRecord, expected: MessageRecord
+        self, tenant_id: str, subject_id: str, record: MessageRecord, expected: MessageRecord
     ) -> bool:
-        item = self._item(tenant_id, booking_id, record)
+        item = self._item(tenant_id, subject_id, record)
         if record.request is None and expected.request is not None:
             item["req"] = {"S": expected.request.model_dump_json()}
         try:
@@ -93,17 +94,17 @@ class DynamoMessageLog:
             raise
         return True
 
-    def put(self, tenant_id: str, booking_id: str, record: MessageRecord) -> None:
-        self._client.put_item(TableName=self._table, Item=self._item(tenant_id, booking_id, record))
+    def put(self, tenant_id: str, subject_id: str, record: MessageRecord) -> None:
+        self._client.put_item(TableName=self._table, Item=self._item(tenant_id, subject_id, record))
 
-    def records(self, tenant_id: str, booking_id: str) -> list[MessageRecord]:
+    def records(self, tenant_id: str, subject_id: str) -> list[MessageRecord]:
         records: list[MessageRecord] = []
         paginator = self._client.get_paginator("query")
         for page in paginator.paginate(
             TableName=self._table,
             KeyConditionExpression="pk = :pk AND begins_with(sk, :prefix)",
             ExpressionAttributeValues={
-                ":pk": {"S": keys.booking_pk(tenant_id, booking_id)},
+                ":pk": {"S": keys.booking_pk(tenant_id, subject_id)},
                 ":prefix": {"S": keys.MESSAGE_PREFIX},
             },
             ConsistentRead=True,

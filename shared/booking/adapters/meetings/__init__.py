@@ -1,28 +1,23 @@
 """The meeting providers: one small adapter per provider (stdlib HTTP, no vendor SDK), and the directory
 that makes each business's account from the credentials it stored.
 
-Endpoints default to the providers' real ones; MEETING_PROVIDER_ENDPOINTS (JSON, e.g.
-{"zoom": {"api_base": "http://127.0.0.1:9101", "oauth_base": "http://127.0.0.1:9101"}}) points them
-elsewhere: the local stack and the tests use it for the local fakes (local/fakes/).
+Endpoints default to the providers' real ones; the MEETING_PROVIDER_ENDPOINTS setting (JSON, e.g.
+{"zoom": {"api_base": "http://127.0.0.1:9101", "oauth_base": "http://127.0.0.1:9101"}}, read by
+booking/settings.py) points them elsewhere: the local stack and the tests use it for the local fakes
+(local/fakes/).
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import os
 import threading
+from collections.abc import Mapping
 from typing import Any
 
 from booking.domain.catalogue import Business
 from booking.domain.meetings import CREDENTIALS, CredentialsMissing
 from booking.domain.types import Model
 from booking.ports import Clock, CredentialsStore, MeetingLinks
-
-
-def endpoints_from_env() -> dict[str, dict[str, str]]:
-    raw = os.environ.get("MEETING_PROVIDER_ENDPOINTS", "")
-    return json.loads(raw) if raw else {}
 
 
 def make_links(
@@ -65,11 +60,11 @@ class ProviderDirectory:
         self,
         credentials: CredentialsStore,
         clock: Clock,
-        endpoints: dict[str, dict[str, str]] | None = None,
+        endpoints: Mapping[str, Mapping[str, str]] | None = None,
     ) -> None:
         self._credentials = credentials
         self._clock = clock
-        self._endpoints = endpoints if endpoints is not None else endpoints_from_env()
+        self._endpoints = {name: dict(value) for name, value in (endpoints or {}).items()}
         self._accounts: dict[tuple[str, str, str], MeetingLinks] = {}
         self._lock = threading.Lock()
 
